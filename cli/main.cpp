@@ -1,0 +1,178 @@
+// exitscope: run guests on the Exitscope hypervisor and read its exit counters.
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <sys/ioctl.h>
+#include <vector>
+
+#include "device.hpp"
+#include "format.hpp"
+#include "options.hpp"
+#include "run.hpp"
+
+namespace {
+
+using namespace es::cli;
+
+const char usage[] =
+    "usage: exitscope COMMAND [options]\n"
+    "\n"
+    "  run [--mode real|protected|long] [--mem MIB] [--load GPA] [--entry GPA] IMAGE\n"
+    "        run a flat binary guest; its port-0xE9 output goes to stdout, a summary to stderr\n"
+    "  stat [--json] [--all] [--cpu N]   exit counts and cycles per reason (since load or reset)\n"
+    "  reset                             start the global statistics afresh\n"
+    "  reasons [--json]                  every exit reason: defined by the SDM? enabled here?\n"
+    "  info [--json]                     VMX capabilities, controls in use, per-CPU VMX state\n"
+    "\n"
+    "Exit status of run: 0 halted, the guest's code for OUT to port 0xF4, 70 unhandled exit,\n"
+    "71 VM-entry failure, 72 triple fault, 73 access outside guest RAM, 130 interrupted,\n"
+    "1 other errors, 2 usage errors.\n";
+
+bool has_flag(const std::vector<std::string>& args, const char* flag) {
+    for (const auto& a : args)
+        if (a == flag)
+            return true;
+    return false;
+}
+
+bool listed(std::initializer_list<const char*> list, const std::string& a) {
+    for (const char* l : list)
+        if (a == l)
+            return true;
+    return false;
+}
+
+// Every argument must be a flag in `allowed`, or a flag in `with_value` followed by its value.
+bool check_flags(const std::vector<std::string>& args, std::initializer_list<const char*> allowed,
+                 std::initializer_list<const char*> with_value = {}) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        if (listed(allowed, args[i]))
+            continue;
+        if (listed(with_value, args[i]) && i + 1 < args.size()) {
+            ++i;
+            continue;
+        }
+        std::fprintf(stderr, "exitscope: unexpected or incomplete argument '%s'\n%s",
+                     args[i].c_str(), usage);
+        return false;
+    }
+    return true;
+}
+
+bool get_reasons(int fd, es_reasons& r) {
+    r = es_reasons{};
+    r.size = sizeof r;
+    return checked_ioctl(fd, ES_IOC_REASONS, &r, "reading the exit reasons") == 0;
+}
+
+int cmd_info(const std::vector<std::string>& args) {
+    if (!check_flags(args, {"--json"}))
+        return status_usage;
+    const fd_handle dev = open_device();
+    if (!dev.valid())
+        return status_error;
+    es_info info{};
+    info.size = sizeof info;
+    if (checked_ioctl(dev.get(), ES_IOC_INFO, &info, "reading VMX information") < 0)
+        return status_error;
+    const std::string out = has_flag(args, "--json") ? format_info_json(info) : format_info_text(info);
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
+int cmd_reasons(const std::vector<std::string>& args) {
+    if (!check_flags(args, {"--json"}))
+        return status_usage;
+    const fd_handle dev = open_device();
+    if (!dev.valid())
+        return status_error;
+    es_reasons r;
+    if (!get_reasons(dev.get(), r))
+        return status_error;
+    const std::string out = has_flag(args, "--json") ? format_reasons_json(r) : format_reasons_table(r);
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
+int cmd_stat(const std::vector<std::string>& args) {
+    if (!check_flags(args, {"--json", "--all"}, {"--cpu"}))
+        return status_usage;
+    const fd_handle dev = open_device();
+    if (!dev.valid())
+        return status_error;
+    es_stats s{};
+    s.size = sizeof s;
+    s.scope = ES_SCOPE_GLOBAL;
+    std::string scope = "global";
+    for (std::size_t i = 0; i + 1 < args.size(); ++i)
+        if (args[i] == "--cpu") {
+            const auto cpu = parse_number(args[i + 1]);
+            if (!cpu || *cpu > 0xffffffffu) {
+                std::fprintf(stderr, "exitscope: --cpu takes a CPU number\n");
+                return status_usage;
+            }
+            s.scope = ES_SCOPE_CPU;
+            s.cpu = static_cast<std::uint32_t>(*cpu);
+            scope = "cpu" + std::to_string(*cpu);
+        }
+    if (checked_ioctl(dev.get(), ES_IOC_STATS, &s, "reading statistics") < 0)
+        return status_error;
+    es_reasons r;
+    if (!get_reasons(dev.get(), r))
+        return status_error;
+    const auto rows = make_rows(s, r);
+    const std::string out = has_flag(args, "--json")
+                                ? format_stat_json(rows, scope.c_str())
+                                : format_stat_table(rows, has_flag(args, "--all"), scope.c_str());
+    std::fputs(out.c_str(), stdout);
+    return 0;
+}
+
+int cmd_reset(const std::vector<std::string>& args) {
+    if (!check_flags(args, {}))
+        return status_usage;
+    const fd_handle dev = open_device();
+    if (!dev.valid())
+        return status_error;
+    return checked_ioctl(dev.get(), ES_IOC_RESET_STATS, nullptr, "resetting statistics") < 0
+               ? status_error
+               : 0;
+}
+
+int cmd_run(const std::vector<std::string>& args) {
+    std::string error;
+    const auto o = parse_run_options(args, error);
+    if (!o) {
+        std::fprintf(stderr, "exitscope: %s\n", error.c_str());
+        return status_usage;
+    }
+    if (o->backend != "exitscope") {
+        std::fprintf(stderr, "exitscope: --backend %s is not implemented yet\n", o->backend.c_str());
+        return status_usage;
+    }
+    return run_guest(*o);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
+        !std::strcmp(argv[1], "help")) {
+        std::fputs(usage, argc < 2 ? stderr : stdout);
+        return argc < 2 ? status_usage : 0;
+    }
+    const std::string cmd = argv[1];
+    const std::vector<std::string> args(argv + 2, argv + argc);
+    if (cmd == "run")
+        return cmd_run(args);
+    if (cmd == "stat")
+        return cmd_stat(args);
+    if (cmd == "reset")
+        return cmd_reset(args);
+    if (cmd == "reasons")
+        return cmd_reasons(args);
+    if (cmd == "info")
+        return cmd_info(args);
+    std::fprintf(stderr, "exitscope: unknown command '%s'\n%s", cmd.c_str(), usage);
+    return status_usage;
+}

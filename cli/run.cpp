@@ -1,0 +1,155 @@
+// `exitscope run`.
+#include "run.hpp"
+
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <vector>
+
+#include "device.hpp"
+#include "sdm/exit_reasons.hpp"
+
+namespace es::cli {
+
+namespace {
+
+volatile std::sig_atomic_t interrupted = 0;
+
+// SIGINT/SIGTERM interrupt the run ioctl (no SA_RESTART) so the summary still prints.
+void on_signal(int) { interrupted = 1; }
+
+void install_signal_handlers() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0;
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string hex(std::uint64_t v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+std::string reason_text(std::uint32_t raw) {
+    const std::uint32_t basic = raw & 0xffff;
+    const auto* info = sdm::find_exit_reason(basic);
+    return std::string(info ? info->name : "undefined reason") + " (" + std::to_string(basic) + ")";
+}
+
+} // namespace
+
+stop_summary summarize_stop(const es_run& r, std::uint64_t exits, std::uint64_t cycles,
+                            bool was_interrupted) {
+    const std::string tail = ": " + std::to_string(exits) + " exits, " + std::to_string(cycles) +
+                             " cycles in the hypervisor";
+    if (was_interrupted)
+        return {"exitscope: run interrupted by a signal at rip " + hex(r.rip) + tail,
+                status_interrupted};
+    switch (r.stop) {
+    case ES_STOP_HALTED:
+        return {"exitscope: guest halted" + tail, 0};
+    case ES_STOP_EXIT_REQUEST:
+        return {"exitscope: guest exited with code " + std::to_string(r.exit_code) + tail,
+                static_cast<int>(r.exit_code & 0xff)};
+    case ES_STOP_TRIPLE_FAULT:
+        return {"exitscope: guest triple-faulted at rip " + hex(r.rip) + tail, status_triple_fault};
+    case ES_STOP_EPT_VIOLATION:
+        return {"exitscope: guest accessed guest-physical " + hex(r.gpa) +
+                    ", outside its RAM (EPT violation, qualification " + hex(r.qualification) +
+                    ") at rip " + hex(r.rip) + tail,
+                status_ept_violation};
+    case ES_STOP_ENTRY_FAILED:
+        if (r.exit_reason & (1u << 31))
+            return {"exitscope: VM entry failed: " + reason_text(r.exit_reason) +
+                        ", qualification " + hex(r.qualification) + tail,
+                    status_entry_failed};
+        return {"exitscope: VM entry failed: VM-instruction error " +
+                    std::to_string(r.vm_instruction_error) + tail,
+                status_entry_failed};
+    case ES_STOP_UNHANDLED:
+    default:
+        return {"exitscope: unhandled exit " + reason_text(r.exit_reason) + ", qualification " +
+                    hex(r.qualification) + (r.gpa ? ", gpa " + hex(r.gpa) : "") + " at rip " +
+                    hex(r.rip) + tail,
+                status_unhandled};
+    }
+}
+
+int run_guest(const run_options& o) {
+    std::ifstream in(o.image, std::ios::binary);
+    if (!in) {
+        std::fprintf(stderr, "exitscope: cannot read image %s\n", o.image.c_str());
+        return status_usage;
+    }
+    const std::vector<char> image((std::istreambuf_iterator<char>(in)),
+                                  std::istreambuf_iterator<char>());
+    if (image.empty()) {
+        std::fprintf(stderr, "exitscope: image %s is empty\n", o.image.c_str());
+        return status_usage;
+    }
+    const fd_handle dev = open_device();
+    if (!dev.valid())
+        return status_error;
+
+    es_vm_create create{};
+    create.size = sizeof create;
+    create.mem_bytes = o.mem_bytes;
+    const int vmfd = checked_ioctl(dev.get(), ES_IOC_CREATE_VM, &create, "creating the VM");
+    if (vmfd < 0)
+        return status_error;
+    const fd_handle vm(vmfd);
+
+    es_vm_load load{};
+    load.size = sizeof load;
+    load.gpa = o.load;
+    load.data = reinterpret_cast<std::uintptr_t>(image.data());
+    load.len = image.size();
+    if (checked_ioctl(vm.get(), ES_VM_LOAD, &load, "loading the image") < 0)
+        return status_error;
+
+    es_vcpu_state state{};
+    state.size = sizeof state;
+    state.mode = o.mode;
+    state.entry = *o.entry;
+    if (checked_ioctl(vm.get(), ES_VM_SET_STATE, &state, "setting the start state") < 0)
+        return status_error;
+
+    install_signal_handlers();
+    std::vector<char> console(4096);
+    std::uint64_t exits = 0, cycles = 0;
+    es_run r{};
+    for (;;) {
+        r = es_run{};
+        r.size = sizeof r;
+        r.console = reinterpret_cast<std::uintptr_t>(console.data());
+        r.console_cap = static_cast<std::uint32_t>(console.size());
+        const int rc = checked_ioctl(vm.get(), ES_VM_RUN, &r, "running the guest");
+        const bool eintr = rc < 0 && errno == EINTR;
+        if (rc < 0 && !eintr)
+            return status_error;
+        if (r.console_len)
+            std::fwrite(console.data(), 1, r.console_len, stdout);
+        std::fflush(stdout);
+        exits += r.exits;
+        cycles += r.cycles;
+        if (eintr || interrupted) {
+            const stop_summary s = summarize_stop(r, exits, cycles, true);
+            std::fprintf(stderr, "%s\n", s.line.c_str());
+            return s.status;
+        }
+        if (r.stop != ES_STOP_CONSOLE_FULL)
+            break;
+    }
+    const stop_summary s = summarize_stop(r, exits, cycles, false);
+    std::fprintf(stderr, "%s\n", s.line.c_str());
+    return s.status;
+}
+
+} // namespace es::cli

@@ -1,0 +1,182 @@
+/*
+ * Exitscope ioctl ABI, shared by the kernel module and the CLI. Valid C and C++.
+ *
+ * Rules every struct follows: it starts with `size` (the caller sets it to sizeof the struct it was
+ * compiled with; the module refuses other sizes with EINVAL) and ends with reserved space that
+ * must be zero on input (else EINVAL), so the ABI can grow without breaking old callers.
+ */
+#ifndef EXITSCOPE_ABI_H
+#define EXITSCOPE_ABI_H
+
+/* User space gets the ioctl numbers too; kernel C includes <linux/ioctl.h> itself and the
+ * module's freestanding C++ (ES_FREESTANDING) needs none. */
+#if !defined(__KERNEL__) && !defined(ES_FREESTANDING)
+#include <sys/ioctl.h>
+#endif
+
+#if defined(__cplusplus)
+#include <cstdint>
+typedef std::uint8_t es_u8;
+typedef std::uint32_t es_u32;
+typedef std::uint64_t es_u64;
+#elif defined(__KERNEL__)
+#include <linux/types.h>
+typedef __u8 es_u8;
+typedef __u32 es_u32;
+typedef __u64 es_u64;
+#else
+#include <stdint.h>
+typedef uint8_t es_u8;
+typedef uint32_t es_u32;
+typedef uint64_t es_u64;
+#endif
+
+#define ES_ABI_VERSION 1
+#define ES_DEVICE_PATH "/dev/exitscope"
+
+/* Per-reason arrays cover basic exit reasons 0..ES_NR_REASONS-1 (see include/sdm/exit_reasons.hpp). */
+#define ES_NR_REASONS 78
+#define ES_MAX_INFO_CPUS 64
+
+/* Guest RAM limits for ES_IOC_CREATE_VM. */
+#define ES_GUEST_MEM_MIN (64u * 1024u)
+#define ES_GUEST_MEM_MAX (1024ull * 1024u * 1024u)
+#define ES_PAGE_SIZE 4096u
+
+/* ---- /dev/exitscope ---- */
+
+struct es_info_cpu {
+    es_u32 online;
+    es_u32 vmx_on;
+};
+
+struct es_info {
+    es_u32 size;
+    es_u32 abi_version;     /* out: ES_ABI_VERSION */
+    es_u32 vmx_available;   /* out: module holds VMX on every online CPU */
+    es_u32 nr_cpus;         /* out: entries filled in cpus[] */
+    es_u64 msr[24];         /* out: raw capability MSRs, indexed by enum es_info_msr */
+    es_u32 controls[5];     /* out: pin, proc, proc2, exit, entry controls every VM uses */
+    es_u32 cpuid_scope;     /* out: 0 per VM, 1 global */
+    es_u32 instrument;      /* out: counters enabled */
+    es_u32 vms;             /* out: VMs open now */
+    es_u32 reserved0;
+    struct es_info_cpu cpus[ES_MAX_INFO_CPUS];
+    es_u64 reserved[8];
+};
+
+enum es_info_msr {
+    ES_MSR_BASIC,
+    ES_MSR_PINBASED,
+    ES_MSR_PROCBASED,
+    ES_MSR_EXIT,
+    ES_MSR_ENTRY,
+    ES_MSR_MISC,
+    ES_MSR_CR0_FIXED0,
+    ES_MSR_CR0_FIXED1,
+    ES_MSR_CR4_FIXED0,
+    ES_MSR_CR4_FIXED1,
+    ES_MSR_PROCBASED2,
+    ES_MSR_EPT_VPID_CAP,
+    ES_MSR_TRUE_PINBASED,
+    ES_MSR_TRUE_PROCBASED,
+    ES_MSR_TRUE_EXIT,
+    ES_MSR_TRUE_ENTRY,
+    ES_MSR_VMFUNC,
+    ES_MSR_FEATURE_CONTROL,
+    ES_MSR_COUNT
+};
+
+struct es_vm_create {
+    es_u32 size;
+    es_u32 flags;    /* must be 0 */
+    es_u64 mem_bytes; /* multiple of ES_PAGE_SIZE, ES_GUEST_MEM_MIN..ES_GUEST_MEM_MAX */
+    es_u64 reserved[4];
+};
+
+enum es_stats_scope { ES_SCOPE_GLOBAL = 0, ES_SCOPE_CPU = 1, ES_SCOPE_VM = 2 };
+
+struct es_stats {
+    es_u32 size;
+    es_u32 scope;      /* in: enum es_stats_scope (ES_SCOPE_VM only on a VM descriptor) */
+    es_u32 cpu;        /* in: for ES_SCOPE_CPU */
+    es_u32 nr_reasons; /* out: ES_NR_REASONS */
+    es_u64 count[ES_NR_REASONS];
+    es_u64 cycles[ES_NR_REASONS];
+    es_u64 reserved[4];
+};
+
+#define ES_REASON_DEFINED 0x1u
+#define ES_REASON_ENABLED 0x2u
+
+struct es_reasons {
+    es_u32 size;
+    es_u32 nr_reasons; /* out: ES_NR_REASONS */
+    es_u8 flags[128];  /* out: ES_REASON_* per basic reason number */
+    es_u64 reserved[4];
+};
+
+/* ---- VM descriptor ---- */
+
+struct es_vm_load {
+    es_u32 size;
+    es_u32 flags; /* must be 0 */
+    es_u64 gpa;   /* where in guest RAM */
+    es_u64 data;  /* user pointer */
+    es_u64 len;
+    es_u64 reserved[4];
+};
+
+enum es_guest_mode { ES_MODE_REAL = 0, ES_MODE_PROTECTED = 1, ES_MODE_LONG = 2 };
+
+struct es_vcpu_state {
+    es_u32 size;
+    es_u32 mode; /* enum es_guest_mode */
+    es_u64 entry; /* guest-physical RIP (real mode: below 1 MiB) */
+    es_u64 stack; /* initial RSP; 0 picks the default (top of RAM below the page tables) */
+    es_u64 reserved[4];
+};
+
+enum es_stop {
+    ES_STOP_HALTED = 1,        /* HLT */
+    ES_STOP_EXIT_REQUEST = 2,  /* OUT to port 0xF4; exit_code holds the value */
+    ES_STOP_UNHANDLED = 3,     /* an exit this hypervisor does not handle */
+    ES_STOP_ENTRY_FAILED = 4,  /* VMLAUNCH/VMRESUME failed or entry failure exit */
+    ES_STOP_TRIPLE_FAULT = 5,
+    ES_STOP_EPT_VIOLATION = 6, /* access outside guest RAM; gpa holds the address */
+    ES_STOP_CONSOLE_FULL = 7,  /* console buffer full: drain it and run again */
+};
+
+struct es_run {
+    es_u32 size;
+    es_u32 flags;          /* must be 0 */
+    es_u64 console;        /* in: user buffer for the guest's port-0xE9 bytes */
+    es_u32 console_cap;    /* in: its size */
+    es_u32 console_len;    /* out: bytes written */
+    es_u32 stop;           /* out: enum es_stop */
+    es_u32 exit_reason;    /* out: raw exit-reason field of the last exit */
+    es_u64 exit_code;      /* out: for ES_STOP_EXIT_REQUEST */
+    es_u64 qualification;  /* out */
+    es_u64 gpa;            /* out: for EPT violations and misconfigurations */
+    es_u64 rip;            /* out: guest RIP at the stop */
+    es_u32 vm_instruction_error; /* out: for failed VMLAUNCH/VMRESUME */
+    es_u32 cpu;            /* out: CPU the run ended on */
+    es_u64 exits;          /* out: exits this VM took in this call */
+    es_u64 cycles;         /* out: exit-handling TSC ticks in this call */
+    es_u64 reserved[4];
+};
+
+#if defined(_IOWR)
+#define ES_IOC_MAGIC 0xE5
+#define ES_IOC_INFO _IOWR(ES_IOC_MAGIC, 0x00, struct es_info)
+#define ES_IOC_CREATE_VM _IOWR(ES_IOC_MAGIC, 0x01, struct es_vm_create)
+#define ES_IOC_STATS _IOWR(ES_IOC_MAGIC, 0x02, struct es_stats)
+#define ES_IOC_RESET_STATS _IO(ES_IOC_MAGIC, 0x03)
+#define ES_IOC_REASONS _IOWR(ES_IOC_MAGIC, 0x04, struct es_reasons)
+#define ES_VM_LOAD _IOWR(ES_IOC_MAGIC, 0x10, struct es_vm_load)
+#define ES_VM_SET_STATE _IOWR(ES_IOC_MAGIC, 0x11, struct es_vcpu_state)
+#define ES_VM_RUN _IOWR(ES_IOC_MAGIC, 0x12, struct es_run)
+#define ES_VM_STATS _IOWR(ES_IOC_MAGIC, 0x13, struct es_stats)
+#endif
+
+#endif /* EXITSCOPE_ABI_H */

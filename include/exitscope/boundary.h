@@ -1,0 +1,138 @@
+/*
+ * The C/C++ boundary inside the kernel module. Valid C and C++; includes no Linux header.
+ *
+ * es_shim_*: implemented in C (module/), the only code that calls the kernel.
+ * es_core_*: implemented in C++ (vmx/, cpuid/), called directly by the C glue, never through a
+ * function pointer the kernel holds.
+ */
+#ifndef EXITSCOPE_BOUNDARY_H
+#define EXITSCOPE_BOUNDARY_H
+
+/* Offsets into struct es_guest_regs, shared with module/vmenter.S. */
+#define ES_REGS_RAX 0
+#define ES_REGS_RCX 8
+#define ES_REGS_RDX 16
+#define ES_REGS_RBX 24
+#define ES_REGS_RBP 32
+#define ES_REGS_RSI 40
+#define ES_REGS_RDI 48
+#define ES_REGS_R8 56
+#define ES_REGS_R9 64
+#define ES_REGS_R10 72
+#define ES_REGS_R11 80
+#define ES_REGS_R12 88
+#define ES_REGS_R13 96
+#define ES_REGS_R14 104
+#define ES_REGS_R15 112
+#define ES_REGS_CR2 120
+#define ES_REGS_ENTRY_TSC 128
+#define ES_REGS_EXIT_TSC 136
+
+#ifndef __ASSEMBLY__
+
+#include "abi.h"
+
+#if defined(__cplusplus)
+typedef std::uint16_t es_u16;
+#elif defined(__KERNEL__)
+typedef __u16 es_u16;
+#else
+typedef uint16_t es_u16;
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct es_vm; /* opaque to C */
+
+/* Guest general-purpose registers, saved and loaded by module/vmenter.S around VMLAUNCH/VMRESUME.
+ * The ES_REGS_* offsets above are part of the contract with the assembly; C++ static_asserts
+ * them. */
+struct es_guest_regs {
+    es_u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
+    es_u64 r8, r9, r10, r11, r12, r13, r14, r15;
+    es_u64 cr2;
+    es_u64 entry_tsc; /* TSC read just before the last VMLAUNCH/VMRESUME */
+    es_u64 exit_tsc;  /* TSC read first thing after the last VM exit */
+};
+
+/* module/vmenter.S: enter the guest whose VMCS is current. Returns 0 after a VM exit, 1 when
+ * VMLAUNCH/VMRESUME itself failed (VM-instruction error in the VMCS, or no current VMCS). */
+int es_vmx_enter(struct es_guest_regs* regs, int launched);
+/* The host RIP every VM exit lands on (a label inside es_vmx_enter). */
+extern const char es_vmx_exit_landing[];
+
+/* ---- C shim, implemented in module/shim.c ---- */
+void* es_shim_alloc_page(es_u64* phys); /* zeroed 4 KiB page, NULL when out of memory */
+void es_shim_free_page(void* page);
+void* es_shim_zalloc(es_u64 bytes); /* zeroed, possibly vmalloc'ed */
+void es_shim_free(void* p);
+int es_shim_rdmsr_safe(es_u32 msr, es_u64* value); /* 0, or -EIO when the MSR faults */
+es_u64 es_shim_cr4_read(void);
+void es_shim_cr4_set_vmxe(void);
+void es_shim_cr4_clear_vmxe(void);
+int es_shim_this_cpu(void);
+int es_shim_nr_cpu_ids(void);
+void es_shim_log(int error, const char* message);
+int es_shim_copy_from_user(void* dst, es_u64 user_src, es_u64 len); /* 0 or -EFAULT */
+int es_shim_copy_to_user(es_u64 user_dst, const void* src, es_u64 len);
+
+/* The run loop's kernel services. */
+/* Host state VMX does not switch and the run loop must: saved at the start of a guest section,
+ * restored at its end (KERNEL_GS_BASE would otherwise let SWAPGS hand host values to the guest). */
+struct es_host_switch {
+    void* fpu_area;               /* 64-byte aligned, es_shim_fpu_area_size() bytes */
+    es_u64 guest_kernel_gs_base;  /* kept across runs */
+    es_u64 host_kernel_gs_base;
+    es_u64 host_fs_base;
+    es_u16 ds, es, fs, gs;
+};
+es_u64 es_shim_fpu_area_size(void);
+/* Disable preemption, take the FPU for the guest, switch what VMX does not. */
+void es_shim_begin_guest_section(struct es_host_switch* s);
+/* Undo the above; also reload the host GDT limit and TSS limit VM exits truncated. */
+void es_shim_end_guest_section(struct es_host_switch* s);
+void es_shim_irq_disable(void);
+void es_shim_irq_enable(void);
+int es_shim_pending_work(void); /* -EINTR on a signal, 1 when rescheduling is due, else 0 */
+void es_shim_reschedule(void);
+void es_shim_deliver_nmi(void);
+es_u64 es_shim_xcr0(void);
+
+/* ---- C++ core ---- */
+struct es_load_params {
+    int cpuid_scope_global;
+    int instrument;
+};
+/* Parse capabilities from this CPU's MSRs and choose controls; 0 or -errno (message logged). */
+int es_core_load(const struct es_load_params* params);
+void es_core_unload(void);
+/* On the calling CPU, with preemption off: enable VMX with this VMXON region. 0 or -errno. */
+int es_core_cpu_on(void* vmxon_region, es_u64 vmxon_phys);
+void es_core_cpu_off(void);
+void es_core_fill_info(struct es_info* info);
+void es_core_fill_reasons(struct es_reasons* out);
+int es_core_stats(struct es_stats* out, const struct es_vm* vm);
+void es_core_reset_stats(void);
+
+/* Argument checks, pure: 0 or -errno. */
+int es_core_check_create(const struct es_vm_create* a);
+int es_core_check_load(const struct es_vm_load* a, es_u64 mem_bytes);
+int es_core_check_state(const struct es_vcpu_state* a, es_u64 mem_bytes);
+int es_core_check_run(const struct es_run* a);
+
+struct es_vm* es_core_vm_create(const struct es_vm_create* a, int* error);
+void es_core_vm_destroy(struct es_vm* vm);
+es_u64 es_core_vm_mem_bytes(const struct es_vm* vm);
+int es_core_vm_load(struct es_vm* vm, const struct es_vm_load* a);
+int es_core_vm_set_state(struct es_vm* vm, const struct es_vcpu_state* a);
+int es_core_vm_run(struct es_vm* vm, struct es_run* r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* __ASSEMBLY__ */
+
+#endif /* EXITSCOPE_BOUNDARY_H */

@@ -1,0 +1,56 @@
+// Control-register and RFLAGS bits, and CPUID feature bits Exitscope tests or sets.
+//
+// Source: Intel SDM, Volume 3, "Control Registers" and "EFLAGS Register", and Volume 2, CPUID
+// (order number 325462-080US, June 2023).
+#pragma once
+
+#include <cstdint>
+
+namespace sdm {
+
+namespace cr0 {
+inline constexpr std::uint64_t pe = 1ull << 0;
+inline constexpr std::uint64_t mp = 1ull << 1;
+inline constexpr std::uint64_t et = 1ull << 4;
+inline constexpr std::uint64_t ne = 1ull << 5;
+inline constexpr std::uint64_t wp = 1ull << 16;
+inline constexpr std::uint64_t nw = 1ull << 29;
+inline constexpr std::uint64_t cd = 1ull << 30;
+inline constexpr std::uint64_t pg = 1ull << 31;
+} // namespace cr0
+
+namespace cr4 {
+inline constexpr std::uint64_t pae = 1ull << 5;
+inline constexpr std::uint64_t pge = 1ull << 7;
+inline constexpr std::uint64_t osfxsr = 1ull << 9;
+inline constexpr std::uint64_t osxmmexcpt = 1ull << 10;
+inline constexpr std::uint64_t vmxe = 1ull << 13;
+inline constexpr std::uint64_t smxe = 1ull << 14;
+inline constexpr std::uint64_t pcide = 1ull << 17;
+inline constexpr std::uint64_t osxsave = 1ull << 18;
+} // namespace cr4
+
+namespace rflags {
+inline constexpr std::uint64_t fixed1 = 1ull << 1; // reserved, always 1
+inline constexpr std::uint64_t tf = 1ull << 8;
+inline constexpr std::uint64_t intf = 1ull << 9;
+inline constexpr std::uint64_t vm = 1ull << 17;
+} // namespace rflags
+
+// CPUID.1:ECX.
+namespace cpuid1_ecx {
+inline constexpr std::uint32_t vmx = 1u << 5;
+inline constexpr std::uint32_t smx = 1u << 6;
+inline constexpr std::uint32_t xsave = 1u << 26;
+inline constexpr std::uint32_t osxsave = 1u << 27;
+inline constexpr std::uint32_t hypervisor = 1u << 31;
+} // namespace cpuid1_ecx
+
+// Exception vectors Exitscope injects or intercepts.
+namespace vector {
+inline constexpr std::uint8_t ud = 6;
+inline constexpr std::uint8_t gp = 13;
+inline constexpr std::uint8_t nmi = 2;
+} // namespace vector
+
+} // namespace sdm

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Internal interface between the C files of module/. */
+#ifndef ES_MODULE_H
+#define ES_MODULE_H
+
+#include "exitscope/abi.h"
+
+int es_vmx_cpus_start(void);
+void es_vmx_cpus_stop(void);
+void es_fill_cpu_info(struct es_info *info);
+void es_vm_count_inc(void);
+void es_vm_count_dec(void);
+
+#endif

@@ -1,0 +1,288 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module entry, /dev/exitscope and the VM descriptor: the thin C layer between Linux and the C++
+ * core. Everything here copies arguments in and out and calls es_core_*; no VMX logic lives here.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/ioctl.h>
+#include <linux/miscdevice.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "exitscope/abi.h"
+#include "exitscope/boundary.h"
+#include "es_module.h"
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("Exitscope developers");
+MODULE_DESCRIPTION("Exitscope: a minimal VMX hypervisor that counts and times every VM exit");
+
+static char *cpuid_scope = "vm";
+module_param(cpuid_scope, charp, 0444);
+MODULE_PARM_DESC(cpuid_scope, "what the CPUID leaves 0x4FFFFFFC..F report: vm (default) or global");
+
+static bool instrument = true;
+module_param(instrument, bool, 0444);
+MODULE_PARM_DESC(instrument, "count and time exits (off only to measure the cost of counting)");
+
+/* One VM per descriptor; the mutex serialises the VM's ioctls (run included). */
+struct es_vm_file {
+	struct mutex lock;
+	struct es_vm *vm;
+};
+
+/* Copy a versioned struct in: `size` must match exactly (the ABI is at version 1). */
+static void *es_copy_in(unsigned long arg, size_t size, long *err)
+{
+	void *buf;
+	u32 user_size;
+
+	if (get_user(user_size, (u32 __user *)arg)) {
+		*err = -EFAULT;
+		return NULL;
+	}
+	if (user_size != size) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	buf = memdup_user((void __user *)arg, size);
+	if (IS_ERR(buf)) {
+		*err = PTR_ERR(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static long es_copy_out(unsigned long arg, const void *buf, size_t size)
+{
+	return copy_to_user((void __user *)arg, buf, size) ? -EFAULT : 0;
+}
+
+static int es_vm_release(struct inode *inode, struct file *file)
+{
+	struct es_vm_file *vf = file->private_data;
+
+	es_core_vm_destroy(vf->vm);
+	kfree(vf);
+	es_vm_count_dec();
+	module_put(THIS_MODULE);
+	return 0;
+}
+
+static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct es_vm_file *vf = file->private_data;
+	long err = 0;
+	void *buf;
+	size_t size;
+
+	switch (cmd) {
+	case ES_VM_LOAD:
+		size = sizeof(struct es_vm_load);
+		break;
+	case ES_VM_SET_STATE:
+		size = sizeof(struct es_vcpu_state);
+		break;
+	case ES_VM_RUN:
+		size = sizeof(struct es_run);
+		break;
+	case ES_VM_STATS:
+		size = sizeof(struct es_stats);
+		break;
+	default:
+		return -ENOTTY;
+	}
+	buf = es_copy_in(arg, size, &err);
+	if (!buf)
+		return err;
+
+	/* A second thread running the same VM waits; a signal ends the wait. */
+	if (mutex_lock_interruptible(&vf->lock)) {
+		kfree(buf);
+		return -EINTR;
+	}
+	switch (cmd) {
+	case ES_VM_LOAD:
+		err = es_core_vm_load(vf->vm, buf);
+		break;
+	case ES_VM_SET_STATE:
+		err = es_core_vm_set_state(vf->vm, buf);
+		break;
+	case ES_VM_RUN:
+		err = es_core_vm_run(vf->vm, buf);
+		break;
+	case ES_VM_STATS:
+		err = es_core_stats(buf, vf->vm);
+		break;
+	}
+	mutex_unlock(&vf->lock);
+	/* A run interrupted by a signal still reports console bytes and counts. */
+	if (!err || (cmd == ES_VM_RUN && err == -EINTR)) {
+		long out = es_copy_out(arg, buf, size);
+
+		if (out)
+			err = out;
+	}
+	kfree(buf);
+	return err;
+}
+
+static const struct file_operations es_vm_fops = {
+	.owner = THIS_MODULE,
+	.release = es_vm_release,
+	.unlocked_ioctl = es_vm_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static long es_create_vm(unsigned long arg)
+{
+	struct es_vm_create *a;
+	struct es_vm_file *vf;
+	long err = 0;
+	int fd, core_err = 0;
+
+	a = es_copy_in(arg, sizeof(*a), &err);
+	if (!a)
+		return err;
+	err = es_core_check_create(a);
+	if (err)
+		goto out;
+	vf = kzalloc(sizeof(*vf), GFP_KERNEL_ACCOUNT);
+	if (!vf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	mutex_init(&vf->lock);
+	vf->vm = es_core_vm_create(a, &core_err);
+	if (!vf->vm) {
+		err = core_err;
+		goto out_free;
+	}
+	/* The descriptor keeps the module loaded: rmmod is refused while a VM exists. */
+	if (!try_module_get(THIS_MODULE)) {
+		err = -ENODEV;
+		goto out_vm;
+	}
+	es_vm_count_inc();
+	fd = anon_inode_getfd("exitscope-vm", &es_vm_fops, vf, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		es_vm_count_dec();
+		module_put(THIS_MODULE);
+		err = fd;
+		goto out_vm;
+	}
+	kfree(a);
+	return fd;
+
+out_vm:
+	es_core_vm_destroy(vf->vm);
+out_free:
+	kfree(vf);
+out:
+	kfree(a);
+	return err;
+}
+
+static long es_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	long err = 0;
+	void *buf;
+
+	switch (cmd) {
+	case ES_IOC_CREATE_VM:
+		return es_create_vm(arg);
+	case ES_IOC_RESET_STATS:
+		es_core_reset_stats();
+		return 0;
+	case ES_IOC_INFO:
+		buf = es_copy_in(arg, sizeof(struct es_info), &err);
+		if (!buf)
+			return err;
+		es_core_fill_info(buf);
+		es_fill_cpu_info(buf);
+		err = es_copy_out(arg, buf, sizeof(struct es_info));
+		break;
+	case ES_IOC_REASONS:
+		buf = es_copy_in(arg, sizeof(struct es_reasons), &err);
+		if (!buf)
+			return err;
+		es_core_fill_reasons(buf);
+		err = es_copy_out(arg, buf, sizeof(struct es_reasons));
+		break;
+	case ES_IOC_STATS:
+		buf = es_copy_in(arg, sizeof(struct es_stats), &err);
+		if (!buf)
+			return err;
+		err = es_core_stats(buf, NULL);
+		if (!err)
+			err = es_copy_out(arg, buf, sizeof(struct es_stats));
+		break;
+	default:
+		return -ENOTTY;
+	}
+	kfree(buf);
+	return err;
+}
+
+static const struct file_operations es_dev_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = es_dev_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static struct miscdevice es_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "exitscope",
+	.fops = &es_dev_fops,
+	.mode = 0600,
+};
+
+static int __init es_init(void)
+{
+	struct es_load_params params = { .instrument = instrument };
+	int err;
+
+	if (!strcmp(cpuid_scope, "global")) {
+		params.cpuid_scope_global = 1;
+	} else if (strcmp(cpuid_scope, "vm")) {
+		pr_err("exitscope: cpuid_scope=%s is not valid: use vm or global\n", cpuid_scope);
+		return -EINVAL;
+	}
+	err = es_core_load(&params);
+	if (err)
+		return err;
+	err = es_vmx_cpus_start();
+	if (err)
+		goto out_core;
+	err = misc_register(&es_misc);
+	if (err) {
+		pr_err("exitscope: cannot register /dev/exitscope (%d)\n", err);
+		goto out_cpus;
+	}
+	pr_info("exitscope: VMX on for %u CPUs; /dev/exitscope ready (cpuid_scope=%s, instrument=%d)\n",
+		num_online_cpus(), cpuid_scope, instrument);
+	return 0;
+
+out_cpus:
+	es_vmx_cpus_stop();
+out_core:
+	es_core_unload();
+	return err;
+}
+
+static void __exit es_exit(void)
+{
+	misc_deregister(&es_misc);
+	es_vmx_cpus_stop();
+	es_core_unload();
+	pr_info("exitscope: unloaded, VMX off on all CPUs\n");
+}
+
+module_init(es_init);
+module_exit(es_exit);

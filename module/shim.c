@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The kernel services the C++ core needs, one small function each (include/exitscope/boundary.h).
+ */
+#include <linux/mm.h>
+#include <linux/preempt.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/smp.h>
+#include <linux/uaccess.h>
+#include <linux/vmalloc.h>
+#include <asm/desc.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <asm/io.h>
+#include <asm/msr.h>
+#include <asm/special_insns.h>
+#include <asm/tlbflush.h>
+
+#include "exitscope/boundary.h"
+
+void *es_shim_alloc_page(u64 *phys)
+{
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+
+	if (!page)
+		return NULL;
+	*phys = page_to_phys(page);
+	return page_address(page);
+}
+
+void es_shim_free_page(void *page)
+{
+	if (page)
+		free_page((unsigned long)page);
+}
+
+void *es_shim_zalloc(u64 bytes)
+{
+	return kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+}
+
+void es_shim_free(void *p)
+{
+	kvfree(p);
+}
+
+int es_shim_rdmsr_safe(u32 msr, u64 *value)
+{
+	return rdmsrl_safe(msr, value) ? -EIO : 0;
+}
+
+u64 es_shim_cr4_read(void)
+{
+	return __read_cr4();
+}
+
+/* Through the kernel's CR4 shadow, so its later CR4 writes keep VMXE. */
+void es_shim_cr4_set_vmxe(void)
+{
+	cr4_set_bits(X86_CR4_VMXE);
+}
+
+void es_shim_cr4_clear_vmxe(void)
+{
+	cr4_clear_bits(X86_CR4_VMXE);
+}
+
+int es_shim_this_cpu(void)
+{
+	return raw_smp_processor_id();
+}
+
+int es_shim_nr_cpu_ids(void)
+{
+	return nr_cpu_ids;
+}
+
+void es_shim_log(int error, const char *message)
+{
+	if (error)
+		pr_err("exitscope: %s\n", message);
+	else
+		pr_info("exitscope: %s\n", message);
+}
+
+int es_shim_copy_from_user(void *dst, u64 user_src, u64 len)
+{
+	return copy_from_user(dst, u64_to_user_ptr(user_src), len) ? -EFAULT : 0;
+}
+
+int es_shim_copy_to_user(u64 user_dst, const void *src, u64 len)
+{
+	return copy_to_user(u64_to_user_ptr(user_dst), src, len) ? -EFAULT : 0;
+}
+
+u64 es_shim_fpu_area_size(void)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!boot_cpu_has(X86_FEATURE_XSAVE))
+		return 512;
+	/* CPUID.(EAX=0DH,ECX=0):EBX = XSAVE area size for the features XCR0 enables now. */
+	cpuid_count(0xd, 0, &eax, &ebx, &ecx, &edx);
+	return ebx;
+}
+
+u64 es_shim_xcr0(void)
+{
+	return boot_cpu_has(X86_FEATURE_OSXSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
+}
+
+/* Load the guest's FPU/SSE/AVX state (all-init at first: a zero XSAVE header) so that no host
+ * register value is ever visible to the guest. */
+static void es_fpu_load(void *area)
+{
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		asm volatile("xrstor64 %0" : : "m"(*(u8 *)area), "a"(-1), "d"(-1) : "memory");
+	else
+		asm volatile("fxrstor64 %0" : : "m"(*(u8 *)area) : "memory");
+}
+
+static void es_fpu_save(void *area)
+{
+	if (boot_cpu_has(X86_FEATURE_XSAVE))
+		asm volatile("xsave64 %0" : "+m"(*(u8 *)area) : "a"(-1), "d"(-1) : "memory");
+	else
+		asm volatile("fxsave64 %0" : "+m"(*(u8 *)area) : : "memory");
+}
+
+void es_shim_begin_guest_section(struct es_host_switch *s)
+{
+	/* kernel_fpu_begin() disables preemption and saves the task's FPU state. */
+	kernel_fpu_begin();
+	es_fpu_load(s->fpu_area);
+	savesegment(ds, s->ds);
+	savesegment(es, s->es);
+	savesegment(fs, s->fs);
+	savesegment(gs, s->gs);
+	rdmsrl(MSR_FS_BASE, s->host_fs_base);
+	rdmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
+}
+
+void es_shim_end_guest_section(struct es_host_switch *s)
+{
+	rdmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
+	wrmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
+	/* VM exits load null DS/ES/FS/GS selectors; put back any the task really had. */
+	if (s->ds)
+		loadsegment(ds, s->ds);
+	if (s->es)
+		loadsegment(es, s->es);
+	if (s->fs) {
+		loadsegment(fs, s->fs);
+		wrmsrl(MSR_FS_BASE, s->host_fs_base);
+	}
+	if (s->gs) {
+		load_gs_index(s->gs);
+		wrmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
+	}
+	/* VM exits set the GDT limit to 0xFFFF and the TR limit to 0x67 (SDM "Loading Host
+	 * Segment and Descriptor-Table Registers"): restore both as KVM does. */
+	load_fixmap_gdt(raw_smp_processor_id());
+	invalidate_tss_limit();
+	es_fpu_save(s->fpu_area);
+	kernel_fpu_end();
+}
+
+void es_shim_irq_disable(void)
+{
+	local_irq_disable();
+}
+
+void es_shim_irq_enable(void)
+{
+	local_irq_enable();
+}
+
+int es_shim_pending_work(void)
+{
+	if (signal_pending(current))
+		return -EINTR;
+	return need_resched() ? 1 : 0;
+}
+
+void es_shim_reschedule(void)
+{
+	cond_resched();
+}
+
+/* An NMI that arrived in the guest caused a VM exit instead of running the host's handler: run
+ * it now, as KVM did for years. */
+void es_shim_deliver_nmi(void)
+{
+	asm volatile("int $2");
+}

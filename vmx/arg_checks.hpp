@@ -1,0 +1,15 @@
+// Pure validation of ioctl arguments (see arg_checks.cpp).
+#pragma once
+
+#include <cstdint>
+
+#include "exitscope/abi.h"
+
+namespace es {
+
+int check_create(const es_vm_create& a);
+int check_load(const es_vm_load& a, std::uint64_t mem_bytes);
+int check_state(const es_vcpu_state& a, std::uint64_t mem_bytes);
+int check_run(const es_run& a);
+
+} // namespace es

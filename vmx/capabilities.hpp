@@ -1,0 +1,87 @@
+// The VMX capability record and the control-adjustment rule: pure functions over MSR values, so
+// they run (and are unit-tested) on the host exactly as in the kernel.
+#pragma once
+
+#include <cstdint>
+
+namespace es {
+
+// Raw capability MSRs, indexed by enum es_info_msr (include/exitscope/abi.h).
+struct vmx_msrs {
+    std::uint64_t value[24];
+};
+
+// One control word's capability, from its IA32_VMX_*_CTLS MSR ("VMX Capability Reporting
+// Facility"): a bit set in the low half ("allowed 0-settings") must be 1; a bit clear in the high
+// half ("allowed 1-settings") must be 0.
+struct control_caps {
+    std::uint32_t must_be_one;
+    std::uint32_t may_be_one;
+};
+
+constexpr control_caps decode_controls(std::uint64_t msr) {
+    return {static_cast<std::uint32_t>(msr), static_cast<std::uint32_t>(msr >> 32)};
+}
+
+struct adjusted_controls {
+    std::uint32_t value;
+    std::uint32_t missing; // required bits the CPU cannot set
+    std::uint32_t forced;  // forbidden bits the CPU insists on
+    constexpr bool ok() const { return missing == 0 && forced == 0; }
+};
+
+// The allowed-0/allowed-1 rule: start from what we need, add what the CPU forces, drop what it
+// cannot do. Optional bits are kept only when allowed; required and forbidden ones report a
+// conflict instead of silently changing meaning.
+constexpr adjusted_controls adjust_controls(control_caps caps, std::uint32_t required,
+                                            std::uint32_t optional, std::uint32_t forbidden) {
+    adjusted_controls r{};
+    r.value = ((required | optional) & caps.may_be_one) | caps.must_be_one;
+    r.missing = required & ~caps.may_be_one;
+    r.forced = forbidden & caps.must_be_one;
+    r.value &= ~(forbidden & ~caps.must_be_one);
+    return r;
+}
+
+struct vm_controls {
+    std::uint32_t pin;
+    std::uint32_t proc;
+    std::uint32_t proc2;
+    std::uint32_t exit;
+    std::uint32_t entry;
+};
+
+struct capabilities {
+    std::uint32_t vmcs_revision;
+    std::uint32_t vmcs_region_size;
+    bool true_controls;
+    bool vmcs_write_back;
+    control_caps pin, proc, proc2, exit, entry;
+    bool secondary;
+    bool ept, ept_4_level, ept_write_back, ept_2mb, ept_1gb, ept_ad;
+    bool invept, invept_single, invept_all;
+    bool vpid, invvpid, invvpid_single, invvpid_all;
+    bool unrestricted_guest;
+    bool preemption_timer;
+    std::uint8_t preemption_timer_rate; // timer ticks once every 2^rate TSC ticks
+    std::uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+};
+
+capabilities parse_capabilities(const vmx_msrs& msrs);
+
+// What every VM of this hypervisor runs with, and why a CPU cannot host it (nullptr: it can).
+struct controls_choice {
+    vm_controls controls;
+    const char* problem;
+};
+
+controls_choice choose_controls(const capabilities& caps);
+
+// Guest CR0/CR4 bits VMX forces to 1 or 0 ("VMX-Fixed Bits in CR0/CR4"); unrestricted guest
+// lifts the CR0.PE and CR0.PG requirement.
+std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps); // bits that must be 1
+std::uint64_t cr0_guest_allowed_bits(const capabilities& caps); // bits that may be 1
+std::uint64_t cr4_guest_fixed1_bits(const capabilities& caps);
+std::uint64_t cr4_guest_allowed_bits(const capabilities& caps);
+
+} // namespace es

@@ -1,0 +1,182 @@
+// Module load and unload of the C++ core, and the read-only ioctls (info, reasons, stats).
+#include "core.hpp"
+
+#include "exit_table.hpp"
+#include "exitscope/abi.h"
+#include "exitscope/boundary.h"
+#include "exitscope/errno.hpp"
+#include "sdm/cpu_bits.hpp"
+#include "sdm/msrs.hpp"
+#include "vm.hpp"
+#include "vmx_ops.hpp"
+
+namespace es {
+
+constinit core_state core{};
+
+counter_row* alloc_counter_rows(std::uint32_t n, void** alloc) {
+    const std::uint64_t bytes = std::uint64_t{n} * sizeof(counter_row) + alignof(counter_row);
+    void* p = es_shim_zalloc(bytes);
+    *alloc = p;
+    if (!p)
+        return nullptr;
+    const auto addr = reinterpret_cast<std::uintptr_t>(p);
+    const auto aligned = (addr + alignof(counter_row) - 1) & ~std::uintptr_t{alignof(counter_row) - 1};
+    return reinterpret_cast<counter_row*>(aligned);
+}
+
+namespace {
+
+constexpr sdm::msr capability_msr_numbers[ES_MSR_COUNT] = {
+    sdm::msr::vmx_basic,
+    sdm::msr::vmx_pinbased_ctls,
+    sdm::msr::vmx_procbased_ctls,
+    sdm::msr::vmx_exit_ctls,
+    sdm::msr::vmx_entry_ctls,
+    sdm::msr::vmx_misc,
+    sdm::msr::vmx_cr0_fixed0,
+    sdm::msr::vmx_cr0_fixed1,
+    sdm::msr::vmx_cr4_fixed0,
+    sdm::msr::vmx_cr4_fixed1,
+    sdm::msr::vmx_procbased_ctls2,
+    sdm::msr::vmx_ept_vpid_cap,
+    sdm::msr::vmx_true_pinbased_ctls,
+    sdm::msr::vmx_true_procbased_ctls,
+    sdm::msr::vmx_true_exit_ctls,
+    sdm::msr::vmx_true_entry_ctls,
+    sdm::msr::vmx_vmfunc,
+    sdm::msr::feature_control,
+};
+
+// Optional MSRs may be absent (they fault); a zero value then means "no such capability".
+void read_capability_msrs(vmx_msrs& m) {
+    for (int i = 0; i < ES_MSR_COUNT; ++i) {
+        std::uint64_t v = 0;
+        if (es_shim_rdmsr_safe(sdm::to_number(capability_msr_numbers[i]), &v) != 0)
+            v = 0;
+        m.value[i] = v;
+    }
+}
+
+void derive_reason_flags() {
+    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
+        std::uint8_t f = 0;
+        if (sdm::is_defined_exit_reason(r))
+            f |= ES_REASON_DEFINED;
+        if (exit_enabled(r, core.controls))
+            f |= ES_REASON_ENABLED;
+        core.reason_flags[r] = f;
+    }
+}
+
+int refuse(int error, const char* message) {
+    es_shim_log(1, message);
+    return -error;
+}
+
+} // namespace
+
+} // namespace es
+
+using namespace es;
+
+extern "C" int es_core_load(const es_load_params* params) {
+    core = core_state{};
+    core.cpuid_scope_global = params->cpuid_scope_global != 0;
+    core.instrument = params->instrument != 0;
+
+    if (!(hw::cpuid(1, 0).ecx & sdm::cpuid1_ecx::vmx))
+        return refuse(err::no_dev,
+                      "VMX is unavailable: this CPU does not report VMX in CPUID (not an Intel "
+                      "CPU, or a VM without nested virtualization); use tools/emu-run");
+    read_capability_msrs(core.msrs);
+    const std::uint64_t fc = core.msrs.value[ES_MSR_FEATURE_CONTROL];
+    // Linux locks IA32_FEATURE_CONTROL at boot (enabling VMX if firmware left it unlocked), so
+    // a locked MSR without "VMX outside SMX" means firmware switched VMX off.
+    if ((fc & sdm::feature_control::lock) && !(fc & sdm::feature_control::vmx_outside_smx))
+        return refuse(err::perm, "VMX is disabled by firmware (IA32_FEATURE_CONTROL locked with "
+                                 "VMX off): enable VT-x in the BIOS/UEFI setup");
+    core.caps = parse_capabilities(core.msrs);
+    const controls_choice choice = choose_controls(core.caps);
+    if (choice.problem) {
+        es_shim_log(1, "this CPU's VMX lacks a feature Exitscope needs:");
+        return refuse(err::not_supported, choice.problem);
+    }
+    core.controls = choice.controls;
+    derive_reason_flags();
+    core.host_xcr0 = es_shim_xcr0();
+    core.fpu_area_size = es_shim_fpu_area_size();
+
+    core.nr_cpus = static_cast<std::uint32_t>(es_shim_nr_cpu_ids());
+    core.global_rows = alloc_counter_rows(core.nr_cpus, &core.global_rows_alloc);
+    if (!core.global_rows)
+        return refuse(err::no_mem, "out of memory for counters");
+    return 0;
+}
+
+extern "C" void es_core_unload(void) {
+    es_shim_free(core.global_rows_alloc);
+    core.global_rows = nullptr;
+    core.global_rows_alloc = nullptr;
+}
+
+extern "C" void es_core_fill_info(es_info* info) {
+    info->abi_version = ES_ABI_VERSION;
+    for (int i = 0; i < ES_MSR_COUNT; ++i)
+        info->msr[i] = core.msrs.value[i];
+    info->controls[0] = core.controls.pin;
+    info->controls[1] = core.controls.proc;
+    info->controls[2] = core.controls.proc2;
+    info->controls[3] = core.controls.exit;
+    info->controls[4] = core.controls.entry;
+    info->cpuid_scope = core.cpuid_scope_global ? 1 : 0;
+    info->instrument = core.instrument ? 1 : 0;
+    info->vmx_available = 1;
+}
+
+extern "C" void es_core_fill_reasons(es_reasons* out) {
+    out->nr_reasons = nr_reasons;
+    for (std::uint32_t r = 0; r < nr_reasons; ++r)
+        out->flags[r] = core.reason_flags[r];
+}
+
+namespace {
+
+// Copy `s` (minus `baseline`, if any) out; one snapshot on the stack at a time.
+void copy_snapshot(es_stats* out, const counter_snapshot& s,
+                   const counter_snapshot* baseline = nullptr) {
+    out->nr_reasons = nr_reasons;
+    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
+        out->count[r] = s.count[r] - (baseline ? baseline->count[r] : 0);
+        out->cycles[r] = s.cycles[r] - (baseline ? baseline->cycles[r] : 0);
+    }
+}
+
+} // namespace
+
+extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
+    for (auto v : out->reserved)
+        if (v)
+            return -err::inval;
+    switch (out->scope) {
+    case ES_SCOPE_GLOBAL:
+        copy_snapshot(out, sum_rows(core.global_rows, core.nr_cpus), &core.global_baseline);
+        return 0;
+    case ES_SCOPE_CPU:
+        if (out->cpu >= core.nr_cpus)
+            return -err::inval;
+        copy_snapshot(out, sum_rows(core.global_rows + out->cpu, 1));
+        return 0;
+    case ES_SCOPE_VM:
+        if (!vm)
+            return -err::inval;
+        copy_snapshot(out, vm_counters(*vm));
+        return 0;
+    default:
+        return -err::inval;
+    }
+}
+
+extern "C" void es_core_reset_stats(void) {
+    core.global_baseline = sum_rows(core.global_rows, core.nr_cpus);
+}

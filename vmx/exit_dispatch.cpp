@@ -1,0 +1,73 @@
+// The dispatch table: handler names (exit_table.hpp) to functions, built at compile time.
+#include "exit_dispatch.hpp"
+
+#include <array>
+
+#include "exit_handlers.hpp"
+#include "exit_table.hpp"
+
+namespace es {
+
+namespace {
+
+using handler_fn = exit_action (*)(exit_context&);
+
+constexpr std::size_t nr_handlers = static_cast<std::size_t>(handler::count);
+
+// Functions by handler name, and which names were given one (GCC cannot test function pointers
+// for null in constant expressions under the kernel's -fno-delete-null-pointer-checks).
+struct handler_map {
+    std::array<handler_fn, nr_handlers> fns{};
+    std::array<bool, nr_handlers> given{};
+};
+
+constexpr handler_map handlers_by_name = [] {
+    handler_map m{};
+    auto set = [&m](handler h, handler_fn f) {
+        m.fns[static_cast<std::size_t>(h)] = f;
+        m.given[static_cast<std::size_t>(h)] = true;
+    };
+    set(handler::none, handlers::unexpected);
+    set(handler::exception_or_nmi, handlers::exception_or_nmi);
+    set(handler::external_interrupt, handlers::external_interrupt);
+    set(handler::triple_fault, handlers::triple_fault);
+    set(handler::stop_unsupported, handlers::stop_unsupported);
+    set(handler::cpuid, handlers::cpuid);
+    set(handler::hlt, handlers::hlt);
+    set(handler::cache_flush, handlers::cache_flush);
+    set(handler::rdpmc, handlers::rdpmc);
+    set(handler::vmx_instruction, handlers::vmx_instruction);
+    set(handler::cr_access, handlers::cr_access);
+    set(handler::mov_dr, handlers::mov_dr);
+    set(handler::io, handlers::io);
+    set(handler::rdmsr, handlers::rdmsr);
+    set(handler::wrmsr, handlers::wrmsr);
+    set(handler::entry_failure, handlers::entry_failure);
+    set(handler::monitor_mwait, handlers::monitor_mwait);
+    set(handler::pause, handlers::pause);
+    set(handler::ept_violation, handlers::ept_violation);
+    set(handler::ept_misconfig, handlers::ept_misconfig);
+    set(handler::preemption_timer, handlers::preemption_timer);
+    set(handler::xsetbv, handlers::xsetbv);
+    return m;
+}();
+
+constexpr bool every_handler_has_a_function() {
+    for (bool g : handlers_by_name.given)
+        if (!g)
+            return false;
+    return true;
+}
+static_assert(every_handler_has_a_function(), "each handler name maps to a function");
+
+} // namespace
+
+exit_action dispatch_exit(exit_context& ctx) {
+    // Bounds-checked: a reason past the table (a newer CPU's, or a corrupt field) stops the VM.
+    if (ctx.reason >= sdm::exit_reason_count)
+        return handlers::unexpected(ctx);
+    const handler h = exit_handlers_table.h[ctx.reason];
+    return handlers_by_name.fns[static_cast<std::size_t>(h)](ctx);
+}
+
+} // namespace es

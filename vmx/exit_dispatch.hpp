@@ -1,0 +1,27 @@
+// One dispatcher for every VM exit: the exit table (exit_table.hpp) names the handler, this file
+// maps handler names to functions, and the run loop acts on what the handler returns.
+#pragma once
+
+#include <cstdint>
+
+#include "vm.hpp"
+
+namespace es {
+
+enum class exit_action : std::uint8_t {
+    resume,     // re-enter at the same RIP (an event was injected, or nothing to do)
+    skip,       // the instruction is emulated: advance RIP past it, then re-enter
+    check_host, // let the host take interrupts, signals and rescheduling first, then re-enter
+    stop,       // return to user space with ctx.stop filled in
+};
+
+struct exit_context {
+    es_vm& vm;
+    std::uint32_t reason; // basic exit reason
+    std::uint32_t cpu;
+    stop_report stop;
+};
+
+exit_action dispatch_exit(exit_context& ctx);
+
+} // namespace es

@@ -1,0 +1,42 @@
+// Exit handlers, one per concern, and the helpers they share.
+#pragma once
+
+#include <cstdint>
+
+#include "exit_dispatch.hpp"
+
+namespace es::handlers {
+
+exit_action exception_or_nmi(exit_context& ctx);
+exit_action external_interrupt(exit_context& ctx);
+exit_action triple_fault(exit_context& ctx);
+exit_action stop_unsupported(exit_context& ctx);
+exit_action cpuid(exit_context& ctx);
+exit_action hlt(exit_context& ctx);
+exit_action cache_flush(exit_context& ctx);
+exit_action rdpmc(exit_context& ctx);
+exit_action vmx_instruction(exit_context& ctx);
+exit_action cr_access(exit_context& ctx);
+exit_action mov_dr(exit_context& ctx);
+exit_action io(exit_context& ctx);
+exit_action rdmsr(exit_context& ctx);
+exit_action wrmsr(exit_context& ctx);
+exit_action entry_failure(exit_context& ctx);
+exit_action monitor_mwait(exit_context& ctx);
+exit_action pause(exit_context& ctx);
+exit_action ept_violation(exit_context& ctx);
+exit_action ept_misconfig(exit_context& ctx);
+exit_action preemption_timer(exit_context& ctx);
+exit_action xsetbv(exit_context& ctx);
+exit_action unexpected(exit_context& ctx);
+
+// Shared helpers.
+exit_action inject_ud(exit_context& ctx);
+exit_action inject_gp(exit_context& ctx);
+exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code = 0,
+                      std::uint64_t gpa = 0);
+// General-purpose register by the 4-bit number exit qualifications use (0 RAX ... 15 R15).
+std::uint64_t read_gpr(es_vm& vm, unsigned n);
+void write_gpr(es_vm& vm, unsigned n, std::uint64_t value);
+
+} // namespace es::handlers

@@ -1,0 +1,96 @@
+// Initial guest register state per start mode. The values satisfy the VM-entry checks on guest
+// state (SDM "Checks on the Guest Register State"), with unrestricted guest for real mode.
+#include "guest_modes.hpp"
+
+#include "sdm/cpu_bits.hpp"
+#include "sdm/msrs.hpp"
+
+namespace es {
+
+namespace {
+
+// Access-rights bits: type 3:0, S 4, DPL 6:5, P 7, L 13, D/B 14, G 15, unusable 16.
+constexpr std::uint32_t ar_present = 1u << 7;
+constexpr std::uint32_t ar_code_or_data = 1u << 4;
+constexpr std::uint32_t ar_long = 1u << 13;
+constexpr std::uint32_t ar_big = 1u << 14;
+constexpr std::uint32_t ar_granular = 1u << 15;
+constexpr std::uint32_t ar_unusable = 1u << 16;
+constexpr std::uint32_t type_code_rx_accessed = 0xb;
+constexpr std::uint32_t type_data_rw_accessed = 0x3;
+constexpr std::uint32_t type_busy_tss = 0xb; // busy 32/64-bit TSS
+
+constexpr std::uint32_t code_ar = ar_present | ar_code_or_data | type_code_rx_accessed;
+constexpr std::uint32_t data_ar = ar_present | ar_code_or_data | type_data_rw_accessed;
+
+constexpr std::uint64_t real_mode_stack = 0xfff0;
+constexpr std::uint64_t real_mode_segment_span = 0x10000;
+
+} // namespace
+
+std::uint64_t page_tables_base(std::uint64_t mem_bytes) {
+    return mem_bytes - long_mode_tables_bytes;
+}
+
+std::uint64_t default_stack(guest_mode mode, std::uint64_t mem_bytes) {
+    switch (mode) {
+    case guest_mode::real:
+        return real_mode_stack;
+    case guest_mode::protected32:
+        return mem_bytes;
+    case guest_mode::long64:
+        return page_tables_base(mem_bytes);
+    }
+    return 0;
+}
+
+guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std::uint64_t stack,
+                                      std::uint64_t mem_bytes, std::uint64_t cr0_fixed1,
+                                      std::uint64_t cr4_fixed1) {
+    guest_start_state g{};
+    g.rflags = sdm::rflags::fixed1; // interrupts off: nothing is ever injected
+    g.rsp = stack ? stack : default_stack(mode, mem_bytes);
+    g.ldtr = {0, 0, 0, ar_unusable};
+    // TR must be usable and hold a busy TSS even in real mode with unrestricted guest.
+    g.tr = {0, 0, 0x67, ar_present | type_busy_tss};
+    const std::uint64_t cr0_base = sdm::cr0::et | sdm::cr0::ne;
+
+    switch (mode) {
+    case guest_mode::real: {
+        // CS:IP with the smallest CS that reaches `entry`: CS=0 for images below 64 KiB.
+        const std::uint64_t cs_base =
+            entry < real_mode_segment_span ? 0 : (entry & ~(real_mode_segment_span - 1));
+        g.rip = entry - cs_base;
+        g.cs = {static_cast<std::uint16_t>(cs_base >> 4), cs_base, 0xffff, code_ar};
+        const segment_state data{0, 0, 0xffff, data_ar};
+        g.ss = g.ds = g.es = g.fs = g.gs = data;
+        g.cr0_shadow = cr0_base;
+        break;
+    }
+    case guest_mode::protected32: {
+        g.rip = entry;
+        g.cs = {0x08, 0, 0xffffffff, code_ar | ar_big | ar_granular};
+        const segment_state data{0x10, 0, 0xffffffff, data_ar | ar_big | ar_granular};
+        g.ss = g.ds = g.es = g.fs = g.gs = data;
+        g.cr0_shadow = cr0_base | sdm::cr0::pe;
+        break;
+    }
+    case guest_mode::long64: {
+        g.rip = entry;
+        g.cs = {0x08, 0, 0xffffffff, code_ar | ar_long | ar_granular};
+        const segment_state data{0x10, 0, 0xffffffff, data_ar | ar_big | ar_granular};
+        g.ss = g.ds = g.es = g.fs = g.gs = data;
+        g.cr0_shadow = cr0_base | sdm::cr0::pe | sdm::cr0::pg | sdm::cr0::wp;
+        g.cr3 = page_tables_base(mem_bytes);
+        g.cr4_shadow = sdm::cr4::pae;
+        g.efer = sdm::efer::lme | sdm::efer::lma;
+        g.ia32e = true;
+        break;
+    }
+    }
+    g.cr0 = g.cr0_shadow | cr0_fixed1;
+    g.cr4 = g.cr4_shadow | cr4_fixed1;
+    return g;
+}
+
+} // namespace es

@@ -1,0 +1,53 @@
+// Initial guest state for the three start modes (real, 32-bit protected, 64-bit long) and the
+// identity page tables a long-mode guest starts on. Pure: unit-tested on the host.
+#pragma once
+
+#include <cstdint>
+
+namespace es {
+
+struct segment_state {
+    std::uint16_t selector;
+    std::uint64_t base;
+    std::uint32_t limit;
+    std::uint32_t access; // VMX access-rights format ("Guest Register State")
+};
+
+struct guest_start_state {
+    std::uint64_t cr0, cr0_shadow, cr3, cr4, cr4_shadow, efer, rip, rsp, rflags;
+    segment_state cs, ss, ds, es, fs, gs, ldtr, tr;
+    bool ia32e;
+};
+
+enum class guest_mode : std::uint32_t { real = 0, protected32 = 1, long64 = 2 };
+
+// Guest RAM the host reserves at the top for a long-mode guest's page tables.
+inline constexpr std::uint64_t long_mode_tables_bytes = 3 * 4096;
+
+// Where a mode puts its page tables and its default stack, for `mem_bytes` of RAM.
+std::uint64_t page_tables_base(std::uint64_t mem_bytes);
+std::uint64_t default_stack(guest_mode mode, std::uint64_t mem_bytes);
+
+// `cr0_fixed1`/`cr4_fixed1`: bits VMX forces to 1 in the guest (hidden from it by the shadows).
+guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std::uint64_t stack,
+                                      std::uint64_t mem_bytes, std::uint64_t cr0_fixed1,
+                                      std::uint64_t cr4_fixed1);
+
+// Write a PML4, PDPT and PD at page_tables_base() that map guest RAM 1:1 with 2 MiB pages.
+// `ram` is the guest's RAM as host memory: `write64(gpa, value)` stores a little-endian word.
+template <typename Write64>
+void build_identity_tables(std::uint64_t mem_bytes, Write64 write64) {
+    constexpr std::uint64_t present_writable = 0x3;
+    constexpr std::uint64_t large_page = 0x80;
+    constexpr std::uint64_t two_mib = 2ull << 20;
+    const std::uint64_t pml4 = page_tables_base(mem_bytes);
+    const std::uint64_t pdpt = pml4 + 4096;
+    const std::uint64_t pd = pdpt + 4096;
+    write64(pml4, pdpt | present_writable);
+    write64(pdpt, pd | present_writable);
+    const std::uint64_t pages = (mem_bytes + two_mib - 1) / two_mib;
+    for (std::uint64_t i = 0; i < pages && i < 512; ++i)
+        write64(pd + i * 8, (i * two_mib) | present_writable | large_page);
+}
+
+} // namespace es

@@ -1,0 +1,113 @@
+// CPUID: the four exit-counter leaves, a hypervisor vendor leaf, and the host's answers with VMX
+// and other features the guest cannot use hidden.
+#include "core.hpp"
+#include "cpuid/exit_leaves.hpp"
+#include "exit_handlers.hpp"
+#include "exitscope/abi.h"
+#include "sdm/cpu_bits.hpp"
+#include "vmx_ops.hpp"
+
+namespace es::handlers {
+
+namespace {
+
+// The counters the leaves read: the calling VM's rows, or all CPUs' global rows minus the
+// last reset. Only the requested cells are summed.
+struct leaf_counters {
+    const counter_row* rows;
+    const counter_snapshot* baseline; // nullptr for VM scope
+
+    template <typename Cell> std::uint64_t sum(Cell cell) const {
+        std::uint64_t s = 0;
+        for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
+            s += relaxed_read(cell(rows[cpu]));
+        return s;
+    }
+    std::uint64_t count(std::uint32_t r) const {
+        return sum([r](const counter_row& row) -> const std::uint64_t& { return row.count[r]; }) -
+               (baseline ? baseline->count[r] : 0);
+    }
+    std::uint64_t cycles(std::uint32_t r) const {
+        return sum([r](const counter_row& row) -> const std::uint64_t& { return row.cycles[r]; }) -
+               (baseline ? baseline->cycles[r] : 0);
+    }
+    std::uint64_t total_count() const {
+        return sum([](const counter_row& row) -> const std::uint64_t& { return row.total_count; }) -
+               (baseline ? baseline->total_count : 0);
+    }
+    std::uint64_t total_cycles() const {
+        return sum([](const counter_row& row) -> const std::uint64_t& { return row.total_cycles; }) -
+               (baseline ? baseline->total_cycles : 0);
+    }
+    bool enabled(std::uint32_t r) const { return (core.reason_flags[r] & ES_REASON_ENABLED) != 0; }
+};
+
+constexpr std::uint32_t hypervisor_leaf = 0x40000000;
+constexpr std::uint32_t hypervisor_leaf_last = 0x400000ff;
+// "ExitscopeVMM" as EBX, ECX, EDX, the way vendor strings are returned.
+constexpr std::uint32_t vendor_ebx = 0x74697845; // "Exit"
+constexpr std::uint32_t vendor_ecx = 0x706f6373; // "scop"
+constexpr std::uint32_t vendor_edx = 0x4d4d5665; // "eVMM"
+
+constexpr std::uint32_t leaf1_ecx_monitor = 1u << 3;
+constexpr std::uint32_t leaf7_ebx_invpcid = 1u << 10;
+constexpr std::uint32_t ext1_edx_rdtscp = 1u << 27;
+constexpr std::uint32_t xsave_leaf1_eax_xsaves = 1u << 3;
+
+hw::cpuid_result host_answer(std::uint32_t leaf, std::uint32_t sub) {
+    hw::cpuid_result r = hw::cpuid(leaf, sub);
+    switch (leaf) {
+    case 1:
+        r.ecx &= ~(sdm::cpuid1_ecx::vmx | sdm::cpuid1_ecx::smx | leaf1_ecx_monitor |
+                   sdm::cpuid1_ecx::osxsave);
+        r.ecx |= sdm::cpuid1_ecx::hypervisor;
+        // OSXSAVE mirrors the guest's own CR4, not the host's.
+        if (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave)
+            r.ecx |= sdm::cpuid1_ecx::osxsave;
+        break;
+    case 7:
+        if (sub == 0)
+            r.ebx &= ~leaf7_ebx_invpcid;
+        break;
+    case 0xd:
+        if (sub == 1)
+            r.eax &= ~xsave_leaf1_eax_xsaves;
+        break;
+    case 0x80000001:
+        r.edx &= ~ext1_edx_rdtscp;
+        break;
+    default:
+        break;
+    }
+    return r;
+}
+
+} // namespace
+
+exit_action cpuid(exit_context& ctx) {
+    es_vm& vm = ctx.vm;
+    const auto leaf = static_cast<std::uint32_t>(vm.regs.rax);
+    const auto sub = static_cast<std::uint32_t>(vm.regs.rcx);
+    hw::cpuid_result r{};
+    if (is_exit_leaf(leaf)) {
+        const leaf_counters c = core.cpuid_scope_global
+                                    ? leaf_counters{core.global_rows, &core.global_baseline}
+                                    : leaf_counters{vm.rows, nullptr};
+        const cpuid_answer a = answer_exit_leaf(leaf, sub, c);
+        r = {a.eax, a.ebx, a.ecx, a.edx};
+    } else if (leaf == hypervisor_leaf) {
+        r = {hypervisor_leaf, vendor_ebx, vendor_ecx, vendor_edx};
+    } else if (leaf > hypervisor_leaf && leaf <= hypervisor_leaf_last) {
+        r = {0, 0, 0, 0};
+    } else {
+        r = host_answer(leaf, sub);
+    }
+    // CPUID writes the low 32 bits and clears the upper halves in 64-bit mode.
+    vm.regs.rax = r.eax;
+    vm.regs.rbx = r.ebx;
+    vm.regs.rcx = r.ecx;
+    vm.regs.rdx = r.edx;
+    return exit_action::skip;
+}
+
+} // namespace es::handlers

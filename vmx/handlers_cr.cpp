@@ -1,0 +1,100 @@
+// Control- and debug-register accesses the VMCS masks trap (SDM "Exit Qualification for
+// Control-Register Accesses" and "... for MOV DR").
+#include "core.hpp"
+#include "exit_handlers.hpp"
+#include "sdm/cpu_bits.hpp"
+#include "sdm/msrs.hpp"
+#include "sdm/vmx_controls.hpp"
+#include "vmx_ops.hpp"
+
+namespace es::handlers {
+
+namespace {
+
+using f = sdm::vmcs_field;
+
+enum class cr_access_type : unsigned { to_cr = 0, from_cr = 1, clts = 2, lmsw = 3 };
+
+// Guest writes CR0 with a bit we own (NE, or a fixed bit): keep what it wrote in the shadow and
+// the hardware value legal. A change of CR0.PG in that same write switches IA-32e mode, which
+// the processor would have done itself had the write not exited.
+exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
+    if ((value >> 32) || ((value & sdm::cr0::pg) && !(value & sdm::cr0::pe)) ||
+        ((value & sdm::cr0::nw) && !(value & sdm::cr0::cd)))
+        return inject_gp(ctx);
+    const std::uint64_t old = hw::vmread(f::guest_cr0);
+    std::uint64_t efer = hw::vmread(f::guest_efer);
+    std::uint64_t entry = hw::vmread(f::entry_controls);
+    const bool paging_on = (value & sdm::cr0::pg) && !(old & sdm::cr0::pg);
+    const bool paging_off = !(value & sdm::cr0::pg) && (old & sdm::cr0::pg);
+    if (paging_on && (efer & sdm::efer::lme)) {
+        if (!(hw::vmread(f::guest_cr4) & sdm::cr4::pae))
+            return inject_gp(ctx);
+        efer |= sdm::efer::lma;
+        entry |= sdm::entry_ctl::ia32e_mode_guest;
+    } else if (paging_off && (efer & sdm::efer::lma)) {
+        efer &= ~sdm::efer::lma;
+        entry &= ~sdm::entry_ctl::ia32e_mode_guest;
+    }
+    hw::vmwrite(f::guest_efer, efer);
+    hw::vmwrite(f::entry_controls, entry);
+    hw::vmwrite(f::cr0_read_shadow, value);
+    hw::vmwrite(f::guest_cr0,
+                (value | cr0_guest_fixed1_bits(core.caps)) & cr0_guest_allowed_bits(core.caps));
+    return exit_action::skip;
+}
+
+// CR4: VMXE and SMXE belong to the host (the guest's CPUID shows neither), so setting them is
+// #GP; long mode cannot drop PAE.
+exit_action write_cr4(exit_context& ctx, std::uint64_t value) {
+    const bool lma = (hw::vmread(f::guest_efer) & sdm::efer::lma) != 0;
+    if ((value & (sdm::cr4::vmxe | sdm::cr4::smxe)) ||
+        (value & ~cr4_guest_allowed_bits(core.caps)) || (lma && !(value & sdm::cr4::pae)))
+        return inject_gp(ctx);
+    hw::vmwrite(f::cr4_read_shadow, value);
+    hw::vmwrite(f::guest_cr4, value | cr4_guest_fixed1_bits(core.caps));
+    return exit_action::skip;
+}
+
+} // namespace
+
+exit_action cr_access(exit_context& ctx) {
+    const std::uint64_t q = hw::vmread(f::exit_qualification);
+    const unsigned cr = q & 0xf;
+    const auto type = static_cast<cr_access_type>((q >> 4) & 3);
+    const unsigned gpr = (q >> 8) & 0xf;
+    if (type == cr_access_type::to_cr) {
+        const std::uint64_t value = read_gpr(ctx.vm, gpr);
+        switch (cr) {
+        case 0:
+            return write_cr0(ctx, value);
+        case 4:
+            return write_cr4(ctx, value);
+        case 8: // the host's TPR is not the guest's: writes are dropped
+            return exit_action::skip;
+        default:
+            return unexpected(ctx);
+        }
+    }
+    if (type == cr_access_type::from_cr && cr == 8) {
+        write_gpr(ctx.vm, gpr, 0);
+        return exit_action::skip;
+    }
+    return unexpected(ctx);
+}
+
+// Debug registers are host state (VMX switches only DR7): reads see reset values, writes are
+// dropped.
+exit_action mov_dr(exit_context& ctx) {
+    const std::uint64_t q = hw::vmread(f::exit_qualification);
+    const unsigned dr = q & 7;
+    const bool from_dr = (q >> 4) & 1;
+    const unsigned gpr = (q >> 8) & 0xf;
+    constexpr std::uint64_t dr6_reset = 0xffff0ff0;
+    constexpr std::uint64_t dr7_reset = 0x400;
+    if (from_dr)
+        write_gpr(ctx.vm, gpr, dr == 6 ? dr6_reset : dr == 7 ? dr7_reset : 0);
+    return exit_action::skip;
+}
+
+} // namespace es::handlers

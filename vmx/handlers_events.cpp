@@ -1,0 +1,110 @@
+// Handlers for events and for instructions that need no emulation beyond a decision.
+#include "core.hpp"
+#include "exit_handlers.hpp"
+#include "exitscope/abi.h"
+#include "sdm/cpu_bits.hpp"
+#include "vmx_ops.hpp"
+
+namespace es::handlers {
+
+using f = sdm::vmcs_field;
+
+exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code, std::uint64_t gpa) {
+    ctx.stop = {stop, code, gpa};
+    return exit_action::stop;
+}
+
+namespace {
+
+exit_action inject(std::uint8_t vector, bool error_code) {
+    using namespace sdm::interruption;
+    std::uint32_t info = valid | (type_hardware_exception << type_shift) | vector;
+    // With unrestricted guest in real mode no error code may be delivered ("Checks on VM-Entry
+    // Control Fields").
+    if (error_code && (hw::vmread(f::guest_cr0) & sdm::cr0::pe)) {
+        info |= deliver_error_code;
+        hw::vmwrite(f::entry_exception_error_code, 0);
+    }
+    hw::vmwrite(f::entry_interruption_info, info);
+    return exit_action::resume;
+}
+
+} // namespace
+
+exit_action inject_ud(exit_context&) { return inject(sdm::vector::ud, false); }
+exit_action inject_gp(exit_context&) { return inject(sdm::vector::gp, true); }
+
+exit_action exception_or_nmi(exit_context& ctx) {
+    using namespace sdm::interruption;
+    const auto info = static_cast<std::uint32_t>(hw::vmread(f::exit_interruption_info));
+    // NMI exiting sends host NMIs here; hand them to the host's NMI handler at once.
+    if ((info & valid) && ((info >> type_shift) & type_mask) == type_nmi) {
+        es_shim_deliver_nmi();
+        return exit_action::resume;
+    }
+    return unexpected(ctx); // the exception bitmap is zero: nothing else can arrive
+}
+
+// Interrupts stay pending (no acknowledge on exit); the run loop enables interrupts so the host
+// handles them, then checks for signals and rescheduling.
+exit_action external_interrupt(exit_context&) { return exit_action::check_host; }
+exit_action preemption_timer(exit_context&) { return exit_action::check_host; }
+
+exit_action triple_fault(exit_context& ctx) { return stop_with(ctx, ES_STOP_TRIPLE_FAULT); }
+exit_action stop_unsupported(exit_context& ctx) { return stop_with(ctx, ES_STOP_UNHANDLED); }
+exit_action unexpected(exit_context& ctx) { return stop_with(ctx, ES_STOP_UNHANDLED); }
+exit_action entry_failure(exit_context& ctx) { return stop_with(ctx, ES_STOP_ENTRY_FAILED); }
+
+exit_action hlt(exit_context& ctx) {
+    // No interrupt is ever delivered to a guest, so HLT with interrupts on would wait forever:
+    // it returns at once instead. With interrupts off it ends the run (a later run call continues
+    // after the HLT).
+    if (hw::vmread(f::guest_rflags) & sdm::rflags::intf)
+        return exit_action::skip;
+    ctx.stop = {ES_STOP_HALTED, 0, 0};
+    return exit_action::stop;
+}
+
+// INVD and WBINVD: guest RAM is write-back host memory, so there is nothing to flush for it,
+// and a guest must not be able to stall the host with cache flushes.
+exit_action cache_flush(exit_context&) { return exit_action::skip; }
+exit_action pause(exit_context&) { return exit_action::skip; }
+
+// Host performance counters are host state: a guest gets #GP as on a CPU without them.
+exit_action rdpmc(exit_context& ctx) { return inject_gp(ctx); }
+
+// The guest sees no VMX (CPUID hides it): every VMX instruction is #UD, as on such a CPU.
+exit_action vmx_instruction(exit_context& ctx) { return inject_ud(ctx); }
+// MONITOR/MWAIT are hidden from the guest's CPUID too.
+exit_action monitor_mwait(exit_context& ctx) { return inject_ud(ctx); }
+
+exit_action ept_violation(exit_context& ctx) {
+    return stop_with(ctx, ES_STOP_EPT_VIOLATION, 0, hw::vmread(f::guest_physical_address));
+}
+
+exit_action ept_misconfig(exit_context& ctx) {
+    return stop_with(ctx, ES_STOP_UNHANDLED, 0, hw::vmread(f::guest_physical_address));
+}
+
+std::uint64_t read_gpr(es_vm& vm, unsigned n) {
+    auto& r = vm.regs;
+    std::uint64_t* const regs[16] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, nullptr, &r.rbp,
+                                     &r.rsi, &r.rdi, &r.r8,  &r.r9,  &r.r10,  &r.r11,
+                                     &r.r12, &r.r13, &r.r14, &r.r15};
+    n &= 15;
+    return regs[n] ? *regs[n] : hw::vmread(f::guest_rsp);
+}
+
+void write_gpr(es_vm& vm, unsigned n, std::uint64_t value) {
+    auto& r = vm.regs;
+    std::uint64_t* const regs[16] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, nullptr, &r.rbp,
+                                     &r.rsi, &r.rdi, &r.r8,  &r.r9,  &r.r10,  &r.r11,
+                                     &r.r12, &r.r13, &r.r14, &r.r15};
+    n &= 15;
+    if (regs[n])
+        *regs[n] = value;
+    else
+        hw::vmwrite(f::guest_rsp, value);
+}
+
+} // namespace es::handlers

@@ -1,0 +1,191 @@
+// VM lifetime: RAM, EPT, VMCS and MSR bitmap pages, the VPID, loading images and start state.
+#include "vm.hpp"
+
+#include "arg_checks.hpp"
+#include "core.hpp"
+#include "ept.hpp"
+#include "exitscope/errno.hpp"
+#include "sdm/vmx_controls.hpp"
+
+namespace es {
+
+namespace {
+
+// VPIDs 1..4095 (0 is the host's); a bit per VPID, claimed and released atomically.
+constexpr std::uint32_t vpid_words = 64;
+constinit std::uint64_t vpid_bitmap[vpid_words] = {1}; // VPID 0 never handed out
+
+std::uint16_t claim_vpid() {
+    for (std::uint32_t w = 0; w < vpid_words; ++w) {
+        std::uint64_t cur = __atomic_load_n(&vpid_bitmap[w], __ATOMIC_RELAXED);
+        while (cur != ~0ull) {
+            const std::uint64_t bit = ~cur & (cur + 1); // lowest clear bit
+            if (__atomic_compare_exchange_n(&vpid_bitmap[w], &cur, cur | bit, false,
+                                            __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+                return static_cast<std::uint16_t>(w * 64 + __builtin_ctzll(bit));
+        }
+    }
+    return 0; // none left: run without VPID tagging
+}
+
+void release_vpid(std::uint16_t vpid) {
+    if (vpid)
+        __atomic_fetch_and(&vpid_bitmap[vpid / 64], ~(1ull << (vpid % 64)), __ATOMIC_ACQ_REL);
+}
+
+bool alloc_page(host_page& p) {
+    p.va = es_shim_alloc_page(&p.pa);
+    return p.va != nullptr;
+}
+
+void free_page(host_page& p) {
+    es_shim_free_page(p.va);
+    p.va = nullptr;
+}
+
+// Build the 4-level EPT over the RAM pages: one PML4, PDPT and PD (RAM is at most 1 GiB) and a
+// page table per 2 MiB.
+bool build_ept(es_vm& vm) {
+    const std::uint64_t tables = ept::page_tables_for(vm.nr_pages);
+    vm.nr_ept_pages = static_cast<std::uint32_t>(3 + tables);
+    for (std::uint32_t i = 0; i < vm.nr_ept_pages; ++i)
+        if (!alloc_page(vm.ept[i]))
+            return false;
+    auto* pml4 = static_cast<std::uint64_t*>(vm.ept[0].va);
+    auto* pdpt = static_cast<std::uint64_t*>(vm.ept[1].va);
+    auto* pd = static_cast<std::uint64_t*>(vm.ept[2].va);
+    pml4[0] = ept::table_entry(vm.ept[1].pa);
+    pdpt[0] = ept::table_entry(vm.ept[2].pa);
+    for (std::uint64_t t = 0; t < tables; ++t)
+        pd[t] = ept::table_entry(vm.ept[3 + t].pa);
+    for (std::uint64_t i = 0; i < vm.nr_pages; ++i) {
+        const std::uint64_t gpa = i * ES_PAGE_SIZE;
+        auto* pt = static_cast<std::uint64_t*>(vm.ept[3 + (gpa >> 21)].va);
+        pt[ept::pt_index(gpa)] = ept::leaf_entry(vm.ram[i].pa);
+    }
+    vm.eptp = ept::pointer(vm.ept[0].pa);
+    return true;
+}
+
+void free_vm(es_vm* vm) {
+    if (vm->ram) {
+        for (std::uint64_t i = 0; i < vm->nr_pages; ++i)
+            free_page(vm->ram[i]);
+        es_shim_free(vm->ram);
+    }
+    for (auto& p : vm->ept)
+        if (p.va)
+            free_page(p);
+    if (vm->vmcs.va)
+        free_page(vm->vmcs);
+    if (vm->msr_bitmap.va)
+        free_page(vm->msr_bitmap);
+    release_vpid(vm->vpid);
+    es_shim_free(vm->fpu_alloc);
+    es_shim_free(vm->rows_alloc);
+    es_shim_free(vm);
+}
+
+// A zeroed XSAVE/FXSAVE image is the init state, except MXCSR, whose power-on value masks all
+// SSE exceptions ("MXCSR Control/Status Register").
+constexpr std::uint32_t mxcsr_offset = 24;
+constexpr std::uint32_t mxcsr_default = 0x1f80;
+constexpr std::uint32_t fcw_default = 0x37f;
+
+bool alloc_fpu_area(es_vm& vm) {
+    vm.fpu_alloc = es_shim_zalloc(core.fpu_area_size + 64);
+    if (!vm.fpu_alloc)
+        return false;
+    const auto addr = (reinterpret_cast<std::uintptr_t>(vm.fpu_alloc) + 63) & ~std::uintptr_t{63};
+    auto* area = reinterpret_cast<std::uint8_t*>(addr);
+    *reinterpret_cast<std::uint16_t*>(area) = fcw_default;
+    *reinterpret_cast<std::uint32_t*>(area + mxcsr_offset) = mxcsr_default;
+    vm.host.fpu_area = area;
+    return true;
+}
+
+} // namespace
+
+counter_snapshot vm_counters(const es_vm& vm) { return sum_rows(vm.rows, core.nr_cpus); }
+
+std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
+    if (gpa >= vm.mem_bytes)
+        return nullptr;
+    return static_cast<std::uint8_t*>(vm.ram[gpa / ES_PAGE_SIZE].va) + gpa % ES_PAGE_SIZE;
+}
+
+} // namespace es
+
+using namespace es;
+
+extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
+    auto* vm = static_cast<es_vm*>(es_shim_zalloc(sizeof(es_vm)));
+    if (!vm) {
+        *error = -err::no_mem;
+        return nullptr;
+    }
+    vm->mem_bytes = a->mem_bytes;
+    vm->nr_pages = a->mem_bytes / ES_PAGE_SIZE;
+    vm->mode = guest_mode::real;
+    vm->entry = 0x1000;
+    vm->guest_dirty = true;
+    vm->guest_xcr0 = 1; // x87 only, the architectural reset value
+    vm->ram = static_cast<host_page*>(es_shim_zalloc(vm->nr_pages * sizeof(host_page)));
+    bool ok = vm->ram != nullptr;
+    for (std::uint64_t i = 0; ok && i < vm->nr_pages; ++i)
+        ok = alloc_page(vm->ram[i]);
+    ok = ok && build_ept(*vm) && alloc_page(vm->vmcs) && alloc_page(vm->msr_bitmap) &&
+         alloc_fpu_area(*vm);
+    if (ok) {
+        vm->rows = alloc_counter_rows(core.nr_cpus, &vm->rows_alloc);
+        ok = vm->rows != nullptr;
+    }
+    if (!ok) {
+        free_vm(vm);
+        *error = -err::no_mem;
+        return nullptr;
+    }
+    // All ones: every RDMSR and WRMSR exits, so no guest value reaches a host MSR ("MSR-Bitmap
+    // Address").
+    auto* bitmap = static_cast<std::uint64_t*>(vm->msr_bitmap.va);
+    for (std::uint32_t i = 0; i < ES_PAGE_SIZE / 8; ++i)
+        bitmap[i] = ~0ull;
+    // The VMCS region starts with the revision identifier ("VMCS Region").
+    *static_cast<std::uint32_t*>(vm->vmcs.va) = core.caps.vmcs_revision;
+    if (core.controls.proc2 & sdm::proc_ctl2::enable_vpid)
+        vm->vpid = claim_vpid();
+    return vm;
+}
+
+extern "C" void es_core_vm_destroy(es_vm* vm) {
+    // The VMCS is never left active on a CPU between runs (run_loop.cpp clears it), and every
+    // run starts by invalidating its EPT and VPID tags, so the pages can go straight back.
+    free_vm(vm);
+}
+
+extern "C" es_u64 es_core_vm_mem_bytes(const es_vm* vm) { return vm->mem_bytes; }
+
+extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
+    if (int e = check_load(*a, vm->mem_bytes))
+        return e;
+    std::uint64_t done = 0;
+    while (done < a->len) {
+        const std::uint64_t gpa = a->gpa + done;
+        const std::uint64_t chunk = ES_PAGE_SIZE - gpa % ES_PAGE_SIZE;
+        const std::uint64_t n = chunk < a->len - done ? chunk : a->len - done;
+        if (int e = es_shim_copy_from_user(guest_ptr(*vm, gpa), a->data + done, n))
+            return e;
+        done += n;
+    }
+    return 0;
+}
+
+extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
+    if (int e = check_state(*a, vm->mem_bytes))
+        return e;
+    vm->mode = static_cast<guest_mode>(a->mode);
+    vm->entry = a->entry;
+    vm->stack = a->stack;
+    vm->guest_dirty = true;
+    return 0;
+}

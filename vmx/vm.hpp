@@ -1,0 +1,59 @@
+// A VM: its RAM, EPT, VMCS, one vCPU's registers, counters and console buffer.
+#pragma once
+
+#include <cstdint>
+
+#include "exit_counters.hpp"
+#include "exitscope/boundary.h"
+#include "guest_modes.hpp"
+
+namespace es {
+
+inline constexpr std::uint32_t console_capacity = 4096;
+
+struct host_page {
+    void* va;
+    std::uint64_t pa;
+};
+
+// The stop a handler asks for, carried out by the run loop.
+struct stop_report {
+    std::uint32_t stop; // enum es_stop, 0 while running
+    std::uint64_t exit_code;
+    std::uint64_t gpa;
+};
+
+} // namespace es
+
+struct es_vm {
+    std::uint64_t mem_bytes;
+    std::uint64_t nr_pages;
+    es::host_page* ram; // nr_pages entries, guest-physical page i at ram[i]
+    es::host_page ept[3 + 512]; // PML4, PDPT, PD, then page tables
+    std::uint32_t nr_ept_pages;
+    std::uint64_t eptp;
+    es::host_page vmcs;
+    es::host_page msr_bitmap;
+    std::uint16_t vpid;
+    bool vmcs_ready;     // controls, host constants and guest state written
+    bool guest_dirty;    // start state changed since the last run
+    es::guest_mode mode;
+    std::uint64_t entry, stack;
+    es_guest_regs regs;
+    es_host_switch host;
+    void* fpu_alloc;
+    std::uint64_t guest_xcr0;
+    es::counter_row* rows; // one per CPU
+    void* rows_alloc;
+    std::uint32_t console_len;
+    std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)
+    std::uint8_t console[es::console_capacity];
+};
+
+namespace es {
+
+counter_snapshot vm_counters(const es_vm& vm);
+// Host pointer to guest-physical `gpa`, or nullptr outside RAM; valid to the end of its page.
+std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa);
+
+} // namespace es

@@ -1,0 +1,14 @@
+// Writing the VMCS: controls and host constants once, per-CPU host state at the start of every
+// guest section, guest start state whenever user space sets it.
+#pragma once
+
+#include "vm.hpp"
+
+namespace es {
+
+// All three need the VM's VMCS current on this CPU. Return false when a VMWRITE failed.
+bool write_controls_and_host_constants(es_vm& vm);
+bool write_host_per_section(const es_vm& vm);
+bool write_guest_start_state(es_vm& vm);
+
+} // namespace es
