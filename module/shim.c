@@ -10,6 +10,7 @@
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
 #include <asm/fpu/xcr.h>
@@ -139,6 +140,7 @@ void es_shim_begin_guest_section(struct es_host_switch *s)
 	savesegment(fs, s->fs);
 	savesegment(gs, s->gs);
 	rdmsrl(MSR_FS_BASE, s->host_fs_base);
+	s->host_debugctl = get_debugctlmsr();
 	rdmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
 }
@@ -164,6 +166,12 @@ void es_shim_end_guest_section(struct es_host_switch *s)
 	 * Segment and Descriptor-Table Registers"): restore both as KVM does. */
 	load_fixmap_gdt(raw_smp_processor_id());
 	invalidate_tss_limit();
+	/* VM exits reset DR7 to 0x400 and clear IA32_DEBUGCTL: re-arm host breakpoints and
+	 * branch tracing if the host was using them. */
+	if (hw_breakpoint_active())
+		hw_breakpoint_restore();
+	if (s->host_debugctl)
+		update_debugctlmsr(s->host_debugctl);
 	es_fpu_save(s->fpu_area);
 	kernel_fpu_end();
 }

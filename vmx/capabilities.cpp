@@ -108,9 +108,13 @@ controls_choice choose_controls(const capabilities& caps) {
     // host's handler takes them when it enables interrupts.
     const auto exit = adjust_controls(
         caps.exit,
-        exit_ctl::host_address_space_size | exit_ctl::load_efer | exit_ctl::save_efer, 0,
+        exit_ctl::host_address_space_size | exit_ctl::load_efer | exit_ctl::save_efer |
+            exit_ctl::save_debug_controls,
+        0,
         exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl);
-    const auto entry = adjust_controls(caps.entry, entry_ctl::load_efer, 0,
+    // Entry loads the guest's DR7 and DEBUGCTL, so host breakpoints never fire inside a guest.
+    const auto entry = adjust_controls(caps.entry,
+                                       entry_ctl::load_efer | entry_ctl::load_debug_controls, 0,
                                        entry_ctl::entry_to_smm | entry_ctl::ia32e_mode_guest |
                                            entry_ctl::load_perf_global_ctrl);
     if (!(caps.entry.may_be_one & entry_ctl::ia32e_mode_guest))

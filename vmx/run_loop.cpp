@@ -22,6 +22,15 @@ using f = sdm::vmcs_field;
 
 constexpr std::uint32_t no_pending = ~0u;
 
+// module/vmenter.S addresses es_guest_regs by these offsets.
+static_assert(__builtin_offsetof(es_guest_regs, rax) == ES_REGS_RAX);
+static_assert(__builtin_offsetof(es_guest_regs, rdi) == ES_REGS_RDI);
+static_assert(__builtin_offsetof(es_guest_regs, r8) == ES_REGS_R8);
+static_assert(__builtin_offsetof(es_guest_regs, r15) == ES_REGS_R15);
+static_assert(__builtin_offsetof(es_guest_regs, cr2) == ES_REGS_CR2);
+static_assert(__builtin_offsetof(es_guest_regs, entry_tsc) == ES_REGS_ENTRY_TSC);
+static_assert(__builtin_offsetof(es_guest_regs, exit_tsc) == ES_REGS_EXIT_TSC);
+
 enum class section_end { stop, reschedule, signal };
 
 struct run_totals {
@@ -113,9 +122,10 @@ section_end section::run_exits(bool& launched) {
             continue;
         case exit_action::check_host: {
             const section_end e = host_check();
-            if (e != section_end::stop)
-                return e;
-            continue;
+            if (e == section_end::stop)
+                continue;
+            out.rip = hw::vmread(f::guest_rip);
+            return e;
         }
         case exit_action::stop:
             if (ctx.stop.stop == ES_STOP_HALTED || ctx.stop.stop == ES_STOP_EXIT_REQUEST ||

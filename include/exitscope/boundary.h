@@ -86,6 +86,7 @@ struct es_host_switch {
     es_u64 guest_kernel_gs_base;  /* kept across runs */
     es_u64 host_kernel_gs_base;
     es_u64 host_fs_base;
+    es_u64 host_debugctl;
     es_u16 ds, es, fs, gs;
 };
 es_u64 es_shim_fpu_area_size(void);

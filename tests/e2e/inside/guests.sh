@@ -1,0 +1,111 @@
+# Guest checks: the toy guests, the CPUID leaf contract, exact counts, signals, concurrency.
+. /tests/lib.sh
+
+load || { fail load "insmod failed"; exit 0; }
+
+for m in real protected long; do
+    exitscope run --mode $m /guests/hello-$m.bin >/tmp/hello.out 2>/tmp/hello.err
+    expect_status hello_${m}_halts 0 $?
+    contains hello_${m}_prints /tmp/hello.out "^Hello from"
+    contains hello_${m}_summary /tmp/hello.err "guest halted"
+done
+
+# The CPUID leaves agree with the contract and with `exitscope reasons` for every number.
+exitscope reasons >/tmp/reasons.txt
+exitscope run /guests/cpuid-probe.bin >/tmp/probe.out 2>/dev/null
+expect_status cpuid_probe_halts 0 $?
+head -n 1 /tmp/probe.out | grep -q 'exit number 10 exits=1 ' &&
+    pass cpuid_first_query_counts_itself || fail cpuid_first_query_counts_itself "$(head -n 1 /tmp/probe.out)"
+awk '
+    FNR == NR { if ($1 ~ /^[0-9]+$/) { defined[$1] = $3; enabled[$1] = $4 } next }
+    /^CPUID\(0x4FFFFFF[EF]\), exit number/ {
+        n = $4; for (i = 5; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+        lines++
+        d = (n in defined) ? defined[n] : "no"; e = (n in enabled) ? enabled[n] : "no"
+        if (d == "no") ok = v["eax"] == "0x00000000" && v["ebx"] == "0x00000000" && v["ecx"] == "0x00000000" && v["edx"] == "0xffffffff"
+        else if (e == "no") ok = v["eax"] == "0x00000000" && v["ebx"] == "0x00000000" && v["ecx"] == "0x00000000" && v["edx"] == "0x00000000"
+        else if ($1 ~ /FFFE/) ok = v["ebx"] == "0x00000000" && v["ecx"] == "0x00000000" && v["edx"] == "0x00000000"
+        else ok = v["eax"] == "0x00000000" && v["edx"] == "0x00000000"
+        if (!ok) { bad++; print "  mismatch: " $0 " (defined=" d ", enabled=" e ")" > "/dev/stderr" }
+    }
+    END { exit !(lines == 2 * (91 + 5) + 1 && bad == 0) }
+' /tmp/reasons.txt /tmp/probe.out 2>/tmp/probe.err
+if [ $? -eq 0 ]; then pass cpuid_leaves_match_contract_and_reasons
+else fail cpuid_leaves_match_contract_and_reasons "$(head -c 600 /tmp/probe.err)"; fi
+grep -q 'exit number 10 exits=0 ' /tmp/probe.out &&
+    fail cpuid_enabled_reason_counts "reason 10 reported 0" || pass cpuid_enabled_reason_counts
+
+# Exact counts: 1000 CPUIDs plus the asking one; stat --json agrees after a reset.
+exitscope reset
+exitscope run /guests/cpuid-loop.bin >/tmp/loop.out 2>/dev/null
+expect_status cpuid_loop_halts 0 $?
+contains cpuid_loop_guest_sees_exact_count /tmp/loop.out "says 1001$"
+exitscope stat --json >/tmp/stat.json
+c=$(reason_count /tmp/stat.json 10)
+h=$(reason_count /tmp/stat.json 12)
+if [ "$c" = 1001 ] && [ "$h" = 1 ]; then pass stat_json_exact_cpuid_and_hlt
+else fail stat_json_exact_cpuid_and_hlt "CPUID $c HLT $h, wanted 1001 and 1"; fi
+total=$(sed -n 's/.*"total":{"count":\([0-9]*\).*/\1/p' /tmp/stat.json)
+sum=$(tr '{' '\n' </tmp/stat.json | sed -n 's/.*"count":\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s}')
+if [ "$total" = "$sum" ]; then pass stat_total_is_sum_of_reasons; else fail stat_total_is_sum_of_reasons "$total vs $sum"; fi
+exitscope stat >/tmp/stat.txt
+contains stat_table_lists_cpuid /tmp/stat.txt "^ +10 +CPUID +1,001 "
+
+# The exit zoo: every reason it causes is counted exactly, and it ends on an EPT violation.
+exitscope run /guests/exit-zoo.bin >/tmp/zoo.out 2>/tmp/zoo.err
+expect_status exit_zoo_ends_on_ept_violation 73 $?
+contains exit_zoo_reports_gpa /tmp/zoo.err "guest-physical 0xfffff000"
+n=$(grep -c '^zoo: .* caused ' /tmp/zoo.out)
+bad=$(awk '/^zoo: .* caused / && $4 != $6' /tmp/zoo.out)
+if [ "$n" -ge 14 ] && [ -z "$bad" ] && ! grep -q FAIL /tmp/zoo.out; then pass exit_zoo_counts_match
+else fail exit_zoo_counts_match "$n reasons; mismatches: $bad $(grep FAIL /tmp/zoo.out)"; fi
+
+# Endless loops end on a signal, with interrupts off (only the preemption timer returns the
+# CPU to the host) and on, and the host stays healthy.
+for g in spin-cli spin-sti; do
+    timeout -s INT 3 exitscope run /guests/$g.bin >/dev/null 2>/tmp/spin.err
+    expect_status ${g}_ended_by_signal 130 $?
+    contains ${g}_summary_says_interrupted /tmp/spin.err "interrupted by a signal"
+done
+exitscope run /guests/hello-real.bin >/dev/null 2>&1
+expect_status host_healthy_after_spins 0 $?
+
+# rmmod is refused while a VM exists, and works once it is gone.
+exitscope run /guests/spin-sti.bin >/dev/null 2>&1 &
+pid=$!
+sleep 1
+rmmod exitscope 2>/dev/null
+expect_status rmmod_refused_while_vm_open 1 $?
+kill -INT $pid
+wait $pid
+
+# Two VMs at once keep exact counts (on two CPUs when the machine has them).
+exitscope reset
+exitscope run /guests/cpuid-loop.bin >/tmp/a.out 2>/dev/null &
+a=$!
+exitscope run /guests/cpuid-loop.bin >/tmp/b.out 2>/dev/null &
+b=$!
+wait $a
+sa=$?
+wait $b
+sb=$?
+if [ $sa = 0 ] && [ $sb = 0 ] && grep -q 'says 1001$' /tmp/a.out && grep -q 'says 1001$' /tmp/b.out; then
+    pass two_vms_each_see_own_exact_count
+else fail two_vms_each_see_own_exact_count "status $sa/$sb: $(cat /tmp/a.out /tmp/b.out)"; fi
+exitscope stat --json >/tmp/stat2.json
+c=$(reason_count /tmp/stat2.json 10)
+if [ "$c" = 2002 ]; then pass two_vms_global_count_exact; else fail two_vms_global_count_exact "CPUID $c, wanted 2002"; fi
+
+# Bad input: clear errors, nothing left behind.
+exitscope run --mem 0 /guests/hello-real.bin >/dev/null 2>/tmp/bad.err
+expect_status run_rejects_zero_memory 2 $?
+exitscope run --load 0x300000 /guests/hello-real.bin >/dev/null 2>/tmp/bad.err
+expect_status run_rejects_load_beyond_ram 1 $?
+contains load_beyond_ram_message /tmp/bad.err "does not fit in guest RAM"
+exitscope run /guests/no-such-image.bin >/dev/null 2>&1
+expect_status run_rejects_missing_image 2 $?
+exitscope run --mode long --mem 1 --entry 0xff000 /guests/hello-long.bin >/dev/null 2>/tmp/bad.err
+expect_status run_rejects_entry_in_page_tables 1 $?
+
+unload
+expect_status unload_after_guests 0 $?

@@ -1,0 +1,34 @@
+# Helpers for end-to-end checks that run inside the emulated machine (busybox sh).
+# Each check prints one line, "PASS name" or "FAIL name: why", which tests/e2e/run-suite counts.
+
+pass() { echo "PASS $1"; }
+fail() { echo "FAIL $1: $2"; }
+
+# check NAME CONDITION-COMMAND...: PASS when the command succeeds.
+check() {
+    name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name" "$*"; fi
+}
+
+# expect_status NAME WANT GOT
+expect_status() {
+    if [ "$2" = "$3" ]; then pass "$1"; else fail "$1" "exit status $3, wanted $2"; fi
+}
+
+# contains NAME FILE PATTERN (grep -E)
+contains() {
+    if grep -Eq "$3" "$2"; then pass "$1"; else fail "$1" "no line matching '$3' in: $(head -c 400 "$2")"; fi
+}
+
+load() { insmod /exitscope.ko "$@"; }
+unload() { rmmod exitscope; }
+
+# Kernel memory in use, in kB: slab plus what MemFree says is gone.
+kmem_kb() { awk '/^Slab:/ {s=$2} /^MemFree:/ {f=$2} END {print s " " f}' /proc/meminfo; }
+
+# json_number FILE KEY-PATTERN: the first number after "KEY": in a one-line JSON document.
+json_field() { sed -n "s/.*\"$2\":\([a-z0-9]*\).*/\1/p" "$1" | head -n 1; }
+
+# reason_count JSONFILE N: "count" of reason N in `exitscope stat --json` output.
+reason_count() { tr '{' '\n' <"$1" | sed -n "s/^\"reason\":$2,.*\"count\":\([0-9]*\).*/\1/p"; }

@@ -1,0 +1,162 @@
+// Capability parsing and the allowed-0/allowed-1 control rule, as pure functions over MSRs.
+#include <catch2/catch.hpp>
+
+#include "exitscope/abi.h"
+#include "sdm/vmx_controls.hpp"
+#include "vmx/capabilities.hpp"
+
+using namespace es;
+
+namespace {
+
+std::uint64_t ctl_msr(std::uint32_t must_be_one, std::uint32_t may_be_one) {
+    return (std::uint64_t{may_be_one} << 32) | must_be_one;
+}
+
+// A Haswell-like CPU as Bochs 2.7 presents it: true controls, EPT, VPID, unrestricted guest.
+vmx_msrs haswell() {
+    vmx_msrs m{};
+    m.value[ES_MSR_BASIC] = (1ull << 55) | (6ull << 50) | (4096ull << 32) | 43;
+    m.value[ES_MSR_TRUE_PINBASED] = ctl_msr(0x16, 0x7f);
+    m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0xfff9fffe);
+    m.value[ES_MSR_TRUE_EXIT] = ctl_msr(0x00036dfb, 0x007fffff);
+    m.value[ES_MSR_TRUE_ENTRY] = ctl_msr(0x000011fb, 0x0000ffff);
+    m.value[ES_MSR_PINBASED] = ctl_msr(0x16, 0x7f);
+    m.value[ES_MSR_PROCBASED] = ctl_msr(0x0401e172, 0xfff9fffe);
+    m.value[ES_MSR_EXIT] = ctl_msr(0x00036dff, 0x007fffff);
+    m.value[ES_MSR_ENTRY] = ctl_msr(0x000011ff, 0x0000ffff);
+    m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0x000000ff | (1u << 10) | (1u << 11) | (1u << 12));
+    m.value[ES_MSR_EPT_VPID_CAP] = (1ull << 6) | (1ull << 14) | (1ull << 16) | (1ull << 20) |
+                                   (1ull << 25) | (1ull << 26) | (1ull << 32) | (1ull << 41) |
+                                   (1ull << 42);
+    m.value[ES_MSR_MISC] = 5;
+    m.value[ES_MSR_CR0_FIXED0] = 0x80000021;
+    m.value[ES_MSR_CR0_FIXED1] = 0xffffffff;
+    m.value[ES_MSR_CR4_FIXED0] = 0x2000;
+    m.value[ES_MSR_CR4_FIXED1] = 0x3727ff;
+    return m;
+}
+
+} // namespace
+
+TEST_CASE("adjust_controls: forced bits are added, impossible optional bits dropped") {
+    const control_caps caps{0x0000000f, 0x000000ff};
+    const auto r = adjust_controls(caps, 0x10, 0x100, 0);
+    CHECK(r.ok());
+    CHECK(r.value == 0x1f); // must-be-one 0xf, required 0x10, optional 0x100 not allowed
+}
+
+TEST_CASE("adjust_controls: a required bit the CPU cannot set is reported") {
+    const control_caps caps{0, 0x0f};
+    const auto r = adjust_controls(caps, 0x30, 0, 0);
+    CHECK_FALSE(r.ok());
+    CHECK(r.missing == 0x30);
+}
+
+TEST_CASE("adjust_controls: a forbidden bit the CPU forces is reported, otherwise cleared") {
+    const control_caps caps{0x1, 0xff};
+    const auto forced = adjust_controls(caps, 0, 0, 0x1);
+    CHECK_FALSE(forced.ok());
+    CHECK(forced.forced == 0x1);
+    const auto cleared = adjust_controls(caps, 0, 0x2, 0x2);
+    CHECK(cleared.ok());
+    CHECK((cleared.value & 0x2) == 0);
+}
+
+TEST_CASE("adjust_controls: every result respects allowed-0 and allowed-1") {
+    for (std::uint32_t must : {0u, 0x5u, 0xf0u})
+        for (std::uint32_t may : {0xffu, 0xf5u, 0x0fu})
+            for (std::uint32_t want : {0u, 0x3u, 0xffu}) {
+                const control_caps caps{must, may | must};
+                const auto r = adjust_controls(caps, 0, want, 0);
+                CHECK((r.value & caps.must_be_one) == caps.must_be_one);
+                CHECK((r.value & ~caps.may_be_one) == 0);
+            }
+}
+
+TEST_CASE("parse_capabilities reads true controls, EPT, VPID and the timer rate") {
+    const capabilities c = parse_capabilities(haswell());
+    CHECK(c.vmcs_revision == 43);
+    CHECK(c.vmcs_region_size == 4096);
+    CHECK(c.true_controls);
+    CHECK(c.vmcs_write_back);
+    CHECK(c.pin.must_be_one == 0x16);
+    CHECK(c.proc.must_be_one == 0x04006172); // the TRUE MSR, not the default-1 one
+    CHECK(c.ept);
+    CHECK(c.ept_4_level);
+    CHECK(c.ept_write_back);
+    CHECK(c.vpid);
+    CHECK(c.unrestricted_guest);
+    CHECK(c.preemption_timer);
+    CHECK(c.preemption_timer_rate == 5);
+}
+
+TEST_CASE("without true controls the default MSRs are used") {
+    vmx_msrs m = haswell();
+    m.value[ES_MSR_BASIC] &= ~(1ull << 55);
+    const capabilities c = parse_capabilities(m);
+    CHECK_FALSE(c.true_controls);
+    CHECK(c.proc.must_be_one == 0x0401e172);
+    // The default-1 CR3 exiting bits are then forced, and Exitscope refuses.
+    CHECK(choose_controls(c).problem != nullptr);
+}
+
+TEST_CASE("choose_controls on a capable CPU traps what it must") {
+    const controls_choice ch = choose_controls(parse_capabilities(haswell()));
+    REQUIRE(ch.problem == nullptr);
+    using namespace sdm;
+    CHECK(ch.controls.pin & pin_ctl::external_interrupt_exiting);
+    CHECK(ch.controls.pin & pin_ctl::nmi_exiting);
+    CHECK(ch.controls.pin & pin_ctl::preemption_timer);
+    CHECK(ch.controls.proc & proc_ctl::hlt_exiting);
+    CHECK(ch.controls.proc & proc_ctl::use_msr_bitmaps);
+    CHECK(ch.controls.proc & proc_ctl::unconditional_io_exiting);
+    CHECK_FALSE(ch.controls.proc & proc_ctl::cr3_load_exiting);
+    CHECK(ch.controls.proc2 & proc_ctl2::enable_ept);
+    CHECK(ch.controls.proc2 & proc_ctl2::unrestricted_guest);
+    CHECK(ch.controls.proc2 & proc_ctl2::enable_vpid);
+    CHECK(ch.controls.exit & exit_ctl::host_address_space_size);
+    CHECK_FALSE(ch.controls.exit & exit_ctl::ack_interrupt_on_exit);
+    CHECK(ch.controls.entry & entry_ctl::load_efer);
+    CHECK_FALSE(ch.controls.entry & entry_ctl::ia32e_mode_guest);
+}
+
+TEST_CASE("choose_controls names what a CPU lacks") {
+    SECTION("no EPT") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0xff & ~0x2u);
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem).find("EPT") !=
+              std::string::npos);
+    }
+    SECTION("no unrestricted guest") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0x7f);
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem).find("unrestricted") !=
+              std::string::npos);
+    }
+    SECTION("no secondary controls") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0x7ff9fffe);
+        CHECK(choose_controls(parse_capabilities(m)).problem != nullptr);
+    }
+    SECTION("VMCS not write-back") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_BASIC] &= ~(0xfull << 50);
+        CHECK(choose_controls(parse_capabilities(m)).problem != nullptr);
+    }
+    SECTION("HLT exiting impossible") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0xfff9fffe & ~(1u << 7));
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
+              "primary processor-based controls");
+    }
+    SECTION("all zero MSRs") {
+        CHECK(choose_controls(parse_capabilities(vmx_msrs{})).problem != nullptr);
+    }
+}
+
+TEST_CASE("guest CR0 fixed bits exclude PE and PG under unrestricted guest") {
+    const capabilities c = parse_capabilities(haswell());
+    CHECK(cr0_guest_fixed1_bits(c) == 0x20); // NE only
+    CHECK(cr4_guest_fixed1_bits(c) == 0x2000); // VMXE
+}

@@ -1,0 +1,129 @@
+// CLI parsing and formatting.
+#include <catch2/catch.hpp>
+
+#include "cli/format.hpp"
+#include "cli/options.hpp"
+#include "cli/run.hpp"
+
+using namespace es::cli;
+
+TEST_CASE("numbers: decimal and 0x-hex, nothing else") {
+    CHECK(parse_number("4096") == 4096u);
+    CHECK(parse_number("0x1000") == 4096u);
+    CHECK(parse_number("0XfF") == 255u);
+    CHECK(parse_number("18446744073709551615") == ~0ull);
+    CHECK_FALSE(parse_number("18446744073709551616"));
+    CHECK_FALSE(parse_number(""));
+    CHECK_FALSE(parse_number("0x"));
+    CHECK_FALSE(parse_number("-1"));
+    CHECK_FALSE(parse_number("12k"));
+    CHECK_FALSE(parse_number("0x1g"));
+}
+
+TEST_CASE("run options: defaults and every option") {
+    std::string err;
+    auto o = parse_run_options({"guest.bin"}, err);
+    REQUIRE(o);
+    CHECK(o->mode == ES_MODE_REAL);
+    CHECK(o->mem_bytes == 2ull << 20);
+    CHECK(o->load == 0x1000);
+    CHECK(*o->entry == 0x1000);
+    o = parse_run_options({"--mode", "long", "--mem", "4", "--load", "0x2000", "--entry", "8200",
+                           "g.bin"},
+                          err);
+    REQUIRE(o);
+    CHECK(o->mode == ES_MODE_LONG);
+    CHECK(o->mem_bytes == 4ull << 20);
+    CHECK(o->load == 0x2000);
+    CHECK(*o->entry == 8200);
+}
+
+TEST_CASE("run options: each mistake gets a message") {
+    const std::vector<std::vector<std::string>> bad = {
+        {},
+        {"--mode", "virtual8086", "g"},
+        {"--mem", "0", "g"},
+        {"--mem", "4096", "g"},
+        {"--mem"},
+        {"--load", "12zz", "g"},
+        {"--frobnicate", "g"},
+        {"a.bin", "b.bin"},
+    };
+    for (const auto& args : bad) {
+        std::string err;
+        CHECK_FALSE(parse_run_options(args, err));
+        CHECK_FALSE(err.empty());
+    }
+}
+
+TEST_CASE("digit grouping") {
+    CHECK(group_digits(0) == "0");
+    CHECK(group_digits(999) == "999");
+    CHECK(group_digits(1000) == "1,000");
+    CHECK(group_digits(1234567) == "1,234,567");
+}
+
+namespace {
+std::vector<reason_row> sample_rows() {
+    es_stats s{};
+    es_reasons r{};
+    for (int i = 0; i < ES_NR_REASONS; ++i)
+        r.flags[i] = (i == 35 || i == 38 || i == 42) ? 0 : ES_REASON_DEFINED;
+    r.flags[10] |= ES_REASON_ENABLED;
+    r.flags[30] |= ES_REASON_ENABLED;
+    r.flags[12] |= ES_REASON_ENABLED;
+    s.count[10] = 5;
+    s.cycles[10] = 1000;
+    s.count[30] = 20;
+    s.cycles[30] = 4000;
+    return make_rows(s, r);
+}
+} // namespace
+
+TEST_CASE("stat table: sorted by count, zero rows hidden unless --all") {
+    const std::string t = format_stat_table(sample_rows(), false, "global");
+    const auto io = t.find("IO_INSTRUCTION");
+    const auto cpuid = t.find("CPUID");
+    REQUIRE(io != std::string::npos);
+    REQUIRE(cpuid != std::string::npos);
+    CHECK(io < cpuid);
+    CHECK(t.find("HLT") == std::string::npos);
+    CHECK(t.find("80.0%") != std::string::npos); // 20 of 25
+    CHECK(t.find("200") != std::string::npos);   // average cycles of both
+    const std::string all = format_stat_table(sample_rows(), true, "global");
+    CHECK(all.find("HLT") != std::string::npos);
+}
+
+TEST_CASE("stat JSON: every defined reason once, totals, scope") {
+    const std::string j = format_stat_json(sample_rows(), "global");
+    CHECK(j.rfind("{\"scope\":\"global\",\"reasons\":[", 0) == 0);
+    CHECK(j.find("{\"reason\":10,\"name\":\"CPUID\",\"enabled\":true,\"count\":5,\"cycles\":1000}") !=
+          std::string::npos);
+    CHECK(j.find("\"reason\":35,") == std::string::npos);
+    CHECK(j.find("\"total\":{\"count\":25,\"cycles\":5000}}") != std::string::npos);
+    std::size_t n = 0;
+    for (std::size_t p = j.find("\"reason\":"); p != std::string::npos; p = j.find("\"reason\":", p + 1))
+        ++n;
+    CHECK(n == 75);
+}
+
+TEST_CASE("run summaries name the stop and choose the exit status") {
+    es_run r{};
+    r.stop = ES_STOP_HALTED;
+    CHECK(summarize_stop(r, 3, 30, false).status == 0);
+    r.stop = ES_STOP_EXIT_REQUEST;
+    r.exit_code = 0x1ff;
+    CHECK(summarize_stop(r, 3, 30, false).status == 0xff);
+    r.stop = ES_STOP_EPT_VIOLATION;
+    r.gpa = 0xfffff000;
+    const auto s = summarize_stop(r, 3, 30, false);
+    CHECK(s.status == status_ept_violation);
+    CHECK(s.line.find("0xfffff000") != std::string::npos);
+    r.stop = ES_STOP_UNHANDLED;
+    r.exit_reason = 9;
+    CHECK(summarize_stop(r, 1, 1, false).line.find("task switch (9)") != std::string::npos);
+    r.stop = ES_STOP_ENTRY_FAILED;
+    r.exit_reason = 0x80000021;
+    CHECK(summarize_stop(r, 1, 1, false).line.find("invalid guest state") != std::string::npos);
+    CHECK(summarize_stop(r, 1, 1, true).status == status_interrupted);
+}
