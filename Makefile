@@ -57,7 +57,7 @@ bench: deps
 	@tests/bench/run
 
 lint:
-	@tools/lint
+	@tools/lint --tidy
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1

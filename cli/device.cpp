@@ -26,8 +26,9 @@ fd_handle open_device() {
                      "  Load it as root with: insmod exitscope.ko   (or run: make demo)\n",
                      ES_DEVICE_PATH);
     else if (e == EACCES || e == EPERM)
-        std::fprintf(stderr, "exitscope: cannot open %s: permission denied (it is mode 0600: "
-                             "run as root)\n",
+        std::fprintf(stderr,
+                     "exitscope: cannot open %s: permission denied (it is mode 0600: "
+                     "run as root)\n",
                      ES_DEVICE_PATH);
     else
         std::fprintf(stderr, "exitscope: cannot open %s: %s\n", ES_DEVICE_PATH, std::strerror(e));

@@ -27,7 +27,9 @@ std::string fmt(const char* f, auto... args) {
     return buf;
 }
 
-const char* boolean(bool b) { return b ? "true" : "false"; }
+const char* boolean(bool b) {
+    return b ? "true" : "false";
+}
 
 } // namespace
 
@@ -71,9 +73,8 @@ std::string format_stat_table(const std::vector<reason_row>& rows, bool all, con
         if (r.defined && (all || r.count))
             shown.push_back(r);
     }
-    std::stable_sort(shown.begin(), shown.end(), [](const reason_row& a, const reason_row& b) {
-        return a.count > b.count;
-    });
+    std::stable_sort(shown.begin(), shown.end(),
+                     [](const reason_row& a, const reason_row& b) { return a.count > b.count; });
     std::string out = fmt("Exit statistics (%s scope)\n", scope);
     out += fmt("%4s  %-22s %14s %18s %12s %7s\n", "nr", "reason", "count", "cycles", "avg cycles",
                "share");
@@ -103,20 +104,21 @@ std::string format_stat_json(const std::vector<reason_row>& rows, const char* sc
         total_cycles += r.cycles;
         if (!r.defined)
             continue;
-        out += fmt("%s{\"reason\":%u,\"name\":\"%s\",\"enabled\":%s,\"count\":%llu,\"cycles\":%llu}",
-                   first ? "" : ",", r.reason, key_of(r.reason), boolean(r.enabled),
-                   static_cast<unsigned long long>(r.count),
-                   static_cast<unsigned long long>(r.cycles));
+        out += fmt(
+            "%s{\"reason\":%u,\"name\":\"%s\",\"enabled\":%s,\"count\":%llu,\"cycles\":%llu}",
+            first ? "" : ",", r.reason, key_of(r.reason), boolean(r.enabled),
+            static_cast<unsigned long long>(r.count), static_cast<unsigned long long>(r.cycles));
         first = false;
     }
-    out += fmt("],\"total\":{\"count\":%llu,\"cycles\":%llu}}\n",
-               static_cast<unsigned long long>(total), static_cast<unsigned long long>(total_cycles));
+    out +=
+        fmt("],\"total\":{\"count\":%llu,\"cycles\":%llu}}\n",
+            static_cast<unsigned long long>(total), static_cast<unsigned long long>(total_cycles));
     return out;
 }
 
 std::string format_reasons_table(const es_reasons& reasons) {
-    std::string out = fmt("%4s  %-22s %-8s %-8s %s\n", "nr", "name", "defined", "enabled",
-                          "description");
+    std::string out =
+        fmt("%4s  %-22s %-8s %-8s %s\n", "nr", "name", "defined", "enabled", "description");
     for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r) {
         const bool d = reasons.flags[r] & ES_REASON_DEFINED;
         const bool e = reasons.flags[r] & ES_REASON_ENABLED;
@@ -150,34 +152,64 @@ struct control_name {
 
 // Names for the controls `info` lists, per control word (SDM "VM-Execution Control Fields",
 // "VM-Exit Control Fields", "VM-Entry Control Fields").
-constexpr control_name pin_names[] = {{0, "External-interrupt exiting"}, {3, "NMI exiting"},
-                                      {5, "Virtual NMIs"}, {6, "Activate VMX-preemption timer"},
+constexpr control_name pin_names[] = {{0, "External-interrupt exiting"},
+                                      {3, "NMI exiting"},
+                                      {5, "Virtual NMIs"},
+                                      {6, "Activate VMX-preemption timer"},
                                       {7, "Process posted interrupts"}};
-constexpr control_name proc_names[] = {
-    {2, "Interrupt-window exiting"}, {3, "Use TSC offsetting"}, {7, "HLT exiting"},
-    {9, "INVLPG exiting"},          {10, "MWAIT exiting"},      {11, "RDPMC exiting"},
-    {12, "RDTSC exiting"},          {15, "CR3-load exiting"},   {16, "CR3-store exiting"},
-    {19, "CR8-load exiting"},       {20, "CR8-store exiting"},  {21, "Use TPR shadow"},
-    {22, "NMI-window exiting"},     {23, "MOV-DR exiting"},     {24, "Unconditional I/O exiting"},
-    {25, "Use I/O bitmaps"},        {27, "Monitor trap flag"},  {28, "Use MSR bitmaps"},
-    {29, "MONITOR exiting"},        {30, "PAUSE exiting"},      {31, "Activate secondary controls"}};
-constexpr control_name proc2_names[] = {
-    {0, "Virtualize APIC accesses"}, {1, "Enable EPT"},          {2, "Descriptor-table exiting"},
-    {3, "Enable RDTSCP"},            {4, "Virtualize x2APIC mode"}, {5, "Enable VPID"},
-    {6, "WBINVD exiting"},           {7, "Unrestricted guest"},  {8, "APIC-register virtualization"},
-    {9, "Virtual-interrupt delivery"}, {10, "PAUSE-loop exiting"}, {11, "RDRAND exiting"},
-    {12, "Enable INVPCID"},          {13, "Enable VM functions"}, {14, "VMCS shadowing"},
-    {16, "RDSEED exiting"},          {17, "Enable PML"},         {18, "EPT-violation #VE"},
-    {20, "Enable XSAVES/XRSTORS"},   {25, "Use TSC scaling"}};
-constexpr control_name exit_names[] = {
-    {2, "Save debug controls"},        {9, "Host address-space size"},
-    {12, "Load IA32_PERF_GLOBAL_CTRL"}, {15, "Acknowledge interrupt on exit"},
-    {18, "Save IA32_PAT"},             {19, "Load IA32_PAT"},
-    {20, "Save IA32_EFER"},            {21, "Load IA32_EFER"},
-    {22, "Save VMX-preemption timer value"}};
-constexpr control_name entry_names[] = {{2, "Load debug controls"},   {9, "IA-32e mode guest"},
-                                        {10, "Entry to SMM"},          {13, "Load IA32_PERF_GLOBAL_CTRL"},
-                                        {14, "Load IA32_PAT"},         {15, "Load IA32_EFER"}};
+constexpr control_name proc_names[] = {{2, "Interrupt-window exiting"},
+                                       {3, "Use TSC offsetting"},
+                                       {7, "HLT exiting"},
+                                       {9, "INVLPG exiting"},
+                                       {10, "MWAIT exiting"},
+                                       {11, "RDPMC exiting"},
+                                       {12, "RDTSC exiting"},
+                                       {15, "CR3-load exiting"},
+                                       {16, "CR3-store exiting"},
+                                       {19, "CR8-load exiting"},
+                                       {20, "CR8-store exiting"},
+                                       {21, "Use TPR shadow"},
+                                       {22, "NMI-window exiting"},
+                                       {23, "MOV-DR exiting"},
+                                       {24, "Unconditional I/O exiting"},
+                                       {25, "Use I/O bitmaps"},
+                                       {27, "Monitor trap flag"},
+                                       {28, "Use MSR bitmaps"},
+                                       {29, "MONITOR exiting"},
+                                       {30, "PAUSE exiting"},
+                                       {31, "Activate secondary controls"}};
+constexpr control_name proc2_names[] = {{0, "Virtualize APIC accesses"},
+                                        {1, "Enable EPT"},
+                                        {2, "Descriptor-table exiting"},
+                                        {3, "Enable RDTSCP"},
+                                        {4, "Virtualize x2APIC mode"},
+                                        {5, "Enable VPID"},
+                                        {6, "WBINVD exiting"},
+                                        {7, "Unrestricted guest"},
+                                        {8, "APIC-register virtualization"},
+                                        {9, "Virtual-interrupt delivery"},
+                                        {10, "PAUSE-loop exiting"},
+                                        {11, "RDRAND exiting"},
+                                        {12, "Enable INVPCID"},
+                                        {13, "Enable VM functions"},
+                                        {14, "VMCS shadowing"},
+                                        {16, "RDSEED exiting"},
+                                        {17, "Enable PML"},
+                                        {18, "EPT-violation #VE"},
+                                        {20, "Enable XSAVES/XRSTORS"},
+                                        {25, "Use TSC scaling"}};
+constexpr control_name exit_names[] = {{2, "Save debug controls"},
+                                       {9, "Host address-space size"},
+                                       {12, "Load IA32_PERF_GLOBAL_CTRL"},
+                                       {15, "Acknowledge interrupt on exit"},
+                                       {18, "Save IA32_PAT"},
+                                       {19, "Load IA32_PAT"},
+                                       {20, "Save IA32_EFER"},
+                                       {21, "Load IA32_EFER"},
+                                       {22, "Save VMX-preemption timer value"}};
+constexpr control_name entry_names[] = {
+    {2, "Load debug controls"},         {9, "IA-32e mode guest"}, {10, "Entry to SMM"},
+    {13, "Load IA32_PERF_GLOBAL_CTRL"}, {14, "Load IA32_PAT"},    {15, "Load IA32_EFER"}};
 
 template <std::size_t N>
 std::string control_block(const char* title, const control_caps& caps, std::uint32_t in_use,
@@ -209,8 +241,8 @@ std::string format_info_text(const es_info& info) {
                c.vmcs_region_size, c.true_controls ? "yes" : "no");
     out += control_block("Pin-based controls", c.pin, info.controls[0], pin_names);
     out += control_block("Primary processor-based controls", c.proc, info.controls[1], proc_names);
-    out += control_block("Secondary processor-based controls", c.proc2, info.controls[2],
-                         proc2_names);
+    out +=
+        control_block("Secondary processor-based controls", c.proc2, info.controls[2], proc2_names);
     out += control_block("VM-exit controls", c.exit, info.controls[3], exit_names);
     out += control_block("VM-entry controls", c.entry, info.controls[4], entry_names);
     out += "EPT and VPID\n";

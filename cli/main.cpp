@@ -75,7 +75,8 @@ int cmd_info(const std::vector<std::string>& args) {
     info.size = sizeof info;
     if (checked_ioctl(dev.get(), ES_IOC_INFO, &info, "reading VMX information") < 0)
         return status_error;
-    const std::string out = has_flag(args, "--json") ? format_info_json(info) : format_info_text(info);
+    const std::string out =
+        has_flag(args, "--json") ? format_info_json(info) : format_info_text(info);
     std::fputs(out.c_str(), stdout);
     return 0;
 }
@@ -89,7 +90,8 @@ int cmd_reasons(const std::vector<std::string>& args) {
     es_reasons r;
     if (!get_reasons(dev.get(), r))
         return status_error;
-    const std::string out = has_flag(args, "--json") ? format_reasons_json(r) : format_reasons_table(r);
+    const std::string out =
+        has_flag(args, "--json") ? format_reasons_json(r) : format_reasons_table(r);
     std::fputs(out.c_str(), stdout);
     return 0;
 }
@@ -147,7 +149,8 @@ int cmd_run(const std::vector<std::string>& args) {
         return status_usage;
     }
     if (o->backend != "exitscope") {
-        std::fprintf(stderr, "exitscope: --backend %s is not implemented yet\n", o->backend.c_str());
+        std::fprintf(stderr, "exitscope: --backend %s is not implemented yet\n",
+                     o->backend.c_str());
         return status_usage;
     }
     return run_guest(*o);

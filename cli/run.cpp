@@ -20,7 +20,9 @@ namespace {
 volatile std::sig_atomic_t interrupted = 0;
 
 // SIGINT/SIGTERM interrupt the run ioctl (no SA_RESTART) so the summary still prints.
-void on_signal(int) { interrupted = 1; }
+void on_signal(int) {
+    interrupted = 1;
+}
 
 void install_signal_handlers() {
     struct sigaction sa {};

@@ -22,8 +22,12 @@ constexpr bool is_exit_leaf(std::uint32_t leaf) {
     return leaf >= leaf_total_exits && leaf <= leaf_reason_cycles;
 }
 
-constexpr std::uint32_t low32(std::uint64_t v) { return static_cast<std::uint32_t>(v); }
-constexpr std::uint32_t high32(std::uint64_t v) { return static_cast<std::uint32_t>(v >> 32); }
+constexpr std::uint32_t low32(std::uint64_t v) {
+    return static_cast<std::uint32_t>(v);
+}
+constexpr std::uint32_t high32(std::uint64_t v) {
+    return static_cast<std::uint32_t>(v >> 32);
+}
 
 // `Counters` provides count(r), cycles(r), total_count(), total_cycles() for the caller's scope
 // and `enabled(r)` for the configuration. Only the cells a leaf needs are read.

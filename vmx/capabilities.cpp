@@ -9,7 +9,9 @@ namespace es {
 
 namespace {
 
-bool has(std::uint64_t value, std::uint64_t bit) { return (value & bit) != 0; }
+bool has(std::uint64_t value, std::uint64_t bit) {
+    return (value & bit) != 0;
+}
 
 } // namespace
 
@@ -18,8 +20,8 @@ capabilities parse_capabilities(const vmx_msrs& m) {
     capabilities c{};
     const std::uint64_t basic = m.value[ES_MSR_BASIC];
     c.vmcs_revision = static_cast<std::uint32_t>(basic & vmx_basic::revision_mask);
-    c.vmcs_region_size =
-        static_cast<std::uint32_t>((basic >> vmx_basic::region_size_shift) & vmx_basic::region_size_mask);
+    c.vmcs_region_size = static_cast<std::uint32_t>((basic >> vmx_basic::region_size_shift) &
+                                                    vmx_basic::region_size_mask);
     c.vmcs_write_back = ((basic >> vmx_basic::memory_type_shift) & vmx_basic::memory_type_mask) ==
                         vmx_basic::memory_type_write_back;
     // With "true" controls the default-1 bits that may actually be 0 are reported separately
@@ -82,11 +84,11 @@ controls_choice choose_controls(const capabilities& caps) {
     // Primary: trap everything that would let the guest touch host state or devices: I/O ports,
     // MSRs (through an all-ones bitmap), debug registers, CR8 (the host's TPR), performance
     // counters, MONITOR/MWAIT. HLT ends a run. CR3 stays with the guest (EPT translates it).
-    const std::uint32_t proc_required =
-        proc_ctl::hlt_exiting | proc_ctl::unconditional_io_exiting | proc_ctl::use_msr_bitmaps |
-        proc_ctl::mov_dr_exiting | proc_ctl::cr8_load_exiting | proc_ctl::cr8_store_exiting |
-        proc_ctl::rdpmc_exiting | proc_ctl::mwait_exiting | proc_ctl::monitor_exiting |
-        proc_ctl::activate_secondary;
+    const std::uint32_t proc_required = proc_ctl::hlt_exiting | proc_ctl::unconditional_io_exiting |
+                                        proc_ctl::use_msr_bitmaps | proc_ctl::mov_dr_exiting |
+                                        proc_ctl::cr8_load_exiting | proc_ctl::cr8_store_exiting |
+                                        proc_ctl::rdpmc_exiting | proc_ctl::mwait_exiting |
+                                        proc_ctl::monitor_exiting | proc_ctl::activate_secondary;
     const std::uint32_t proc_forbidden =
         proc_ctl::interrupt_window_exiting | proc_ctl::nmi_window_exiting |
         proc_ctl::monitor_trap_flag | proc_ctl::rdtsc_exiting | proc_ctl::invlpg_exiting |
@@ -106,17 +108,15 @@ controls_choice choose_controls(const capabilities& caps) {
         (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting, proc2_forbidden);
     // Exit: return to a 64-bit host with its own EFER; leave interrupts unacknowledged so the
     // host's handler takes them when it enables interrupts.
-    const auto exit = adjust_controls(
-        caps.exit,
-        exit_ctl::host_address_space_size | exit_ctl::load_efer | exit_ctl::save_efer |
-            exit_ctl::save_debug_controls,
-        0,
-        exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl);
+    const auto exit =
+        adjust_controls(caps.exit,
+                        exit_ctl::host_address_space_size | exit_ctl::load_efer |
+                            exit_ctl::save_efer | exit_ctl::save_debug_controls,
+                        0, exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl);
     // Entry loads the guest's DR7 and DEBUGCTL, so host breakpoints never fire inside a guest.
-    const auto entry = adjust_controls(caps.entry,
-                                       entry_ctl::load_efer | entry_ctl::load_debug_controls, 0,
-                                       entry_ctl::entry_to_smm | entry_ctl::ia32e_mode_guest |
-                                           entry_ctl::load_perf_global_ctrl);
+    const auto entry = adjust_controls(
+        caps.entry, entry_ctl::load_efer | entry_ctl::load_debug_controls, 0,
+        entry_ctl::entry_to_smm | entry_ctl::ia32e_mode_guest | entry_ctl::load_perf_global_ctrl);
     if (!(caps.entry.may_be_one & entry_ctl::ia32e_mode_guest))
         return {{}, "VM entry cannot enter IA-32e mode guests"};
 
@@ -140,8 +140,14 @@ controls_choice choose_controls(const capabilities& caps) {
 std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps) {
     return caps.cr0_fixed0 & ~(sdm::cr0::pe | sdm::cr0::pg);
 }
-std::uint64_t cr0_guest_allowed_bits(const capabilities& caps) { return caps.cr0_fixed1; }
-std::uint64_t cr4_guest_fixed1_bits(const capabilities& caps) { return caps.cr4_fixed0; }
-std::uint64_t cr4_guest_allowed_bits(const capabilities& caps) { return caps.cr4_fixed1; }
+std::uint64_t cr0_guest_allowed_bits(const capabilities& caps) {
+    return caps.cr0_fixed1;
+}
+std::uint64_t cr4_guest_fixed1_bits(const capabilities& caps) {
+    return caps.cr4_fixed0;
+}
+std::uint64_t cr4_guest_allowed_bits(const capabilities& caps) {
+    return caps.cr4_fixed1;
+}
 
 } // namespace es

@@ -79,7 +79,7 @@ controls_choice choose_controls(const capabilities& caps);
 
 // Guest CR0/CR4 bits VMX forces to 1 or 0 ("VMX-Fixed Bits in CR0/CR4"); unrestricted guest
 // lifts the CR0.PE and CR0.PG requirement.
-std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps); // bits that must be 1
+std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps);  // bits that must be 1
 std::uint64_t cr0_guest_allowed_bits(const capabilities& caps); // bits that may be 1
 std::uint64_t cr4_guest_fixed1_bits(const capabilities& caps);
 std::uint64_t cr4_guest_allowed_bits(const capabilities& caps);

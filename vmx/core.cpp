@@ -20,9 +20,7 @@ counter_row* alloc_counter_rows(std::uint32_t n, void** alloc) {
     *alloc = p;
     if (!p)
         return nullptr;
-    const auto addr = reinterpret_cast<std::uintptr_t>(p);
-    const auto aligned = (addr + alignof(counter_row) - 1) & ~std::uintptr_t{alignof(counter_row) - 1};
-    return reinterpret_cast<counter_row*>(aligned);
+    return static_cast<counter_row*>(align_up(p, alignof(counter_row)));
 }
 
 namespace {

@@ -16,16 +16,22 @@ struct core_state {
     vm_controls controls;
     bool cpuid_scope_global;
     bool instrument;
-    std::uint32_t nr_cpus;   // rows in every per-CPU array
+    std::uint32_t nr_cpus;    // rows in every per-CPU array
     counter_row* global_rows; // one per CPU
     void* global_rows_alloc;
-    counter_snapshot global_baseline; // subtracted by "since last reset" readers
+    counter_snapshot global_baseline;      // subtracted by "since last reset" readers
     std::uint8_t reason_flags[nr_reasons]; // ES_REASON_* per reason, derived from exit_table.hpp
     std::uint64_t host_xcr0;
     std::uint64_t fpu_area_size;
 };
 
 extern constinit core_state core;
+
+// `p` moved up to the next multiple of `align` (a power of two), by pointer arithmetic.
+inline void* align_up(void* p, std::uintptr_t align) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(p);
+    return static_cast<char*>(p) + ((align - (addr & (align - 1))) & (align - 1));
+}
 
 // Cache-line aligned array of `n` rows from the shim allocator; `alloc` receives what to free.
 counter_row* alloc_counter_rows(std::uint32_t n, void** alloc);

@@ -14,7 +14,9 @@ inline constexpr unsigned memory_type_shift = 3; // leaf entries, bits 5:3
 inline constexpr std::uint64_t write_back = 6;
 inline constexpr std::uint64_t address_mask = 0x000ffffffffff000ull;
 
-constexpr std::uint64_t table_entry(std::uint64_t table_pa) { return (table_pa & address_mask) | rwx; }
+constexpr std::uint64_t table_entry(std::uint64_t table_pa) {
+    return (table_pa & address_mask) | rwx;
+}
 constexpr std::uint64_t leaf_entry(std::uint64_t page_pa) {
     return (page_pa & address_mask) | rwx | (write_back << memory_type_shift);
 }
@@ -26,11 +28,21 @@ constexpr std::uint64_t pointer(std::uint64_t pml4_pa) {
 }
 
 // Page tables needed for `nr_pages` guest pages (each maps 512).
-constexpr std::uint64_t page_tables_for(std::uint64_t nr_pages) { return (nr_pages + 511) / 512; }
+constexpr std::uint64_t page_tables_for(std::uint64_t nr_pages) {
+    return (nr_pages + 511) / 512;
+}
 
-constexpr unsigned pml4_index(std::uint64_t gpa) { return (gpa >> 39) & 511; }
-constexpr unsigned pdpt_index(std::uint64_t gpa) { return (gpa >> 30) & 511; }
-constexpr unsigned pd_index(std::uint64_t gpa) { return (gpa >> 21) & 511; }
-constexpr unsigned pt_index(std::uint64_t gpa) { return (gpa >> 12) & 511; }
+constexpr unsigned pml4_index(std::uint64_t gpa) {
+    return (gpa >> 39) & 511;
+}
+constexpr unsigned pdpt_index(std::uint64_t gpa) {
+    return (gpa >> 30) & 511;
+}
+constexpr unsigned pd_index(std::uint64_t gpa) {
+    return (gpa >> 21) & 511;
+}
+constexpr unsigned pt_index(std::uint64_t gpa) {
+    return (gpa >> 12) & 511;
+}
 
 } // namespace es::ept

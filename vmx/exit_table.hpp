@@ -55,9 +55,15 @@ struct exit_rule {
 namespace detail {
 using w = produced_by::word;
 inline constexpr produced_by always{w::always, 0};
-constexpr produced_by pin(std::uint32_t b) { return {w::pin, b}; }
-constexpr produced_by proc(std::uint32_t b) { return {w::proc, b}; }
-constexpr produced_by proc2(std::uint32_t b) { return {w::proc2, b}; }
+constexpr produced_by pin(std::uint32_t b) {
+    return {w::pin, b};
+}
+constexpr produced_by proc(std::uint32_t b) {
+    return {w::proc, b};
+}
+constexpr produced_by proc2(std::uint32_t b) {
+    return {w::proc2, b};
+}
 } // namespace detail
 
 // "always": the SDM lists the event as causing a VM exit unconditionally in VMX non-root
@@ -104,8 +110,7 @@ inline constexpr exit_rule exit_rules[] = {
     {sdm::exit_reason::preemption_timer, handler::preemption_timer,
      detail::pin(sdm::pin_ctl::preemption_timer)},
     {sdm::exit_reason::invvpid, handler::vmx_instruction, detail::always},
-    {sdm::exit_reason::wbinvd, handler::cache_flush,
-     detail::proc2(sdm::proc_ctl2::wbinvd_exiting)},
+    {sdm::exit_reason::wbinvd, handler::cache_flush, detail::proc2(sdm::proc_ctl2::wbinvd_exiting)},
     {sdm::exit_reason::xsetbv, handler::xsetbv, detail::always},
 };
 

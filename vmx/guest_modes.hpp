@@ -22,7 +22,7 @@ struct guest_start_state {
 enum class guest_mode : std::uint32_t { real = 0, protected32 = 1, long64 = 2 };
 
 // Guest RAM the host reserves at the top for a long-mode guest's page tables.
-inline constexpr std::uint64_t long_mode_tables_bytes = 3 * 4096;
+inline constexpr std::uint64_t long_mode_tables_bytes = std::uint64_t{3} * 4096;
 
 // Where a mode puts its page tables and its default stack, for `mem_bytes` of RAM.
 std::uint64_t page_tables_base(std::uint64_t mem_bytes);
@@ -35,8 +35,7 @@ guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std:
 
 // Write a PML4, PDPT and PD at page_tables_base() that map guest RAM 1:1 with 2 MiB pages.
 // `ram` is the guest's RAM as host memory: `write64(gpa, value)` stores a little-endian word.
-template <typename Write64>
-void build_identity_tables(std::uint64_t mem_bytes, Write64 write64) {
+template <typename Write64> void build_identity_tables(std::uint64_t mem_bytes, Write64 write64) {
     constexpr std::uint64_t present_writable = 0x3;
     constexpr std::uint64_t large_page = 0x80;
     constexpr std::uint64_t two_mib = 2ull << 20;

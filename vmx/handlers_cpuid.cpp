@@ -36,7 +36,9 @@ struct leaf_counters {
                (baseline ? baseline->total_count : 0);
     }
     std::uint64_t total_cycles() const {
-        return sum([](const counter_row& row) -> const std::uint64_t& { return row.total_cycles; }) -
+        return sum([](const counter_row& row) -> const std::uint64_t& {
+                   return row.total_cycles;
+               }) -
                (baseline ? baseline->total_cycles : 0);
     }
     bool enabled(std::uint32_t r) const { return (core.reason_flags[r] & ES_REASON_ENABLED) != 0; }

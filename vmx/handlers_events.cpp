@@ -9,7 +9,8 @@ namespace es::handlers {
 
 using f = sdm::vmcs_field;
 
-exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code, std::uint64_t gpa) {
+exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code,
+                      std::uint64_t gpa) {
     ctx.stop = {stop, code, gpa};
     return exit_action::stop;
 }
@@ -31,8 +32,12 @@ exit_action inject(std::uint8_t vector, bool error_code) {
 
 } // namespace
 
-exit_action inject_ud(exit_context&) { return inject(sdm::vector::ud, false); }
-exit_action inject_gp(exit_context&) { return inject(sdm::vector::gp, true); }
+exit_action inject_ud(exit_context&) {
+    return inject(sdm::vector::ud, false);
+}
+exit_action inject_gp(exit_context&) {
+    return inject(sdm::vector::gp, true);
+}
 
 exit_action exception_or_nmi(exit_context& ctx) {
     using namespace sdm::interruption;
@@ -47,13 +52,25 @@ exit_action exception_or_nmi(exit_context& ctx) {
 
 // Interrupts stay pending (no acknowledge on exit); the run loop enables interrupts so the host
 // handles them, then checks for signals and rescheduling.
-exit_action external_interrupt(exit_context&) { return exit_action::check_host; }
-exit_action preemption_timer(exit_context&) { return exit_action::check_host; }
+exit_action external_interrupt(exit_context&) {
+    return exit_action::check_host;
+}
+exit_action preemption_timer(exit_context&) {
+    return exit_action::check_host;
+}
 
-exit_action triple_fault(exit_context& ctx) { return stop_with(ctx, ES_STOP_TRIPLE_FAULT); }
-exit_action stop_unsupported(exit_context& ctx) { return stop_with(ctx, ES_STOP_UNHANDLED); }
-exit_action unexpected(exit_context& ctx) { return stop_with(ctx, ES_STOP_UNHANDLED); }
-exit_action entry_failure(exit_context& ctx) { return stop_with(ctx, ES_STOP_ENTRY_FAILED); }
+exit_action triple_fault(exit_context& ctx) {
+    return stop_with(ctx, ES_STOP_TRIPLE_FAULT);
+}
+exit_action stop_unsupported(exit_context& ctx) {
+    return stop_with(ctx, ES_STOP_UNHANDLED);
+}
+exit_action unexpected(exit_context& ctx) {
+    return stop_with(ctx, ES_STOP_UNHANDLED);
+}
+exit_action entry_failure(exit_context& ctx) {
+    return stop_with(ctx, ES_STOP_ENTRY_FAILED);
+}
 
 exit_action hlt(exit_context& ctx) {
     // No interrupt is ever delivered to a guest, so HLT with interrupts on would wait forever:
@@ -67,16 +84,26 @@ exit_action hlt(exit_context& ctx) {
 
 // INVD and WBINVD: guest RAM is write-back host memory, so there is nothing to flush for it,
 // and a guest must not be able to stall the host with cache flushes.
-exit_action cache_flush(exit_context&) { return exit_action::skip; }
-exit_action pause(exit_context&) { return exit_action::skip; }
+exit_action cache_flush(exit_context&) {
+    return exit_action::skip;
+}
+exit_action pause(exit_context&) {
+    return exit_action::skip;
+}
 
 // Host performance counters are host state: a guest gets #GP as on a CPU without them.
-exit_action rdpmc(exit_context& ctx) { return inject_gp(ctx); }
+exit_action rdpmc(exit_context& ctx) {
+    return inject_gp(ctx);
+}
 
 // The guest sees no VMX (CPUID hides it): every VMX instruction is #UD, as on such a CPU.
-exit_action vmx_instruction(exit_context& ctx) { return inject_ud(ctx); }
+exit_action vmx_instruction(exit_context& ctx) {
+    return inject_ud(ctx);
+}
 // MONITOR/MWAIT are hidden from the guest's CPUID too.
-exit_action monitor_mwait(exit_context& ctx) { return inject_ud(ctx); }
+exit_action monitor_mwait(exit_context& ctx) {
+    return inject_ud(ctx);
+}
 
 exit_action ept_violation(exit_context& ctx) {
     return stop_with(ctx, ES_STOP_EPT_VIOLATION, 0, hw::vmread(f::guest_physical_address));

@@ -24,7 +24,9 @@ io_qualification decode(std::uint64_t q) {
             static_cast<std::uint16_t>(q >> 16)};
 }
 
-std::uint64_t size_mask(unsigned size) { return size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1; }
+std::uint64_t size_mask(unsigned size) {
+    return size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+}
 
 } // namespace
 

@@ -96,8 +96,7 @@ bool alloc_fpu_area(es_vm& vm) {
     vm.fpu_alloc = es_shim_zalloc(core.fpu_area_size + 64);
     if (!vm.fpu_alloc)
         return false;
-    const auto addr = (reinterpret_cast<std::uintptr_t>(vm.fpu_alloc) + 63) & ~std::uintptr_t{63};
-    auto* area = reinterpret_cast<std::uint8_t*>(addr);
+    auto* area = static_cast<std::uint8_t*>(align_up(vm.fpu_alloc, 64)); // XSAVE wants 64
     *reinterpret_cast<std::uint16_t*>(area) = fcw_default;
     *reinterpret_cast<std::uint32_t*>(area + mxcsr_offset) = mxcsr_default;
     vm.host.fpu_area = area;
@@ -106,7 +105,9 @@ bool alloc_fpu_area(es_vm& vm) {
 
 } // namespace
 
-counter_snapshot vm_counters(const es_vm& vm) { return sum_rows(vm.rows, core.nr_cpus); }
+counter_snapshot vm_counters(const es_vm& vm) {
+    return sum_rows(vm.rows, core.nr_cpus);
+}
 
 std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
     if (gpa >= vm.mem_bytes)
@@ -163,7 +164,9 @@ extern "C" void es_core_vm_destroy(es_vm* vm) {
     free_vm(vm);
 }
 
-extern "C" es_u64 es_core_vm_mem_bytes(const es_vm* vm) { return vm->mem_bytes; }
+extern "C" es_u64 es_core_vm_mem_bytes(const es_vm* vm) {
+    return vm->mem_bytes;
+}
 
 extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
     if (int e = check_load(*a, vm->mem_bytes))

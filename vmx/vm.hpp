@@ -28,15 +28,15 @@ struct stop_report {
 struct es_vm {
     std::uint64_t mem_bytes;
     std::uint64_t nr_pages;
-    es::host_page* ram; // nr_pages entries, guest-physical page i at ram[i]
+    es::host_page* ram;         // nr_pages entries, guest-physical page i at ram[i]
     es::host_page ept[3 + 512]; // PML4, PDPT, PD, then page tables
     std::uint32_t nr_ept_pages;
     std::uint64_t eptp;
     es::host_page vmcs;
     es::host_page msr_bitmap;
     std::uint16_t vpid;
-    bool vmcs_ready;     // controls, host constants and guest state written
-    bool guest_dirty;    // start state changed since the last run
+    bool vmcs_ready;  // controls, host constants and guest state written
+    bool guest_dirty; // start state changed since the last run
     es::guest_mode mode;
     std::uint64_t entry, stack;
     es_guest_regs regs;

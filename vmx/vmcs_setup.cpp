@@ -27,7 +27,9 @@ struct writer {
 constexpr std::uint64_t preemption_slice_tsc_log2 = 22;
 
 // CR0 bits the guest may not clear and sees through the read shadow instead.
-std::uint64_t cr0_owned_bits() { return cr0_guest_fixed1_bits(core.caps) | ~core.caps.cr0_fixed1; }
+std::uint64_t cr0_owned_bits() {
+    return cr0_guest_fixed1_bits(core.caps) | ~core.caps.cr0_fixed1;
+}
 
 // CR4 bits the guest may not set (VMX and SMX belong to the host) or clear (fixed bits).
 std::uint64_t cr4_owned_bits() {
@@ -112,15 +114,22 @@ bool write_guest_start_state(es_vm& vm) {
         f sel, base, limit, ar;
         const segment_state& s;
     } const segs[] = {
-        {f::guest_cs_selector, f::guest_cs_base, f::guest_cs_limit, f::guest_cs_access_rights, g.cs},
-        {f::guest_ss_selector, f::guest_ss_base, f::guest_ss_limit, f::guest_ss_access_rights, g.ss},
-        {f::guest_ds_selector, f::guest_ds_base, f::guest_ds_limit, f::guest_ds_access_rights, g.ds},
-        {f::guest_es_selector, f::guest_es_base, f::guest_es_limit, f::guest_es_access_rights, g.es},
-        {f::guest_fs_selector, f::guest_fs_base, f::guest_fs_limit, f::guest_fs_access_rights, g.fs},
-        {f::guest_gs_selector, f::guest_gs_base, f::guest_gs_limit, f::guest_gs_access_rights, g.gs},
+        {f::guest_cs_selector, f::guest_cs_base, f::guest_cs_limit, f::guest_cs_access_rights,
+         g.cs},
+        {f::guest_ss_selector, f::guest_ss_base, f::guest_ss_limit, f::guest_ss_access_rights,
+         g.ss},
+        {f::guest_ds_selector, f::guest_ds_base, f::guest_ds_limit, f::guest_ds_access_rights,
+         g.ds},
+        {f::guest_es_selector, f::guest_es_base, f::guest_es_limit, f::guest_es_access_rights,
+         g.es},
+        {f::guest_fs_selector, f::guest_fs_base, f::guest_fs_limit, f::guest_fs_access_rights,
+         g.fs},
+        {f::guest_gs_selector, f::guest_gs_base, f::guest_gs_limit, f::guest_gs_access_rights,
+         g.gs},
         {f::guest_ldtr_selector, f::guest_ldtr_base, f::guest_ldtr_limit,
          f::guest_ldtr_access_rights, g.ldtr},
-        {f::guest_tr_selector, f::guest_tr_base, f::guest_tr_limit, f::guest_tr_access_rights, g.tr},
+        {f::guest_tr_selector, f::guest_tr_base, f::guest_tr_limit, f::guest_tr_access_rights,
+         g.tr},
     };
     for (const auto& s : segs) {
         w(s.sel, s.s.selector);

@@ -17,7 +17,9 @@ inline bool vmxon(std::uint64_t phys) {
     return !failed;
 }
 
-inline void vmxoff() { asm volatile("vmxoff" ::: "cc", "memory"); }
+inline void vmxoff() {
+    asm volatile("vmxoff" ::: "cc", "memory");
+}
 
 inline bool vmclear(std::uint64_t phys) {
     bool failed;
@@ -141,14 +143,18 @@ struct cpuid_result {
 
 inline cpuid_result cpuid(std::uint32_t leaf, std::uint32_t subleaf) {
     cpuid_result r;
-    asm volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+    asm volatile("cpuid"
+                 : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+                 : "a"(leaf), "c"(subleaf));
     return r;
 }
 
 // The base address a GDT descriptor holds, including the upper half a 64-bit system descriptor
 // (TSS) keeps in the next slot ("Segment Descriptors", "TSS Descriptor in 64-bit mode").
 inline std::uint64_t gdt_tss_base(std::uint64_t gdt_base, std::uint16_t selector) {
-    const auto* d = reinterpret_cast<const std::uint64_t*>(gdt_base + (selector & ~7u));
+    // The GDT is addressed by its linear base: an integer by nature.
+    const auto* d = reinterpret_cast<const std::uint64_t*>( // NOLINT(performance-no-int-to-ptr)
+        gdt_base + (selector & ~7u));
     const std::uint64_t lo = d[0];
     std::uint64_t base = ((lo >> 16) & 0xffffff) | ((lo >> 32) & 0xff000000);
     base |= (d[1] & 0xffffffff) << 32;

@@ -39,7 +39,7 @@ typedef uint64_t es_u64;
 #define ES_MAX_INFO_CPUS 64
 
 /* Guest RAM limits for ES_IOC_CREATE_VM. */
-#define ES_GUEST_MEM_MIN (64u * 1024u)
+#define ES_GUEST_MEM_MIN (64ull * 1024ull)
 #define ES_GUEST_MEM_MAX (1024ull * 1024u * 1024u)
 #define ES_PAGE_SIZE 4096u
 

@@ -212,7 +212,9 @@ constexpr const exit_reason_info* find_exit_reason(std::uint32_t number) {
                                           : nullptr;
 }
 
-constexpr std::uint32_t to_number(exit_reason r) { return static_cast<std::uint32_t>(r); }
+constexpr std::uint32_t to_number(exit_reason r) {
+    return static_cast<std::uint32_t>(r);
+}
 
 static_assert(sizeof(defined_exit_reasons) / sizeof(defined_exit_reasons[0]) == 75,
               "0..77 less the three undefined numbers");

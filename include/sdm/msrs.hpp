@@ -38,7 +38,9 @@ enum class msr : std::uint32_t {
     kernel_gs_base = 0xc0000102,
 };
 
-constexpr std::uint32_t to_number(msr m) { return static_cast<std::uint32_t>(m); }
+constexpr std::uint32_t to_number(msr m) {
+    return static_cast<std::uint32_t>(m);
+}
 
 // IA32_FEATURE_CONTROL bits (Volume 4, "Architectural MSRs").
 namespace feature_control {

@@ -135,7 +135,9 @@ enum class vmcs_field : std::uint32_t {
     host_rip = 0x6c16,
 };
 
-constexpr std::uint32_t to_number(vmcs_field f) { return static_cast<std::uint32_t>(f); }
+constexpr std::uint32_t to_number(vmcs_field f) {
+    return static_cast<std::uint32_t>(f);
+}
 
 // Interruption-information format shared by the VM-entry and VM-exit fields
 // ("VM-Entry Controls for Event Injection").

@@ -157,6 +157,6 @@ TEST_CASE("choose_controls names what a CPU lacks") {
 
 TEST_CASE("guest CR0 fixed bits exclude PE and PG under unrestricted guest") {
     const capabilities c = parse_capabilities(haswell());
-    CHECK(cr0_guest_fixed1_bits(c) == 0x20); // NE only
+    CHECK(cr0_guest_fixed1_bits(c) == 0x20);   // NE only
     CHECK(cr4_guest_fixed1_bits(c) == 0x2000); // VMXE
 }

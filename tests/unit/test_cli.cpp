@@ -28,9 +28,8 @@ TEST_CASE("run options: defaults and every option") {
     CHECK(o->mem_bytes == 2ull << 20);
     CHECK(o->load == 0x1000);
     CHECK(*o->entry == 0x1000);
-    o = parse_run_options({"--mode", "long", "--mem", "4", "--load", "0x2000", "--entry", "8200",
-                           "g.bin"},
-                          err);
+    o = parse_run_options(
+        {"--mode", "long", "--mem", "4", "--load", "0x2000", "--entry", "8200", "g.bin"}, err);
     REQUIRE(o);
     CHECK(o->mode == ES_MODE_LONG);
     CHECK(o->mem_bytes == 4ull << 20);
@@ -40,14 +39,8 @@ TEST_CASE("run options: defaults and every option") {
 
 TEST_CASE("run options: each mistake gets a message") {
     const std::vector<std::vector<std::string>> bad = {
-        {},
-        {"--mode", "virtual8086", "g"},
-        {"--mem", "0", "g"},
-        {"--mem", "4096", "g"},
-        {"--mem"},
-        {"--load", "12zz", "g"},
-        {"--frobnicate", "g"},
-        {"a.bin", "b.bin"},
+        {},        {"--mode", "virtual8086", "g"}, {"--mem", "0", "g"},   {"--mem", "4096", "g"},
+        {"--mem"}, {"--load", "12zz", "g"},        {"--frobnicate", "g"}, {"a.bin", "b.bin"},
     };
     for (const auto& args : bad) {
         std::string err;
@@ -97,12 +90,14 @@ TEST_CASE("stat table: sorted by count, zero rows hidden unless --all") {
 TEST_CASE("stat JSON: every defined reason once, totals, scope") {
     const std::string j = format_stat_json(sample_rows(), "global");
     CHECK(j.rfind("{\"scope\":\"global\",\"reasons\":[", 0) == 0);
-    CHECK(j.find("{\"reason\":10,\"name\":\"CPUID\",\"enabled\":true,\"count\":5,\"cycles\":1000}") !=
-          std::string::npos);
+    CHECK(
+        j.find("{\"reason\":10,\"name\":\"CPUID\",\"enabled\":true,\"count\":5,\"cycles\":1000}") !=
+        std::string::npos);
     CHECK(j.find("\"reason\":35,") == std::string::npos);
     CHECK(j.find("\"total\":{\"count\":25,\"cycles\":5000}}") != std::string::npos);
     std::size_t n = 0;
-    for (std::size_t p = j.find("\"reason\":"); p != std::string::npos; p = j.find("\"reason\":", p + 1))
+    for (std::size_t p = j.find("\"reason\":"); p != std::string::npos;
+         p = j.find("\"reason\":", p + 1))
         ++n;
     CHECK(n == 75);
 }

@@ -15,7 +15,8 @@ vm_controls all_used() {
             proc_ctl::hlt_exiting | proc_ctl::unconditional_io_exiting | proc_ctl::use_msr_bitmaps |
                 proc_ctl::mov_dr_exiting | proc_ctl::rdpmc_exiting | proc_ctl::mwait_exiting |
                 proc_ctl::monitor_exiting | proc_ctl::pause_exiting | proc_ctl::activate_secondary,
-            proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest | proc_ctl2::wbinvd_exiting, 0, 0};
+            proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest | proc_ctl2::wbinvd_exiting, 0,
+            0};
 }
 
 } // namespace

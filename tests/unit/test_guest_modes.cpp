@@ -20,8 +20,8 @@ TEST_CASE("real mode: CS:IP reaches the entry, paging and protection off") {
     CHECK(g.rip == 0x1000);
     CHECK(g.cs.limit == 0xffff);
     CHECK((g.cr0 & sdm::cr0::pe) == 0);
-    CHECK((g.cr0 & ne) == ne);        // forced in hardware
-    CHECK((g.cr4 & vmxe) == vmxe);    // forced in hardware...
+    CHECK((g.cr0 & ne) == ne);         // forced in hardware
+    CHECK((g.cr4 & vmxe) == vmxe);     // forced in hardware...
     CHECK((g.cr4_shadow & vmxe) == 0); // ...and hidden from the guest
     CHECK(g.rsp == 0xfff0);
     CHECK_FALSE(g.ia32e);
@@ -50,7 +50,7 @@ TEST_CASE("long mode: paging, PAE, LME/LMA, 64-bit code, CR3 at the tables") {
     CHECK(g.cr0 & sdm::cr0::pg);
     CHECK(g.cr4 & sdm::cr4::pae);
     CHECK(g.efer == (sdm::efer::lme | sdm::efer::lma));
-    CHECK(g.cs.access & (1u << 13)); // L
+    CHECK(g.cs.access & (1u << 13));        // L
     CHECK((g.cs.access & (1u << 14)) == 0); // D must be 0 with L
     CHECK(g.cr3 == 2 * mib - long_mode_tables_bytes);
     CHECK(g.rsp == g.cr3);

@@ -46,7 +46,7 @@ h=$(reason_count /tmp/stat.json 12)
 if [ "$c" = 1001 ] && [ "$h" = 1 ]; then pass stat_json_exact_cpuid_and_hlt
 else fail stat_json_exact_cpuid_and_hlt "CPUID $c HLT $h, wanted 1001 and 1"; fi
 total=$(sed -n 's/.*"total":{"count":\([0-9]*\).*/\1/p' /tmp/stat.json)
-sum=$(tr '{' '\n' </tmp/stat.json | sed -n 's/.*"count":\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s}')
+sum=$(tr '{' '\n' </tmp/stat.json | sed -n 's/^"reason":.*"count":\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s}')
 if [ "$total" = "$sum" ]; then pass stat_total_is_sum_of_reasons; else fail stat_total_is_sum_of_reasons "$total vs $sum"; fi
 exitscope stat >/tmp/stat.txt
 contains stat_table_lists_cpuid /tmp/stat.txt "^ +10 +CPUID +1,001 "

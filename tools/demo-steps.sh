@@ -1,0 +1,32 @@
+# The demo itself, as plain sh so it runs natively and inside the emulated machine alike.
+# Needs: ES (the CLI), G (directory of guest images), KO (exitscope.ko).
+set -e
+say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+
+say insmod exitscope.ko
+insmod "$KO"
+dmesg | grep 'exitscope:' | tail -n 1
+
+say exitscope info
+"$ES" info | sed -n '1,2p;/^EPT and VPID/,$p'
+
+say exitscope run hello-real.bin
+"$ES" run "$G/hello-real.bin"
+
+say exitscope run --mode long hello-long.bin
+"$ES" run --mode long "$G/hello-long.bin"
+
+say exitscope run cpuid-loop.bin
+"$ES" run "$G/cpuid-loop.bin"
+
+say "exitscope run exit-zoo.bin   (ends on purpose with an access outside guest RAM)"
+"$ES" run "$G/exit-zoo.bin" || echo "(exit status $?: EPT violation, as the zoo intends)"
+
+say "exitscope run cpuid-probe.bin | grep 'exit number 1[02] '"
+"$ES" run "$G/cpuid-probe.bin" 2>/dev/null | grep 'exit number 1[02] '
+
+say exitscope stat
+"$ES" stat
+
+say rmmod exitscope
+rmmod exitscope
