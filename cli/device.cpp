@@ -50,7 +50,8 @@ std::string errno_advice(int e) {
     case EINTR:
         return "interrupted by a signal";
     case EBUSY:
-        return "busy";
+        return "VMX is in use by another hypervisor (kvm_intel running a VM?): stop its VMs and "
+               "try again";
     case ENOTTY:
         return "not an exitscope descriptor, or the module is older than this CLI";
     default:

@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VMX on every CPU: VMXON regions, CPU hotplug and the reboot notifier.
+ * VMX on the CPUs: VMXON regions, the "VMX in use" count, CPU hotplug and the reboot notifier.
  *
- * Policy: VMX is on, on every online CPU, for as long as the module is loaded (KVM before 6.12
- * instead turned it on only while a VM existed). So kvm_intel cannot run VMs while Exitscope is
- * loaded, and Exitscope refuses to load while another hypervisor holds VMX.
+ * Policy: VMX is on, on every online CPU, exactly while at least one Exitscope VM exists (as KVM
+ * did before Linux 6.12). So Exitscope and kvm_intel can both be loaded and take turns: whoever
+ * creates a VM while the other has one gets EBUSY with a message naming the other. Loading also
+ * refuses (EBUSY) when another hypervisor holds VMX at that moment.
  */
-#include <linux/atomic.h>
 #include <linux/cpu.h>
+#include <asm/processor-flags.h>
 #include <linux/cpuhotplug.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/reboot.h>
 #include <linux/smp.h>
@@ -20,14 +22,23 @@ struct es_vmxon_region {
 	void *page;
 	u64 phys;
 	bool on;
+	int error;
 };
 
 static DEFINE_PER_CPU(struct es_vmxon_region, es_vmxon);
 static enum cpuhp_state es_hp_state;
-static atomic_t es_vms = ATOMIC_INIT(0);
+static DEFINE_MUTEX(es_vmx_lock); /* guards es_vmx_users and on/off transitions */
+static unsigned int es_vmx_users;  /* VMs that exist */
+static unsigned int es_vms;
 
-void es_vm_count_inc(void) { atomic_inc(&es_vms); }
-void es_vm_count_dec(void) { atomic_dec(&es_vms); }
+static void es_cpu_on_local(void *unused)
+{
+	struct es_vmxon_region *r = this_cpu_ptr(&es_vmxon);
+
+	r->error = r->on ? 0 : es_core_cpu_on(r->page, r->phys);
+	if (!r->error)
+		r->on = true;
+}
 
 static void es_cpu_off_local(void *unused)
 {
@@ -39,11 +50,12 @@ static void es_cpu_off_local(void *unused)
 	}
 }
 
-/* CPU hotplug "online" callback: runs on the CPU itself, for each online CPU at setup too. */
+/* CPU hotplug "online" callback: runs on the CPU itself, for each online CPU at setup too.
+ * A CPU already in VMX operation (CR4.VMXE) belongs to another hypervisor: refuse. */
 static int es_cpu_online(unsigned int cpu)
 {
 	struct es_vmxon_region *r = per_cpu_ptr(&es_vmxon, cpu);
-	int err;
+	int err = 0;
 
 	if (!r->page) {
 		r->page = es_shim_alloc_page(&r->phys);
@@ -51,9 +63,14 @@ static int es_cpu_online(unsigned int cpu)
 			return -ENOMEM;
 	}
 	preempt_disable();
-	err = es_core_cpu_on(r->page, r->phys);
-	if (!err)
-		r->on = true;
+	if (es_vmx_users) {
+		es_cpu_on_local(NULL);
+		err = r->error;
+	} else if (!r->on && (es_shim_cr4_read() & X86_CR4_VMXE)) {
+		pr_err("exitscope: VMX is already in use on CPU %u (CR4.VMXE set), probably by kvm_intel with a running VM or kvm.enable_virt_at_load=1 (Linux 6.12+): stop its VMs or unload it (rmmod kvm_intel), then load exitscope again\n",
+		       cpu);
+		err = -EBUSY;
+	}
 	preempt_enable();
 	return err;
 }
@@ -76,6 +93,41 @@ static int es_reboot(struct notifier_block *nb, unsigned long action, void *data
 static struct notifier_block es_reboot_nb = {
 	.notifier_call = es_reboot,
 };
+
+int es_vmx_get(void)
+{
+	int cpu, err = 0;
+
+	mutex_lock(&es_vmx_lock);
+	cpus_read_lock();
+	if (!es_vmx_users) {
+		on_each_cpu(es_cpu_on_local, NULL, 1);
+		for_each_online_cpu(cpu) {
+			if (per_cpu_ptr(&es_vmxon, cpu)->error)
+				err = per_cpu_ptr(&es_vmxon, cpu)->error;
+		}
+		if (err)
+			on_each_cpu(es_cpu_off_local, NULL, 1);
+	}
+	if (!err) {
+		es_vmx_users++;
+		es_vms++;
+	}
+	cpus_read_unlock();
+	mutex_unlock(&es_vmx_lock);
+	return err;
+}
+
+void es_vmx_put(void)
+{
+	mutex_lock(&es_vmx_lock);
+	cpus_read_lock();
+	es_vms--;
+	if (!--es_vmx_users)
+		on_each_cpu(es_cpu_off_local, NULL, 1);
+	cpus_read_unlock();
+	mutex_unlock(&es_vmx_lock);
+}
 
 int es_vmx_cpus_start(void)
 {
@@ -124,5 +176,5 @@ void es_fill_cpu_info(struct es_info *info)
 		n++;
 	}
 	info->nr_cpus = n;
-	info->vms = atomic_read(&es_vms);
+	info->vms = READ_ONCE(es_vms);
 }

@@ -8,7 +8,8 @@
 int es_vmx_cpus_start(void);
 void es_vmx_cpus_stop(void);
 void es_fill_cpu_info(struct es_info *info);
-void es_vm_count_inc(void);
-void es_vm_count_dec(void);
+/* A VM exists: VMX must be on (on every CPU) until the matching put. 0 or -errno. */
+int es_vmx_get(void);
+void es_vmx_put(void);
 
 #endif

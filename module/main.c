@@ -68,7 +68,7 @@ static int es_vm_release(struct inode *inode, struct file *file)
 
 	es_core_vm_destroy(vf->vm);
 	kfree(vf);
-	es_vm_count_dec();
+	es_vmx_put();
 	module_put(THIS_MODULE);
 	return 0;
 }
@@ -158,20 +158,22 @@ static long es_create_vm(unsigned long arg)
 		goto out;
 	}
 	mutex_init(&vf->lock);
+	/* VMX goes on with the first VM (EBUSY while another hypervisor holds it). */
+	err = es_vmx_get();
+	if (err)
+		goto out_free;
 	vf->vm = es_core_vm_create(a, &core_err);
 	if (!vf->vm) {
 		err = core_err;
-		goto out_free;
+		goto out_vmx;
 	}
 	/* The descriptor keeps the module loaded: rmmod is refused while a VM exists. */
 	if (!try_module_get(THIS_MODULE)) {
 		err = -ENODEV;
 		goto out_vm;
 	}
-	es_vm_count_inc();
 	fd = anon_inode_getfd("exitscope-vm", &es_vm_fops, vf, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
-		es_vm_count_dec();
 		module_put(THIS_MODULE);
 		err = fd;
 		goto out_vm;
@@ -181,6 +183,8 @@ static long es_create_vm(unsigned long arg)
 
 out_vm:
 	es_core_vm_destroy(vf->vm);
+out_vmx:
+	es_vmx_put();
 out_free:
 	kfree(vf);
 out:
@@ -265,7 +269,7 @@ static int __init es_init(void)
 		pr_err("exitscope: cannot register /dev/exitscope (%d)\n", err);
 		goto out_cpus;
 	}
-	pr_info("exitscope: VMX on for %u CPUs; /dev/exitscope ready (cpuid_scope=%s, instrument=%d)\n",
+	pr_info("exitscope: ready on %u CPUs, /dev/exitscope (VMX on while a VM exists; cpuid_scope=%s, instrument=%d)\n",
 		num_online_cpus(), cpuid_scope, instrument);
 	return 0;
 
@@ -281,7 +285,7 @@ static void __exit es_exit(void)
 	misc_deregister(&es_misc);
 	es_vmx_cpus_stop();
 	es_core_unload();
-	pr_info("exitscope: unloaded, VMX off on all CPUs\n");
+	pr_info("exitscope: unloaded\n");
 }
 
 module_init(es_init);

@@ -52,6 +52,11 @@ int es_shim_rdmsr_safe(u32 msr, u64 *value)
 	return rdmsrl_safe(msr, value) ? -EIO : 0;
 }
 
+int es_shim_wrmsr_safe(u32 msr, u64 value)
+{
+	return wrmsrl_safe(msr, value) ? -EIO : 0;
+}
+
 u64 es_shim_cr4_read(void)
 {
 	return __read_cr4();

@@ -3,6 +3,7 @@
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
 #include "sdm/cpu_bits.hpp"
+#include "sdm/msrs.hpp"
 #include "vmx_ops.hpp"
 
 using namespace es;
@@ -10,11 +11,27 @@ using namespace es;
 extern "C" int es_core_cpu_on(void* vmxon_region, es_u64 vmxon_phys) {
     // CR4.VMXE already set means another hypervisor (most likely kvm_intel) is in VMX operation
     // here; a second VMXON would fail, and taking VMX away from it would crash its guests.
+    // Called when the first Exitscope VM is created (module/cpu_vmx.c).
     if (es_shim_cr4_read() & sdm::cr4::vmxe) {
-        es_shim_log(1, "VMX is already in use on this CPU (CR4.VMXE set), probably by kvm_intel: "
-                       "unload it (rmmod kvm_intel) or boot with kvm.enable_virt_at_load=0 "
-                       "(Linux 6.12 and later), then load exitscope again");
+        es_shim_log(1, "VMX is in use by another hypervisor on this CPU (CR4.VMXE set), probably "
+                       "kvm_intel running a VM: stop its VMs (or rmmod kvm_intel; on Linux 6.12+ "
+                       "boot with kvm.enable_virt_at_load=0), then try again");
         return -err::busy;
+    }
+    // IA32_FEATURE_CONTROL gates VMXON ("Enabling and Entering VMX Operation"): firmware (or
+    // Linux at boot) normally locks it; if it is still unlocked, enable VMX outside SMX and
+    // lock it, as other hypervisors do.
+    const auto fc_msr = sdm::to_number(sdm::msr::feature_control);
+    std::uint64_t fc = 0;
+    if (es_shim_rdmsr_safe(fc_msr, &fc) == 0 && !(fc & sdm::feature_control::lock)) {
+        fc |= sdm::feature_control::lock | sdm::feature_control::vmx_outside_smx;
+        if (es_shim_wrmsr_safe(fc_msr, fc) != 0) {
+            es_shim_log(1, "cannot enable VMX in IA32_FEATURE_CONTROL on this CPU");
+            return -err::perm;
+        }
+    } else if (!(fc & sdm::feature_control::vmx_outside_smx)) {
+        es_shim_log(1, "VMX is disabled by firmware on this CPU (IA32_FEATURE_CONTROL)");
+        return -err::perm;
     }
     // The region starts with the VMCS revision identifier ("VMXON Region").
     *static_cast<std::uint32_t*>(vmxon_region) = core.caps.vmcs_revision;

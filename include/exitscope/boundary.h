@@ -69,6 +69,7 @@ void es_shim_free_page(void* page);
 void* es_shim_zalloc(es_u64 bytes); /* zeroed, possibly vmalloc'ed */
 void es_shim_free(void* p);
 int es_shim_rdmsr_safe(es_u32 msr, es_u64* value); /* 0, or -EIO when the MSR faults */
+int es_shim_wrmsr_safe(es_u32 msr, es_u64 value);
 es_u64 es_shim_cr4_read(void);
 void es_shim_cr4_set_vmxe(void);
 void es_shim_cr4_clear_vmxe(void);

@@ -44,6 +44,22 @@ start:
     cmp ecx, 0xffffffff
     jne .each_far
 
+    mov eax, 0x40000000         ; the hypervisor vendor leaf
+    cpuid
+    mov [vendor], ebx
+    mov [vendor + 4], ecx
+    mov [vendor + 8], edx
+    mov esi, s_vendor
+    call puts
+    mov eax, 1                  ; leaf 1 ECX: hypervisor bit 31 set, VMX bit 5 hidden
+    cpuid
+    mov esi, s_leaf1
+    call puts
+    mov eax, ecx
+    call put_hex
+    mov al, 10
+    call put_char
+
     mov esi, s_done
     call puts
     cli
@@ -162,4 +178,8 @@ s_eax: db " eax=", 0
 s_ebx: db " ebx=", 0
 s_ecx: db " ecx=", 0
 s_edx: db " edx=", 0
+s_vendor: db "CPUID(0x40000000) vendor="
+vendor: times 12 db 0
+        db 10, 0
+s_leaf1: db "CPUID(0x00000001) ecx=", 0
 s_done: db "probe done", 10, 0

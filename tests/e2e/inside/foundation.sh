@@ -20,8 +20,8 @@ check info_vmx_supported grep -q '"vmx_supported":true' /tmp/info.json
 check info_ept grep -q '"ept":true' /tmp/info.json
 check info_unrestricted_guest grep -q '"unrestricted_guest":true' /tmp/info.json
 ncpu=$(grep -c ^processor /proc/cpuinfo)
-non=$(tr '{' '\n' </tmp/info.json | grep -c '"online":true,"vmx_on":true')
-if [ "$non" = "$ncpu" ]; then pass info_vmx_on_every_cpu; else fail info_vmx_on_every_cpu "$non of $ncpu CPUs"; fi
+noff=$(tr '{' '\n' </tmp/info.json | grep -c '"online":true,"vmx_on":false')
+if [ "$noff" = "$ncpu" ]; then pass info_vmx_off_while_no_vm; else fail info_vmx_off_while_no_vm "$noff of $ncpu CPUs off"; fi
 exitscope info >/tmp/info.txt
 contains info_text_names_controls /tmp/info.txt 'Unrestricted guest +yes'
 unload

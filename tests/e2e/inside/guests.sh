@@ -32,6 +32,11 @@ awk '
 ' /tmp/reasons.txt /tmp/probe.out 2>/tmp/probe.err
 if [ $? -eq 0 ]; then pass cpuid_leaves_match_contract_and_reasons
 else fail cpuid_leaves_match_contract_and_reasons "$(head -c 600 /tmp/probe.err)"; fi
+contains cpuid_vendor_leaf_names_exitscope /tmp/probe.out "^CPUID\(0x40000000\) vendor=ExitscopeVMM$"
+ecx1=$(sed -n 's/^CPUID(0x00000001) ecx=0x\(.*\)$/\1/p' /tmp/probe.out)
+if [ -n "$ecx1" ] && [ $(( 0x$ecx1 >> 31 & 1 )) = 1 ] && [ $(( 0x$ecx1 >> 5 & 1 )) = 0 ]; then
+    pass cpuid_leaf1_hypervisor_bit_set_vmx_hidden
+else fail cpuid_leaf1_hypervisor_bit_set_vmx_hidden "leaf 1 ecx=$ecx1"; fi
 grep -q 'exit number 10 exits=0 ' /tmp/probe.out &&
     fail cpuid_enabled_reason_counts "reason 10 reported 0" || pass cpuid_enabled_reason_counts
 
@@ -76,8 +81,15 @@ pid=$!
 sleep 1
 rmmod exitscope 2>/dev/null
 expect_status rmmod_refused_while_vm_open 1 $?
+exitscope info --json >/tmp/info-vm.json
+ncpu=$(grep -c ^processor /proc/cpuinfo)
+non=$(tr '{' '\n' </tmp/info-vm.json | grep -c '"online":true,"vmx_on":true')
+if [ "$non" = "$ncpu" ] && grep -q '"vms":1' /tmp/info-vm.json; then pass info_vmx_on_every_cpu_while_vm_exists
+else fail info_vmx_on_every_cpu_while_vm_exists "$non of $ncpu CPUs on: $(cat /tmp/info-vm.json)"; fi
 kill -INT $pid
 wait $pid
+exitscope info --json | grep -q '"vms":0,' && ! exitscope info --json | grep -q '"vmx_on":true' &&
+    pass vmx_off_after_last_vm || fail vmx_off_after_last_vm "$(exitscope info --json)"
 
 # Two VMs at once keep exact counts (on two CPUs when the machine has them).
 exitscope reset
@@ -109,3 +121,12 @@ expect_status run_rejects_entry_in_page_tables 1 $?
 
 unload
 expect_status unload_after_guests 0 $?
+
+# cpuid_scope=global: a guest sees the counts of every VM since load (or reset).
+load cpuid_scope=global
+exitscope run /guests/cpuid-loop.bin >/tmp/g1.out 2>/dev/null
+exitscope run /guests/cpuid-loop.bin >/tmp/g2.out 2>/dev/null
+if grep -q 'says 1001$' /tmp/g1.out && grep -q 'says 2002$' /tmp/g2.out; then pass cpuid_scope_global_sums_vms
+else fail cpuid_scope_global_sums_vms "$(cat /tmp/g1.out /tmp/g2.out)"; fi
+exitscope info --json | grep -q '"cpuid_scope":"global"' && pass info_shows_scope || fail info_shows_scope "no global scope in info"
+unload
