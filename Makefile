@@ -31,12 +31,12 @@ $(BUILD)/cmake/CMakeCache.txt:
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 cli: $(BUILD)/cmake/CMakeCache.txt
-	cmake --build $(BUILD)/cmake -j2 --target exitscope
+	cmake --build $(BUILD)/cmake -j2 --target exitscope randguest
 	@mkdir -p $(BUILD)/cli && cp $(BUILD)/cmake/cli/exitscope $(BUILD)/cli/exitscope
 
 guests: $(GUESTS)
 
-$(BUILD)/guests/%.bin: tools/guests/%.asm tools/guests/console.inc
+$(BUILD)/guests/%.bin: tools/guests/%.asm $(wildcard tools/guests/*.inc)
 	@mkdir -p $(dir $@)
 	nasm -f bin -I tools/guests/ -o $@ $<
 

@@ -5,8 +5,10 @@
 #include <sys/ioctl.h>
 #include <vector>
 
+#include "compare.hpp"
 #include "device.hpp"
 #include "format.hpp"
+#include "kvm_backend.hpp"
 #include "options.hpp"
 #include "run.hpp"
 
@@ -17,15 +19,21 @@ using namespace es::cli;
 const char usage[] =
     "usage: exitscope COMMAND [options]\n"
     "\n"
-    "  run [--mode real|protected|long] [--mem MIB] [--load GPA] [--entry GPA] IMAGE\n"
+    "  run [--mode real|protected|long] [--mem MIB] [--load GPA] [--entry GPA]\n"
+    "      [--max-exits N] [--backend exitscope|kvm] IMAGE\n"
     "        run a flat binary guest; its port-0xE9 output goes to stdout, a summary to stderr\n"
+    "        (--backend kvm: the same guest and start state under /dev/kvm)\n"
+    "  compare [run options but --backend and --max-exits] IMAGE\n"
+    "        run it under Exitscope, then KVM; print both consoles and summaries; exit status\n"
+    "        0 when both stop the same way with identical consoles, else 1\n"
     "  stat [--json] [--all] [--cpu N]   exit counts and cycles per reason (since load or reset)\n"
     "  reset                             start the global statistics afresh\n"
     "  reasons [--json]                  every exit reason: defined by the SDM? enabled here?\n"
     "  info [--json]                     VMX capabilities, controls in use, per-CPU VMX state\n"
     "\n"
     "Exit status of run: 0 halted, the guest's code for OUT to port 0xF4, 70 unhandled exit,\n"
-    "71 VM-entry failure, 72 triple fault, 73 access outside guest RAM, 130 interrupted,\n"
+    "71 VM-entry failure, 72 triple fault, 73 access outside guest RAM, 74 --max-exits reached,\n"
+    "130 interrupted, "
     "1 other errors, 2 usage errors.\n";
 
 bool has_flag(const std::vector<std::string>& args, const char* flag) {
@@ -148,12 +156,22 @@ int cmd_run(const std::vector<std::string>& args) {
         std::fprintf(stderr, "exitscope: %s\n", error.c_str());
         return status_usage;
     }
-    if (o->backend != "exitscope") {
-        std::fprintf(stderr, "exitscope: --backend %s is not implemented yet\n",
-                     o->backend.c_str());
+    return o->backend == "kvm" ? run_kvm(*o) : run_guest(*o);
+}
+
+int cmd_compare(const std::vector<std::string>& args) {
+    if (has_flag(args, "--backend") || has_flag(args, "--max-exits")) {
+        std::fprintf(stderr, "exitscope: compare runs both backends to their stop: drop "
+                             "--backend and --max-exits\n");
         return status_usage;
     }
-    return run_guest(*o);
+    std::string error;
+    const auto o = parse_run_options(args, error);
+    if (!o) {
+        std::fprintf(stderr, "exitscope: %s\n", error.c_str());
+        return status_usage;
+    }
+    return compare_backends(*o);
 }
 
 } // namespace
@@ -168,6 +186,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 2, argv + argc);
     if (cmd == "run")
         return cmd_run(args);
+    if (cmd == "compare")
+        return cmd_compare(args);
     if (cmd == "stat")
         return cmd_stat(args);
     if (cmd == "reset")

@@ -80,6 +80,16 @@ std::optional<run_options> parse_run_options(const std::vector<std::string>& arg
                 return std::nullopt;
             }
             (a == "--load" ? o.load : o.entry.emplace()) = *gpa;
+        } else if (a == "--max-exits") {
+            const std::string* v = value("--max-exits");
+            if (!v)
+                return std::nullopt;
+            const auto n = parse_number(*v);
+            if (!n || *n == 0) {
+                error = "--max-exits " + *v + ": give a positive number of exits";
+                return std::nullopt;
+            }
+            o.max_exits = *n;
         } else if (a == "--backend") {
             const std::string* v = value("--backend");
             if (!v)

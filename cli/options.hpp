@@ -16,6 +16,7 @@ struct run_options {
     std::uint64_t mem_bytes = 2ull << 20;
     std::uint64_t load = 0x1000;
     std::optional<std::uint64_t> entry; // defaults to `load`
+    std::uint64_t max_exits = 0;        // 0: no limit
     std::string backend = "exitscope";
     std::string image;
 };

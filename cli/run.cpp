@@ -75,6 +75,9 @@ stop_summary summarize_stop(const es_run& r, std::uint64_t exits, std::uint64_t 
         return {"exitscope: VM entry failed: VM-instruction error " +
                     std::to_string(r.vm_instruction_error) + tail,
                 status_entry_failed};
+    case ES_STOP_EXIT_LIMIT:
+        return {"exitscope: stopped at the --max-exits limit at rip " + hex(r.rip) + tail,
+                status_exit_limit};
     case ES_STOP_UNHANDLED:
     default:
         return {"exitscope: unhandled exit " + reason_text(r.exit_reason) + ", qualification " +
@@ -132,6 +135,8 @@ int run_guest(const run_options& o) {
         r.size = sizeof r;
         r.console = reinterpret_cast<std::uintptr_t>(console.data());
         r.console_cap = static_cast<std::uint32_t>(console.size());
+        if (o.max_exits)
+            r.max_exits = o.max_exits > exits ? o.max_exits - exits : 1;
         const int rc = checked_ioctl(vm.get(), ES_VM_RUN, &r, "running the guest");
         const bool eintr = rc < 0 && errno == EINTR;
         if (rc < 0 && !eintr)

@@ -25,6 +25,10 @@ static char *cpuid_scope = "vm";
 module_param(cpuid_scope, charp, 0444);
 MODULE_PARM_DESC(cpuid_scope, "what the CPUID leaves 0x4FFFFFFC..F report: vm (default) or global");
 
+static int preemption_slice = 22;
+module_param(preemption_slice, int, 0444);
+MODULE_PARM_DESC(preemption_slice, "guest time slice between host checks: 2^N TSC ticks, N 10..30 (default 22)");
+
 static bool instrument = true;
 module_param(instrument, bool, 0444);
 MODULE_PARM_DESC(instrument, "count and time exits (off only to measure the cost of counting)");
@@ -120,8 +124,10 @@ static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		break;
 	}
 	mutex_unlock(&vf->lock);
-	/* A run interrupted by a signal still reports console bytes and counts. */
-	if (!err || (cmd == ES_VM_RUN && err == -EINTR)) {
+	/* Only RUN and STATS have output fields. A run interrupted by a signal, or whose console
+	 * buffer faulted, still reports why it stopped and its counts. */
+	if ((cmd == ES_VM_STATS && !err) ||
+	    (cmd == ES_VM_RUN && (!err || err == -EINTR || err == -EFAULT))) {
 		long out = es_copy_out(arg, buf, size);
 
 		if (out)
@@ -207,16 +213,19 @@ static long es_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		buf = es_copy_in(arg, sizeof(struct es_info), &err);
 		if (!buf)
 			return err;
-		es_core_fill_info(buf);
-		es_fill_cpu_info(buf);
-		err = es_copy_out(arg, buf, sizeof(struct es_info));
+		err = es_core_fill_info(buf);
+		if (!err) {
+			es_fill_cpu_info(buf);
+			err = es_copy_out(arg, buf, sizeof(struct es_info));
+		}
 		break;
 	case ES_IOC_REASONS:
 		buf = es_copy_in(arg, sizeof(struct es_reasons), &err);
 		if (!buf)
 			return err;
-		es_core_fill_reasons(buf);
-		err = es_copy_out(arg, buf, sizeof(struct es_reasons));
+		err = es_core_fill_reasons(buf);
+		if (!err)
+			err = es_copy_out(arg, buf, sizeof(struct es_reasons));
 		break;
 	case ES_IOC_STATS:
 		buf = es_copy_in(arg, sizeof(struct es_stats), &err);
@@ -249,9 +258,15 @@ static struct miscdevice es_misc = {
 
 static int __init es_init(void)
 {
-	struct es_load_params params = { .instrument = instrument };
+	struct es_load_params params = { .instrument = instrument,
+					 .preemption_slice_log2 = preemption_slice };
 	int err;
 
+	if (preemption_slice < 10 || preemption_slice > 30) {
+		pr_err("exitscope: preemption_slice=%d is out of range: use 10 to 30 (2^N TSC ticks)\n",
+		       preemption_slice);
+		return -EINVAL;
+	}
 	if (!strcmp(cpuid_scope, "global")) {
 		params.cpuid_scope_global = 1;
 	} else if (strcmp(cpuid_scope, "vm")) {

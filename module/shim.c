@@ -23,12 +23,19 @@
 
 void *es_shim_alloc_page(u64 *phys)
 {
-	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	/* Fail rather than invoke the OOM killer: a too-large VM is the caller's ENOMEM. */
+	struct page *page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO | __GFP_RETRY_MAYFAIL |
+				       __GFP_NOWARN);
 
 	if (!page)
 		return NULL;
 	*phys = page_to_phys(page);
 	return page_address(page);
+}
+
+u64 es_shim_available_bytes(void)
+{
+	return (u64)si_mem_available() << PAGE_SHIFT;
 }
 
 void es_shim_free_page(void *page)
@@ -39,7 +46,7 @@ void es_shim_free_page(void *page)
 
 void *es_shim_zalloc(u64 bytes)
 {
-	return kvzalloc(bytes, GFP_KERNEL_ACCOUNT);
+	return kvzalloc(bytes, GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
 }
 
 void es_shim_free(void *p)

@@ -82,6 +82,7 @@ extern "C" int es_core_load(const es_load_params* params) {
     core = core_state{};
     core.cpuid_scope_global = params->cpuid_scope_global != 0;
     core.instrument = params->instrument != 0;
+    core.preemption_slice_log2 = static_cast<std::uint32_t>(params->preemption_slice_log2);
 
     if (!(hw::cpuid(1, 0).ecx & sdm::cpuid1_ecx::vmx))
         return refuse(err::no_dev,
@@ -118,7 +119,20 @@ extern "C" void es_core_unload(void) {
     core.global_rows_alloc = nullptr;
 }
 
-extern "C" void es_core_fill_info(es_info* info) {
+namespace {
+
+template <typename T> bool reserved_clear(const T& a) {
+    for (auto v : a.reserved)
+        if (v)
+            return false;
+    return true;
+}
+
+} // namespace
+
+extern "C" int es_core_fill_info(es_info* info) {
+    if (!reserved_clear(*info) || info->reserved0)
+        return -err::inval;
     info->abi_version = ES_ABI_VERSION;
     for (int i = 0; i < ES_MSR_COUNT; ++i)
         info->msr[i] = core.msrs.value[i];
@@ -130,12 +144,16 @@ extern "C" void es_core_fill_info(es_info* info) {
     info->cpuid_scope = core.cpuid_scope_global ? 1 : 0;
     info->instrument = core.instrument ? 1 : 0;
     info->vmx_available = 1;
+    return 0;
 }
 
-extern "C" void es_core_fill_reasons(es_reasons* out) {
+extern "C" int es_core_fill_reasons(es_reasons* out) {
+    if (!reserved_clear(*out))
+        return -err::inval;
     out->nr_reasons = nr_reasons;
     for (std::uint32_t r = 0; r < nr_reasons; ++r)
         out->flags[r] = core.reason_flags[r];
+    return 0;
 }
 
 namespace {
@@ -153,9 +171,8 @@ void copy_snapshot(es_stats* out, const counter_snapshot& s,
 } // namespace
 
 extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
-    for (auto v : out->reserved)
-        if (v)
-            return -err::inval;
+    if (!reserved_clear(*out))
+        return -err::inval;
     switch (out->scope) {
     case ES_SCOPE_GLOBAL:
         copy_snapshot(out, sum_rows(core.global_rows, core.nr_cpus), &core.global_baseline);

@@ -16,6 +16,7 @@ struct core_state {
     vm_controls controls;
     bool cpuid_scope_global;
     bool instrument;
+    std::uint32_t preemption_slice_log2;
     std::uint32_t nr_cpus;    // rows in every per-CPU array
     counter_row* global_rows; // one per CPU
     void* global_rows_alloc;

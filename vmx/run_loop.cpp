@@ -93,6 +93,13 @@ section_end host_check() {
 
 section_end section::run_exits(bool& launched) {
     for (;;) {
+        // A bound on the run for tests and fuzzing, checked once the last exit is fully
+        // handled; the preemption timer guarantees exits even from a guest that causes none.
+        if (out.max_exits && totals.exits >= out.max_exits) {
+            out.stop = ES_STOP_EXIT_LIMIT;
+            out.rip = hw::vmread(f::guest_rip);
+            return section_end::stop;
+        }
         if (es_vmx_enter(&vm.regs, launched) != 0) {
             charge(hw::rdtsc());
             report_entry_failure(0);

@@ -120,6 +120,12 @@ std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
 using namespace es;
 
 extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
+    // Refuse up front what would drive the host into reclaim or OOM; guests may not take more
+    // than half of what is available.
+    if (a->mem_bytes > es_shim_available_bytes() / 2) {
+        *error = -err::no_mem;
+        return nullptr;
+    }
     auto* vm = static_cast<es_vm*>(es_shim_zalloc(sizeof(es_vm)));
     if (!vm) {
         *error = -err::no_mem;

@@ -21,12 +21,14 @@ struct writer {
     void operator()(f field, std::uint64_t value) { ok = hw::vmwrite(field, value) && ok; }
 };
 
-// A preemption-timer slice of about 2^22 TSC ticks: a few milliseconds on hardware, a bounded
-// number of instructions in Bochs; long enough to cost nothing, short enough that a guest
-// spinning with interrupts off still returns to the host.
-constexpr std::uint64_t preemption_slice_tsc_log2 = 22;
-
 // CR0 bits the guest may not clear and sees through the read shadow instead.
+// The preemption timer counts down once every 2^rate TSC ticks ("VMX-Preemption Timer"). A slice
+// of 2^22 TSC ticks (the default) is a few milliseconds on hardware: long enough to cost nothing,
+// short enough that a guest spinning with interrupts off still returns to the host promptly.
+std::uint64_t timer_value(std::uint32_t slice_log2, std::uint32_t rate) {
+    return slice_log2 > rate ? 1ull << (slice_log2 - rate) : 1;
+}
+
 std::uint64_t cr0_owned_bits() {
     return cr0_guest_fixed1_bits(core.caps) | ~core.caps.cr0_fixed1;
 }
@@ -61,7 +63,7 @@ bool write_controls_and_host_constants(es_vm& vm) {
         w(f::vpid, vm.vpid);
     if (c.pin & sdm::pin_ctl::preemption_timer)
         w(f::preemption_timer_value,
-          (1ull << preemption_slice_tsc_log2) >> core.caps.preemption_timer_rate);
+          timer_value(core.preemption_slice_log2, core.caps.preemption_timer_rate));
     w(f::cr0_guest_host_mask, cr0_owned_bits());
     w(f::cr4_guest_host_mask, cr4_owned_bits());
     // Without shadow VMCS, the link pointer must be all ones ("Checks on Guest Non-Register

@@ -145,6 +145,7 @@ enum es_stop {
     ES_STOP_TRIPLE_FAULT = 5,
     ES_STOP_EPT_VIOLATION = 6, /* access outside guest RAM; gpa holds the address */
     ES_STOP_CONSOLE_FULL = 7,  /* console buffer full: drain it and run again */
+    ES_STOP_EXIT_LIMIT = 8,    /* max_exits reached (the guest is resumable) */
 };
 
 struct es_run {
@@ -153,6 +154,7 @@ struct es_run {
     es_u64 console;        /* in: user buffer for the guest's port-0xE9 bytes */
     es_u32 console_cap;    /* in: its size */
     es_u32 console_len;    /* out: bytes written */
+    es_u64 max_exits;      /* in: stop after this many exits in this call; 0: no limit */
     es_u32 stop;           /* out: enum es_stop */
     es_u32 exit_reason;    /* out: raw exit-reason field of the last exit */
     es_u64 exit_code;      /* out: for ES_STOP_EXIT_REQUEST */

@@ -66,6 +66,7 @@ extern const char es_vmx_exit_landing[];
 /* ---- C shim, implemented in module/shim.c ---- */
 void* es_shim_alloc_page(es_u64* phys); /* zeroed 4 KiB page, NULL when out of memory */
 void es_shim_free_page(void* page);
+es_u64 es_shim_available_bytes(void); /* memory the kernel could still hand out */
 void* es_shim_zalloc(es_u64 bytes); /* zeroed, possibly vmalloc'ed */
 void es_shim_free(void* p);
 int es_shim_rdmsr_safe(es_u32 msr, es_u64* value); /* 0, or -EIO when the MSR faults */
@@ -106,6 +107,7 @@ es_u64 es_shim_xcr0(void);
 struct es_load_params {
     int cpuid_scope_global;
     int instrument;
+    int preemption_slice_log2; /* guest time slice: 2^N TSC ticks */
 };
 /* Parse capabilities from this CPU's MSRs and choose controls; 0 or -errno (message logged). */
 int es_core_load(const struct es_load_params* params);
@@ -113,8 +115,8 @@ void es_core_unload(void);
 /* On the calling CPU, with preemption off: enable VMX with this VMXON region. 0 or -errno. */
 int es_core_cpu_on(void* vmxon_region, es_u64 vmxon_phys);
 void es_core_cpu_off(void);
-void es_core_fill_info(struct es_info* info);
-void es_core_fill_reasons(struct es_reasons* out);
+int es_core_fill_info(struct es_info* info);       /* 0 or -EINVAL (reserved fields) */
+int es_core_fill_reasons(struct es_reasons* out);
 int es_core_stats(struct es_stats* out, const struct es_vm* vm);
 void es_core_reset_stats(void);
 

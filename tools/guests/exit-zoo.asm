@@ -7,25 +7,12 @@
 bits 16
 org 0x1000
 
-start:
-    cli
-    lgdt [gdt_desc]
-    mov eax, cr0
-    or eax, 1                   ; CR0.PE: the guest's own switch to protected mode
-    mov cr0, eax
-    jmp 0x08:pm_entry
+%include "pm32_macros.inc"
 
-bits 32
+start:
+    PM32_ENTER pm_entry
+
 pm_entry:
-    mov ax, 0x10
-    mov ds, ax
-    mov es, ax
-    mov ss, ax
-    mov fs, ax
-    mov gs, ax
-    mov esp, 0x80000
-    call build_idt
-    lidt [idt_desc]
     mov esi, s_hello
     call puts
 
@@ -169,18 +156,6 @@ pm_entry:
     cli
     hlt
 
-; count_of: EAX = leaf 0x4FFFFFFE for reason ECX; other registers preserved.
-count_of:
-    push ebx
-    push ecx
-    push edx
-    mov eax, 0x4ffffffe
-    cpuid
-    pop edx
-    pop ecx
-    pop ebx
-    ret
-
 ; report: "zoo: <ESI> caused <EBX> counted <EDX>\n"
 report:
     push eax
@@ -202,67 +177,9 @@ report:
     pop eax
     ret
 
-; Exceptions the hypervisor injects resume at [resume]; #GP pushes an error code first.
-ud_handler:
-    push eax
-    mov eax, [resume]
-    mov [esp + 4], eax
-    inc dword [faults]
-    pop eax
-    iret
-
-gp_handler:
-    add esp, 4
-    jmp ud_handler
-
-unexpected_handler:
-    mov esi, s_unexpected
-    call puts
-    mov al, 99
-    out EXIT_PORT_NR, al
-
-EXIT_PORT_NR equ 0xf4
-
-; build_idt: 32 interrupt gates, #UD (6) and #GP (13) to their handlers, the rest "unexpected".
-build_idt:
-    xor ecx, ecx
-.gate:
-    mov eax, unexpected_handler
-    cmp ecx, 6
-    jne .not_ud
-    mov eax, ud_handler
-.not_ud:
-    cmp ecx, 13
-    jne .not_gp
-    mov eax, gp_handler
-.not_gp:
-    mov [idt + ecx * 8], ax
-    mov word [idt + ecx * 8 + 2], 0x08
-    mov word [idt + ecx * 8 + 4], 0x8e00   ; present, DPL 0, 32-bit interrupt gate
-    shr eax, 16
-    mov [idt + ecx * 8 + 6], ax
-    inc ecx
-    cmp ecx, 32
-    jb .gate
-    ret
-
-%include "console.inc"
-
-align 8
-gdt:
-    dq 0
-    dq 0x00cf9a000000ffff       ; 0x08: 32-bit flat code
-    dq 0x00cf92000000ffff       ; 0x10: 32-bit flat data
-gdt_desc:
-    dw gdt_desc - gdt - 1
-    dd gdt
-idt_desc:
-    dw 32 * 8 - 1
-    dd idt
+%include "pm32.inc"
 
 before: dd 0
-resume: dd 0
-faults: dd 0
 efer_lo: dd 0
 efer_hi: dd 0
 in_value: db 0
@@ -290,7 +207,4 @@ s_monitor: db "MONITOR", 0
 s_faults: db "zoo: exceptions delivered to the guest: ", 0
 s_outside: db "zoo: reading 0xFFFFF000, outside guest RAM", 10, 0
 s_still_here: db "zoo: FAIL: the read outside RAM returned", 10, 0
-s_unexpected: db "zoo: FAIL: unexpected exception", 10, 0
 
-align 8
-idt: times 32 dq 0

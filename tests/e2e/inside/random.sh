@@ -1,0 +1,45 @@
+# Random guests: seeded random byte images and random instruction mixes in all three modes, each
+# bounded (--max-exits and a timeout). Every run must end in a defined outcome, the host must
+# survive, and the seed of anything else is printed for replay:
+#   randguest SEED 1 DIR; exitscope run --mode MODE DIR/KIND-MODE-SEED.bin
+# RANDOM_SEED and RANDOM_COUNT (images per kind and mode) come from the environment.
+. /tests/lib.sh
+
+seed=${RANDOM_SEED:-1}
+count=${RANDOM_COUNT:-100}
+mkdir -p /tmp/rg
+randguest "$seed" "$count" /tmp/rg || { fail generate "randguest failed"; exit 0; }
+# A short time slice, so spinning guests reach the exit bound quickly.
+load preemption_slice=16 || { fail load "insmod failed"; exit 0; }
+
+halted=0 exited=0 triple=0 ept=0 unhandled=0 entry=0 limit=0 intr=0 bad=0 n=0
+for f in /tmp/rg/*.bin; do
+    base=${f##*/}
+    mode=${base#*-}
+    mode=${mode%%-*}
+    timeout -s INT 20 exitscope run --mode "$mode" --max-exits 200 "$f" >/dev/null 2>/tmp/r.err
+    n=$((n + 1))
+    line=$(tail -n 1 /tmp/r.err)
+    case $line in
+    *"guest halted"*) halted=$((halted + 1)) ;;
+    *"guest exited with code"*) exited=$((exited + 1)) ;;
+    *"triple-faulted"*) triple=$((triple + 1)) ;;
+    *"outside its RAM"*) ept=$((ept + 1)) ;;
+    *"unhandled exit"*) unhandled=$((unhandled + 1)) ;;
+    *"max-exits limit"*) limit=$((limit + 1)) ;;
+    *"interrupted by a signal"*) intr=$((intr + 1)) ;;
+    *"VM entry failed"*)
+        entry=$((entry + 1))
+        bad=$((bad + 1))
+        echo "  replay: $base ($line)" ;;
+    *)
+        bad=$((bad + 1))
+        echo "  replay: $base ($line)" ;;
+    esac
+done
+echo "RANDOM seed=$seed guests=$n halted=$halted exit_request=$exited triple_fault=$triple ept_violation=$ept unhandled=$unhandled exit_limit=$limit interrupted=$intr entry_failed=$entry undefined=$bad"
+if [ $bad = 0 ] && [ $n -gt 0 ]; then pass all_outcomes_defined; else fail all_outcomes_defined "$bad of $n runs ended undefined (seeds above)"; fi
+exitscope run /guests/hello-real.bin >/dev/null 2>&1
+expect_status host_healthy_after 0 $?
+unload
+expect_status unload_after 0 $?

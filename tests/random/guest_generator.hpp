@@ -1,0 +1,36 @@
+// Seeded random guest images for the reliability suite: raw random bytes, or random mixes of
+// valid instructions (exit-causing ones weighted up) for a given start mode. Pure and
+// deterministic: the same seed always gives the same image, so any failure can be replayed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace es::fuzz {
+
+enum class guest_kind { bytes, mix };
+enum class cpu_mode { real16, protected32, long64 };
+
+// xorshift64*: small, fast, and good enough to pick instructions.
+class rng {
+  public:
+    explicit rng(std::uint64_t seed) : s_(seed ? seed : 0x9e3779b97f4a7c15ull) {}
+    std::uint64_t next() {
+        s_ ^= s_ >> 12;
+        s_ ^= s_ << 25;
+        s_ ^= s_ >> 27;
+        return s_ * 0x2545f4914f6cdd1dull;
+    }
+    std::uint32_t below(std::uint32_t n) { return static_cast<std::uint32_t>(next() % n); }
+
+  private:
+    std::uint64_t s_;
+};
+
+std::vector<std::uint8_t> generate(guest_kind kind, cpu_mode mode, std::uint64_t seed);
+
+const char* mode_option(cpu_mode m); // "real", "protected", "long"
+std::string image_name(guest_kind kind, cpu_mode mode, std::uint64_t seed);
+
+} // namespace es::fuzz
