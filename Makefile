@@ -31,7 +31,7 @@ $(BUILD)/cmake/CMakeCache.txt:
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 
 cli: $(BUILD)/cmake/CMakeCache.txt
-	cmake --build $(BUILD)/cmake -j2 --target exitscope randguest
+	cmake --build $(BUILD)/cmake -j2 --target exitscope randguest ioctl_matrix
 	@mkdir -p $(BUILD)/cli && cp $(BUILD)/cmake/cli/exitscope $(BUILD)/cli/exitscope
 
 guests: $(GUESTS)

@@ -31,11 +31,6 @@ contains kvm_exit_zoo_reports_gpa /tmp/kvm-zoo.err "guest-physical 0xfffff000"
 contains kvm_exit_zoo_reaches_the_end /tmp/kvm-zoo.out "reading 0xFFFFF000, outside guest RAM"
 cat /tmp/kvm-zoo.out /tmp/kvm-zoo.err
 
-timeout -s INT 3 exitscope run --backend kvm /guests/spin-cli.bin >/dev/null 2>/tmp/kvm-spin.err
-expect_status kvm_spin_cli_ended_by_signal 130 $?
-contains kvm_spin_cli_summary_says_interrupted /tmp/kvm-spin.err "^exitscope\[kvm\]: run interrupted by a signal"
-cat /tmp/kvm-spin.err
-
 exitscope run --backend kvm --mem 1 --load 0x300000 /guests/hello-real.bin >/dev/null 2>/tmp/kvm-bad.err
 expect_status kvm_rejects_load_beyond_ram 1 $?
 contains kvm_load_beyond_ram_message /tmp/kvm-bad.err "does not fit in guest RAM"
@@ -57,5 +52,14 @@ if load; then
 else
     fail exitscope_loads_next_to_kvm "insmod exitscope.ko failed while kvm_intel is loaded"
 fi
+# An endless loop ended by SIGINT. spin-sti, not spin-cli: KVM bounds a guest's slice only by
+# host interrupts (external-interrupt exits), and Bochs takes none while the guest runs with IF=0,
+# so spin-cli under KVM would freeze this emulated CPU for good (Exitscope uses the
+# VMX-preemption timer instead). On real hardware spin-cli ends the same way.
+timeout -s INT 3 exitscope run --backend kvm /guests/spin-sti.bin >/dev/null 2>/tmp/kvm-spin.err
+expect_status kvm_spin_sti_ended_by_signal 130 $?
+contains kvm_spin_sti_summary_says_interrupted /tmp/kvm-spin.err "^exitscope\[kvm\]: run interrupted by a signal"
+cat /tmp/kvm-spin.err
+
 rmmod kvm_intel kvm irqbypass
 expect_status kvm_modules_unload 0 $?
