@@ -59,8 +59,8 @@ std::vector<reason_row> make_rows(const es_stats& stats, const es_reasons& reaso
     std::vector<reason_row> rows;
     for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r)
         rows.push_back({r, (reasons.flags[r] & ES_REASON_DEFINED) != 0,
-                        (reasons.flags[r] & ES_REASON_ENABLED) != 0, stats.count[r],
-                        stats.cycles[r]});
+                        (reasons.flags[r] & ES_REASON_ENABLED) != 0, stats.reasons[r].count,
+                        stats.reasons[r].cycles});
     return rows;
 }
 

@@ -29,9 +29,13 @@ static int preemption_slice = 22;
 module_param(preemption_slice, int, 0444);
 MODULE_PARM_DESC(preemption_slice, "guest time slice between host checks: 2^N TSC ticks, N 10..30 (default 22)");
 
-static bool instrument = true;
-module_param(instrument, bool, 0444);
-MODULE_PARM_DESC(instrument, "count and time exits (off only to measure the cost of counting)");
+static int instrument = 3;
+module_param(instrument, int, 0444);
+MODULE_PARM_DESC(instrument, "0 off, 1 counts and cycles, 2 + min/max/stddev/histograms, 3 + flight recorder (default)");
+
+static ulong outlier_cycles = 100000;
+module_param(outlier_cycles, ulong, 0444);
+MODULE_PARM_DESC(outlier_cycles, "exits handled in more TSC cycles than this go to the outlier ring");
 
 /* One VM per descriptor; the mutex serialises the VM's ioctls (run included). */
 struct es_vm_file {
@@ -53,7 +57,7 @@ static void *es_copy_in(unsigned long arg, size_t size, long *err)
 		*err = -EINVAL;
 		return NULL;
 	}
-	buf = memdup_user((void __user *)arg, size);
+	buf = vmemdup_user((void __user *)arg, size);
 	if (IS_ERR(buf)) {
 		*err = PTR_ERR(buf);
 		return NULL;
@@ -106,7 +110,7 @@ static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	/* A second thread running the same VM waits; a signal ends the wait. */
 	if (mutex_lock_interruptible(&vf->lock)) {
-		kfree(buf);
+		kvfree(buf);
 		return -EINTR;
 	}
 	switch (cmd) {
@@ -133,7 +137,7 @@ static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		if (out)
 			err = out;
 	}
-	kfree(buf);
+	kvfree(buf);
 	return err;
 }
 
@@ -184,7 +188,7 @@ static long es_create_vm(unsigned long arg)
 		err = fd;
 		goto out_vm;
 	}
-	kfree(a);
+	kvfree(a);
 	return fd;
 
 out_vm:
@@ -194,7 +198,42 @@ out_vmx:
 out_free:
 	kfree(vf);
 out:
-	kfree(a);
+	kvfree(a);
+	return err;
+}
+
+/* Flight recorder: merge the per-CPU rings in kernel memory, copy out the entries, then the
+ * header. More entries than all rings hold are never needed. */
+static long es_trace_ioctl(unsigned long arg)
+{
+	struct es_trace_entry *entries = NULL;
+	struct es_trace *t;
+	long err = 0;
+	u32 cap;
+
+	t = es_copy_in(arg, sizeof(*t), &err);
+	if (!t)
+		return err;
+	err = es_core_check_trace(t);
+	if (err)
+		goto out;
+	cap = min_t(u32, t->capacity, nr_cpu_ids * ES_TRACE_RING);
+	if (cap) {
+		entries = kvcalloc(cap, sizeof(*entries), GFP_KERNEL_ACCOUNT);
+		if (!entries) {
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	err = es_core_trace(t, entries, cap);
+	if (!err && t->count &&
+	    copy_to_user(u64_to_user_ptr(t->entries), entries, t->count * sizeof(*entries)))
+		err = -EFAULT;
+	if (!err)
+		err = es_copy_out(arg, t, sizeof(*t));
+out:
+	kvfree(entries);
+	kvfree(t);
 	return err;
 }
 
@@ -207,8 +246,9 @@ static long es_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case ES_IOC_CREATE_VM:
 		return es_create_vm(arg);
 	case ES_IOC_RESET_STATS:
-		es_core_reset_stats();
-		return 0;
+		return es_core_reset_stats();
+	case ES_IOC_TRACE:
+		return es_trace_ioctl(arg);
 	case ES_IOC_INFO:
 		buf = es_copy_in(arg, sizeof(struct es_info), &err);
 		if (!buf)
@@ -238,7 +278,7 @@ static long es_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	default:
 		return -ENOTTY;
 	}
-	kfree(buf);
+	kvfree(buf);
 	return err;
 }
 
@@ -259,9 +299,15 @@ static struct miscdevice es_misc = {
 static int __init es_init(void)
 {
 	struct es_load_params params = { .instrument = instrument,
+					 .outlier_cycles = outlier_cycles,
 					 .preemption_slice_log2 = preemption_slice };
 	int err;
 
+	if (instrument < 0 || instrument > 3) {
+		pr_err("exitscope: instrument=%d is out of range: use 0 (off) to 3 (everything)\n",
+		       instrument);
+		return -EINVAL;
+	}
 	if (preemption_slice < 10 || preemption_slice > 30) {
 		pr_err("exitscope: preemption_slice=%d is out of range: use 10 to 30 (2^N TSC ticks)\n",
 		       preemption_slice);

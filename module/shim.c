@@ -8,6 +8,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
+#include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 #include <asm/debugreg.h>
@@ -186,6 +187,21 @@ void es_shim_end_guest_section(struct es_host_switch *s)
 		update_debugctlmsr(s->host_debugctl);
 	es_fpu_save(s->fpu_area);
 	kernel_fpu_end();
+}
+
+static DEFINE_RAW_SPINLOCK(es_registry_lock);
+
+u64 es_shim_registry_lock(void)
+{
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&es_registry_lock, flags);
+	return flags;
+}
+
+void es_shim_registry_unlock(u64 flags)
+{
+	raw_spin_unlock_irqrestore(&es_registry_lock, flags);
 }
 
 void es_shim_irq_disable(void)

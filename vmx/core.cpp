@@ -7,6 +7,7 @@
 #include "exitscope/errno.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
+#include "stats.hpp"
 #include "vm.hpp"
 #include "vmx_ops.hpp"
 
@@ -81,7 +82,8 @@ using namespace es;
 extern "C" int es_core_load(const es_load_params* params) {
     core = core_state{};
     core.cpuid_scope_global = params->cpuid_scope_global != 0;
-    core.instrument = params->instrument != 0;
+    core.instrument = static_cast<instrument_level>(params->instrument);
+    core.outlier_cycles = params->outlier_cycles;
     core.preemption_slice_log2 = static_cast<std::uint32_t>(params->preemption_slice_log2);
 
     if (!(hw::cpuid(1, 0).ecx & sdm::cpuid1_ecx::vmx))
@@ -107,16 +109,15 @@ extern "C" int es_core_load(const es_load_params* params) {
     core.fpu_area_size = es_shim_fpu_area_size();
 
     core.nr_cpus = static_cast<std::uint32_t>(es_shim_nr_cpu_ids());
-    core.global_rows = alloc_counter_rows(core.nr_cpus, &core.global_rows_alloc);
-    if (!core.global_rows)
+    if (!alloc_stats(core.nr_cpus)) {
+        free_stats();
         return refuse(err::no_mem, "out of memory for counters");
+    }
     return 0;
 }
 
 extern "C" void es_core_unload(void) {
-    es_shim_free(core.global_rows_alloc);
-    core.global_rows = nullptr;
-    core.global_rows_alloc = nullptr;
+    free_stats();
 }
 
 namespace {
@@ -142,7 +143,7 @@ extern "C" int es_core_fill_info(es_info* info) {
     info->controls[3] = core.controls.exit;
     info->controls[4] = core.controls.entry;
     info->cpuid_scope = core.cpuid_scope_global ? 1 : 0;
-    info->instrument = core.instrument ? 1 : 0;
+    info->instrument = static_cast<std::uint32_t>(core.instrument);
     info->vmx_available = 1;
     return 0;
 }
@@ -154,44 +155,4 @@ extern "C" int es_core_fill_reasons(es_reasons* out) {
     for (std::uint32_t r = 0; r < nr_reasons; ++r)
         out->flags[r] = core.reason_flags[r];
     return 0;
-}
-
-namespace {
-
-// Copy `s` (minus `baseline`, if any) out; one snapshot on the stack at a time.
-void copy_snapshot(es_stats* out, const counter_snapshot& s,
-                   const counter_snapshot* baseline = nullptr) {
-    out->nr_reasons = nr_reasons;
-    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
-        out->count[r] = s.count[r] - (baseline ? baseline->count[r] : 0);
-        out->cycles[r] = s.cycles[r] - (baseline ? baseline->cycles[r] : 0);
-    }
-}
-
-} // namespace
-
-extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
-    if (!reserved_clear(*out))
-        return -err::inval;
-    switch (out->scope) {
-    case ES_SCOPE_GLOBAL:
-        copy_snapshot(out, sum_rows(core.global_rows, core.nr_cpus), &core.global_baseline);
-        return 0;
-    case ES_SCOPE_CPU:
-        if (out->cpu >= core.nr_cpus)
-            return -err::inval;
-        copy_snapshot(out, sum_rows(core.global_rows + out->cpu, 1));
-        return 0;
-    case ES_SCOPE_VM:
-        if (!vm)
-            return -err::inval;
-        copy_snapshot(out, vm_counters(*vm));
-        return 0;
-    default:
-        return -err::inval;
-    }
-}
-
-extern "C" void es_core_reset_stats(void) {
-    core.global_baseline = sum_rows(core.global_rows, core.nr_cpus);
 }

@@ -1,79 +1,189 @@
-// Per-CPU exit counters: one row per CPU, written only by that CPU with plain (non-locked)
-// read-modify-write, read by anyone with relaxed loads and summed. Pure: unit-tested on the host.
+// Exit counters: one row per CPU per VM, written only by that CPU without locked instructions,
+// read by anyone and summed. A row carries, per exit reason, count, cycles, min, max, the sum of
+// squares and a log2 latency histogram; a sequence counter lets readers take a consistent copy.
+// Pure: unit-tested on the host.
 #pragma once
 
 #include <cstdint>
 
+#include "exitscope/abi.h"
 #include "sdm/exit_reasons.hpp"
 
 namespace es {
 
 inline constexpr std::uint32_t nr_reasons = sdm::exit_reason_count;
+inline constexpr std::uint32_t hist_buckets = ES_HIST_BUCKETS;
+static_assert(nr_reasons == ES_NR_REASONS, "the ABI's arrays cover every defined reason");
+
+// Instrumentation levels (module parameter `instrument`).
+enum class instrument_level : std::uint32_t { off = 0, counters = 1, histograms = 2, recorder = 3 };
+
+struct reason_cell {
+    std::uint64_t count;
+    std::uint64_t cycles;
+    std::uint64_t max;
+    std::uint64_t inv_min; // ~min, so that a zeroed cell means "no minimum yet"
+    std::uint64_t sumsq_lo;
+    std::uint64_t sumsq_hi;
+    std::uint64_t hist[hist_buckets];
+};
 
 // A row is cache-line aligned so two CPUs never write the same line.
 struct alignas(64) counter_row {
-    std::uint64_t count[nr_reasons];
-    std::uint64_t cycles[nr_reasons];
-    // Kept beside the per-reason cells so the total leaves answer in O(1); always the sum of
-    // the cells above (a test checks it).
-    std::uint64_t total_count;
-    std::uint64_t total_cycles;
+    std::uint64_t seq; // odd while its CPU updates the timing cells
+    reason_cell cell[nr_reasons];
 };
 
-// Single-writer update: a relaxed load and store compile to a plain add, never `lock add`.
-inline void single_writer_add(std::uint64_t& cell, std::uint64_t delta) {
-    __atomic_store_n(&cell, __atomic_load_n(&cell, __ATOMIC_RELAXED) + delta, __ATOMIC_RELAXED);
+constexpr unsigned hist_bucket(std::uint64_t cycles) {
+    const unsigned b = 63u - static_cast<unsigned>(__builtin_clzll(cycles | 1));
+    return b < hist_buckets ? b : hist_buckets - 1;
+}
+
+inline void compiler_barrier() {
+    asm volatile("" ::: "memory");
+}
+
+// Writers: the row's own CPU only, with interrupts off. Plain adds compile to one `add` to
+// memory each, never a locked instruction; aligned 64-bit stores are never torn for readers.
+inline void record_exit(counter_row& row, std::uint32_t reason) {
+    row.cell[reason].count += 1;
+}
+
+inline void record_cycles(counter_row& row, std::uint32_t reason, std::uint64_t cycles,
+                          instrument_level level) {
+    reason_cell& c = row.cell[reason];
+    if (level < instrument_level::histograms) {
+        c.cycles += cycles;
+        return;
+    }
+    row.seq += 1;
+    compiler_barrier();
+    c.cycles += cycles;
+    if (cycles > c.max)
+        c.max = cycles;
+    if (~cycles > c.inv_min)
+        c.inv_min = ~cycles;
+    const unsigned __int128 sum =
+        ((static_cast<unsigned __int128>(c.sumsq_hi) << 64) | c.sumsq_lo) +
+        static_cast<unsigned __int128>(cycles) * cycles;
+    c.sumsq_lo = static_cast<std::uint64_t>(sum);
+    c.sumsq_hi = static_cast<std::uint64_t>(sum >> 64);
+    c.hist[hist_bucket(cycles)] += 1;
+    compiler_barrier();
+    row.seq += 1;
 }
 
 inline std::uint64_t relaxed_read(const std::uint64_t& cell) {
     return __atomic_load_n(&cell, __ATOMIC_RELAXED);
 }
 
-inline void record_exit(counter_row& row, std::uint32_t reason) {
-    single_writer_add(row.count[reason], 1);
-    single_writer_add(row.total_count, 1);
-}
-
-inline void record_cycles(counter_row& row, std::uint32_t reason, std::uint64_t cycles) {
-    single_writer_add(row.cycles[reason], cycles);
-    single_writer_add(row.total_cycles, cycles);
-}
-
-struct counter_snapshot {
-    std::uint64_t count[nr_reasons];
-    std::uint64_t cycles[nr_reasons];
-    std::uint64_t total_count;
-    std::uint64_t total_cycles;
+// Sums over rows, in the ABI's layout (es_stats.reasons).
+struct counter_totals {
+    es_reason_stats r[nr_reasons];
 };
 
-inline void add_row(counter_snapshot& into, const counter_row& row) {
-    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
-        into.count[r] += relaxed_read(row.count[r]);
-        into.cycles[r] += relaxed_read(row.cycles[r]);
-    }
-    into.total_count += relaxed_read(row.total_count);
-    into.total_cycles += relaxed_read(row.total_cycles);
+inline void merge_cell(es_reason_stats& into, const reason_cell& c) {
+    into.count += c.count;
+    into.cycles += c.cycles;
+    if (c.max > into.max_cycles)
+        into.max_cycles = c.max;
+    if (c.inv_min && (into.min_cycles == 0 || ~c.inv_min < into.min_cycles))
+        into.min_cycles = ~c.inv_min;
+    const unsigned __int128 sum =
+        ((static_cast<unsigned __int128>(into.sumsq_hi) << 64) | into.sumsq_lo) +
+        ((static_cast<unsigned __int128>(c.sumsq_hi) << 64) | c.sumsq_lo);
+    into.sumsq_lo = static_cast<std::uint64_t>(sum);
+    into.sumsq_hi = static_cast<std::uint64_t>(sum >> 64);
+    for (unsigned b = 0; b < hist_buckets; ++b)
+        into.hist[b] += c.hist[b];
 }
 
-// Sum `n` rows (one per CPU).
-inline counter_snapshot sum_rows(const counter_row* rows, std::uint32_t n) {
-    counter_snapshot s{};
-    for (std::uint32_t cpu = 0; cpu < n; ++cpu)
-        add_row(s, rows[cpu]);
+// Copy `row` into `copy` consistently: retry while its CPU is mid-update. Returns the retries.
+inline std::uint64_t read_row(const counter_row& row, counter_row& copy) {
+    std::uint64_t retries = 0;
+    for (;;) {
+        const std::uint64_t before = relaxed_read(row.seq);
+        compiler_barrier();
+        const auto* src = reinterpret_cast<const std::uint64_t*>(&row.cell);
+        auto* dst = reinterpret_cast<std::uint64_t*>(&copy.cell);
+        constexpr std::uint64_t words = sizeof(reason_cell) * nr_reasons / 8;
+        for (std::uint64_t i = 0; i < words; ++i)
+            dst[i] = relaxed_read(src[i]);
+        compiler_barrier();
+        if (!(before & 1) && relaxed_read(row.seq) == before)
+            return retries;
+        ++retries;
+    }
+}
+
+// Add `n` rows into `into`, each read consistently through `scratch`. Returns the retries.
+inline std::uint64_t add_rows(counter_totals& into, const counter_row* rows, std::uint32_t n,
+                              counter_row& scratch) {
+    std::uint64_t retries = 0;
+    for (std::uint32_t i = 0; i < n; ++i) {
+        retries += read_row(rows[i], scratch);
+        for (std::uint32_t r = 0; r < nr_reasons; ++r)
+            merge_cell(into.r[r], scratch.cell[r]);
+    }
+    return retries;
+}
+
+// Fold `from` into `into` (a VM's rows into the retired rows when it is destroyed).
+inline void fold_row(counter_row& into, const counter_row& from) {
+    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
+        reason_cell& a = into.cell[r];
+        const reason_cell& b = from.cell[r];
+        a.count += b.count;
+        a.cycles += b.cycles;
+        if (b.max > a.max)
+            a.max = b.max;
+        if (b.inv_min > a.inv_min)
+            a.inv_min = b.inv_min;
+        const unsigned __int128 sum =
+            ((static_cast<unsigned __int128>(a.sumsq_hi) << 64) | a.sumsq_lo) +
+            ((static_cast<unsigned __int128>(b.sumsq_hi) << 64) | b.sumsq_lo);
+        a.sumsq_lo = static_cast<std::uint64_t>(sum);
+        a.sumsq_hi = static_cast<std::uint64_t>(sum >> 64);
+        for (unsigned h = 0; h < hist_buckets; ++h)
+            a.hist[h] += b.hist[h];
+    }
+}
+
+inline void clear(counter_totals& t) {
+    for (auto& r : t.r)
+        r = es_reason_stats{};
+}
+
+// `a - b` for everything a reset baseline can subtract; min and max stay those of `a`.
+inline void subtract(counter_totals& a, const counter_totals& b) {
+    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
+        es_reason_stats& x = a.r[r];
+        const es_reason_stats& y = b.r[r];
+        x.count -= y.count;
+        x.cycles -= y.cycles;
+        const unsigned __int128 d =
+            ((static_cast<unsigned __int128>(x.sumsq_hi) << 64) | x.sumsq_lo) -
+            ((static_cast<unsigned __int128>(y.sumsq_hi) << 64) | y.sumsq_lo);
+        x.sumsq_lo = static_cast<std::uint64_t>(d);
+        x.sumsq_hi = static_cast<std::uint64_t>(d >> 64);
+        for (unsigned h = 0; h < hist_buckets; ++h)
+            x.hist[h] -= y.hist[h];
+    }
+}
+
+// Sums of single cells over rows, for the CPUID leaves (no copy of whole rows on that path).
+inline std::uint64_t sum_count(const counter_row* rows, std::uint32_t n, std::uint32_t reason) {
+    std::uint64_t s = 0;
+    for (std::uint32_t i = 0; i < n; ++i)
+        s += relaxed_read(rows[i].cell[reason].count);
     return s;
 }
 
-// `a - b`, cell by cell: statistics "since the last reset" subtract a baseline instead of zeroing
-// rows other CPUs may be writing.
-inline counter_snapshot difference(const counter_snapshot& a, const counter_snapshot& b) {
-    counter_snapshot d{};
-    for (std::uint32_t r = 0; r < nr_reasons; ++r) {
-        d.count[r] = a.count[r] - b.count[r];
-        d.cycles[r] = a.cycles[r] - b.cycles[r];
-    }
-    d.total_count = a.total_count - b.total_count;
-    d.total_cycles = a.total_cycles - b.total_cycles;
-    return d;
+inline std::uint64_t sum_cycles(const counter_row* rows, std::uint32_t n, std::uint32_t reason) {
+    std::uint64_t s = 0;
+    for (std::uint32_t i = 0; i < n; ++i)
+        s += relaxed_read(rows[i].cell[reason].cycles);
+    return s;
 }
 
 } // namespace es

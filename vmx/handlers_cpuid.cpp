@@ -5,41 +5,36 @@
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
 #include "sdm/cpu_bits.hpp"
+#include "stats.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
 
 namespace {
 
-// The counters the leaves read: the calling VM's rows, or all CPUs' global rows minus the
-// last reset. Only the requested cells are summed.
+// The counters the leaves read: the calling VM's rows, or (cpuid_scope=global) every VM's since
+// load or the last reset. Only the requested cells are summed; totals sum over all reasons.
 struct leaf_counters {
-    const counter_row* rows;
-    const counter_snapshot* baseline; // nullptr for VM scope
+    const es_vm& vm;
+    bool global;
 
-    template <typename Cell> std::uint64_t sum(Cell cell) const {
-        std::uint64_t s = 0;
-        for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
-            s += relaxed_read(cell(rows[cpu]));
-        return s;
-    }
     std::uint64_t count(std::uint32_t r) const {
-        return sum([r](const counter_row& row) -> const std::uint64_t& { return row.count[r]; }) -
-               (baseline ? baseline->count[r] : 0);
+        return global ? global_count(r) : sum_count(vm.rows, core.nr_cpus, r);
     }
     std::uint64_t cycles(std::uint32_t r) const {
-        return sum([r](const counter_row& row) -> const std::uint64_t& { return row.cycles[r]; }) -
-               (baseline ? baseline->cycles[r] : 0);
+        return global ? global_cycles(r) : sum_cycles(vm.rows, core.nr_cpus, r);
     }
     std::uint64_t total_count() const {
-        return sum([](const counter_row& row) -> const std::uint64_t& { return row.total_count; }) -
-               (baseline ? baseline->total_count : 0);
+        std::uint64_t s = 0;
+        for (std::uint32_t r = 0; r < nr_reasons; ++r)
+            s += count(r);
+        return s;
     }
     std::uint64_t total_cycles() const {
-        return sum([](const counter_row& row) -> const std::uint64_t& {
-                   return row.total_cycles;
-               }) -
-               (baseline ? baseline->total_cycles : 0);
+        std::uint64_t s = 0;
+        for (std::uint32_t r = 0; r < nr_reasons; ++r)
+            s += cycles(r);
+        return s;
     }
     bool enabled(std::uint32_t r) const { return (core.reason_flags[r] & ES_REASON_ENABLED) != 0; }
 };
@@ -92,9 +87,7 @@ exit_action cpuid(exit_context& ctx) {
     const auto sub = static_cast<std::uint32_t>(vm.regs.rcx);
     hw::cpuid_result r{};
     if (is_exit_leaf(leaf)) {
-        const leaf_counters c = core.cpuid_scope_global
-                                    ? leaf_counters{core.global_rows, &core.global_baseline}
-                                    : leaf_counters{vm.rows, nullptr};
+        const leaf_counters c{vm, core.cpuid_scope_global};
         const cpuid_answer a = answer_exit_leaf(leaf, sub, c);
         r = {a.eax, a.ebx, a.ecx, a.edx};
     } else if (leaf == hypervisor_leaf) {

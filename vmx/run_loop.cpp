@@ -42,28 +42,50 @@ struct section {
     es_vm& vm;
     es_run& out;
     std::uint32_t cpu;
-    counter_row* vm_row;
-    counter_row* global_row;
+    counter_row& row;       // this VM's row for this CPU: the only counters the exit path writes
+    cpu_recorder& recorder; // this CPU's flight recorder
     run_totals& totals;
     std::uint32_t pending = no_pending; // the exit whose handling time is still running
     std::uint64_t pending_since = 0;
+    es_trace_entry* pending_trace = nullptr;
 
+    // The handling of the pending exit ended at `now`: charge its cycles.
     void charge(std::uint64_t now) {
         if (pending == no_pending)
             return;
         const std::uint64_t cycles = now - pending_since;
-        if (core.instrument) {
-            record_cycles(*vm_row, pending, cycles);
-            record_cycles(*global_row, pending, cycles);
+        const instrument_level level = core.instrument;
+        if (level != instrument_level::off)
+            record_cycles(row, pending, cycles, level);
+        if (pending_trace) {
+            pending_trace->cycles = cycles;
+            if (cycles > core.outlier_cycles) {
+                recorder.outliers.next() = *pending_trace;
+                recorder.outliers.commit();
+            }
+            pending_trace = nullptr;
         }
         totals.cycles += cycles;
         pending = no_pending;
     }
 
-    void count(std::uint32_t reason, std::uint64_t exit_tsc) {
-        if (core.instrument) {
-            record_exit(*vm_row, reason);
-            record_exit(*global_row, reason);
+    // A VM exit with basic reason `reason` (raw field `raw`) happened at `exit_tsc`.
+    void count(std::uint32_t reason, std::uint32_t raw, std::uint64_t exit_tsc) {
+        const instrument_level level = core.instrument;
+        if (level != instrument_level::off)
+            record_exit(row, reason);
+        if (level >= instrument_level::recorder) {
+            es_trace_entry& t = recorder.last.next();
+            t = {exit_tsc,
+                 0,
+                 hw::vmread(f::exit_qualification),
+                 hw::vmread(f::guest_rip),
+                 raw,
+                 vm.id,
+                 cpu,
+                 0};
+            recorder.last.commit();
+            pending_trace = &t;
         }
         ++totals.exits;
         pending = reason;
@@ -111,7 +133,7 @@ section_end section::run_exits(bool& launched) {
         const auto raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
         const std::uint32_t reason = raw & sdm::exit_reason_basic_mask;
         if (reason < nr_reasons)
-            count(reason, vm.regs.exit_tsc);
+            count(reason, raw, vm.regs.exit_tsc);
         out.exit_reason = raw;
         if (raw & sdm::exit_reason_entry_failure_bit) {
             report_entry_failure(raw);
@@ -188,6 +210,7 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     out->console_len = 0;
     out->exit_code = out->qualification = out->gpa = out->rip = 0;
     out->vm_instruction_error = 0;
+    out->vm_id = vm->id;
     run_totals totals{};
     int result = 0;
     vm->console_len = 0;
@@ -196,7 +219,7 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     for (;;) {
         es_shim_begin_guest_section(&vm->host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
-        section s{*vm, *out, cpu, &vm->rows[cpu], &core.global_rows[cpu], totals};
+        section s{*vm, *out, cpu, vm->rows[cpu], core.recorders[cpu], totals};
         section_end end = section_end::stop;
         if (!load_vmcs(*vm)) {
             out->stop = ES_STOP_ENTRY_FAILED; // VMPTRLD or a VMWRITE failed: our bug, reported

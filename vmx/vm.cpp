@@ -6,6 +6,7 @@
 #include "ept.hpp"
 #include "exitscope/errno.hpp"
 #include "sdm/vmx_controls.hpp"
+#include "stats.hpp"
 
 namespace es {
 
@@ -105,10 +106,6 @@ bool alloc_fpu_area(es_vm& vm) {
 
 } // namespace
 
-counter_snapshot vm_counters(const es_vm& vm) {
-    return sum_rows(vm.rows, core.nr_cpus);
-}
-
 std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
     if (gpa >= vm.mem_bytes)
         return nullptr;
@@ -161,12 +158,16 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
     *static_cast<std::uint32_t*>(vm->vmcs.va) = core.caps.vmcs_revision;
     if (core.controls.proc2 & sdm::proc_ctl2::enable_vpid)
         vm->vpid = claim_vpid();
+    static constinit std::uint32_t next_id = 0;
+    vm->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    register_vm(*vm);
     return vm;
 }
 
 extern "C" void es_core_vm_destroy(es_vm* vm) {
     // The VMCS is never left active on a CPU between runs (run_loop.cpp clears it), and every
     // run starts by invalidating its EPT and VPID tags, so the pages can go straight back.
+    unregister_vm(*vm);
     free_vm(vm);
 }
 

@@ -43,8 +43,11 @@ struct es_vm {
     es_host_switch host;
     void* fpu_alloc;
     std::uint64_t guest_xcr0;
-    es::counter_row* rows; // one per CPU
+    es::counter_row* rows; // one per CPU, each written only by its CPU
     void* rows_alloc;
+    std::uint32_t id; // names the VM in traces
+    es_vm* next_vm;   // registry links (stats.cpp), under the registry lock
+    es_vm* prev_vm;
     std::uint32_t console_len;
     std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)
     std::uint8_t console[es::console_capacity];
@@ -52,7 +55,6 @@ struct es_vm {
 
 namespace es {
 
-counter_snapshot vm_counters(const es_vm& vm);
 // Host pointer to guest-physical `gpa`, or nullptr outside RAM; valid to the end of its page.
 std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa);
 

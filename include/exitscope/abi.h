@@ -37,6 +37,13 @@ typedef uint64_t es_u64;
 /* Per-reason arrays cover basic exit reasons 0..ES_NR_REASONS-1 (see include/sdm/exit_reasons.hpp). */
 #define ES_NR_REASONS 78
 #define ES_MAX_INFO_CPUS 64
+/* Latency histogram: bucket b counts exits whose handling took c cycles with floor(log2(c)) == b
+ * (c = 0 and 1 land in bucket 0); the last bucket also takes everything longer. */
+#define ES_HIST_BUCKETS 40
+/* Flight recorder: the last ES_TRACE_RING exits per CPU, and the last ES_TRACE_OUTLIERS exits
+ * per CPU whose handling took more than the outlier threshold. */
+#define ES_TRACE_RING 256
+#define ES_TRACE_OUTLIERS 64
 
 /* Guest RAM limits for ES_IOC_CREATE_VM. */
 #define ES_GUEST_MEM_MIN (64ull * 1024ull)
@@ -58,7 +65,8 @@ struct es_info {
     es_u64 msr[24];         /* out: raw capability MSRs, indexed by enum es_info_msr */
     es_u32 controls[5];     /* out: pin, proc, proc2, exit, entry controls every VM uses */
     es_u32 cpuid_scope;     /* out: 0 per VM, 1 global */
-    es_u32 instrument;      /* out: counters enabled */
+    es_u32 instrument;      /* out: instrumentation level: 0 off, 1 counts and cycles,
+                               2 + min/max/sum of squares/histograms, 3 + flight recorder */
     es_u32 vms;             /* out: VMs open now */
     es_u32 reserved0;
     struct es_info_cpu cpus[ES_MAX_INFO_CPUS];
@@ -96,13 +104,55 @@ struct es_vm_create {
 
 enum es_stats_scope { ES_SCOPE_GLOBAL = 0, ES_SCOPE_CPU = 1, ES_SCOPE_VM = 2 };
 
+/* One exit reason's statistics. min/max/sumsq/hist need instrument level 2 or more. */
+struct es_reason_stats {
+    es_u64 count;
+    es_u64 cycles;     /* sum of handling cycles */
+    es_u64 min_cycles; /* 0 until an exit was timed */
+    es_u64 max_cycles;
+    es_u64 sumsq_lo;   /* sum of cycles^2, 128 bits */
+    es_u64 sumsq_hi;
+    es_u64 hist[ES_HIST_BUCKETS];
+};
+
+/* A snapshot of all counters of a scope. Each CPU's row is read consistently (sequence
+ * counter); count/cycles/sums/histograms are since load or the last ES_IOC_RESET_STATS (global
+ * and CPU scope) or since the VM was created; min and max are since load. */
 struct es_stats {
     es_u32 size;
     es_u32 scope;      /* in: enum es_stats_scope (ES_SCOPE_VM only on a VM descriptor) */
     es_u32 cpu;        /* in: for ES_SCOPE_CPU */
     es_u32 nr_reasons; /* out: ES_NR_REASONS */
-    es_u64 count[ES_NR_REASONS];
-    es_u64 cycles[ES_NR_REASONS];
+    es_u64 tsc;        /* out: TSC when the snapshot was taken */
+    es_u64 retries;    /* out: row reads repeated because their CPU was writing */
+    es_u32 instrument; /* out: instrumentation level in force (0..3) */
+    es_u32 reserved0;
+    struct es_reason_stats reasons[ES_NR_REASONS];
+    es_u64 reserved[4];
+};
+
+struct es_trace_entry {
+    es_u64 tsc;           /* TSC at the VM exit */
+    es_u64 cycles;        /* handling cycles; 0 while the exit is still being handled */
+    es_u64 qualification;
+    es_u64 rip;           /* guest RIP at the exit */
+    es_u32 reason;        /* raw exit-reason field */
+    es_u32 vm;            /* VM id (es_run.vm_id) */
+    es_u32 cpu;
+    es_u32 reserved;
+};
+
+#define ES_TRACE_OUTLIER_RING 0x1u
+
+struct es_trace {
+    es_u32 size;
+    es_u32 flags;          /* in: ES_TRACE_OUTLIER_RING for the outliers instead of the last exits */
+    es_u32 vm;             /* in: only this VM's exits; 0 for all */
+    es_u32 count;          /* out: entries written, oldest first */
+    es_u64 entries;        /* in: user pointer to capacity es_trace_entry */
+    es_u32 capacity;       /* in */
+    es_u32 reserved0;
+    es_u64 outlier_cycles; /* out: the outlier threshold in force */
     es_u64 reserved[4];
 };
 
@@ -163,6 +213,8 @@ struct es_run {
     es_u64 rip;            /* out: guest RIP at the stop */
     es_u32 vm_instruction_error; /* out: for failed VMLAUNCH/VMRESUME */
     es_u32 cpu;            /* out: CPU the run ended on */
+    es_u32 vm_id;          /* out: this VM's id in traces */
+    es_u32 reserved0;
     es_u64 exits;          /* out: exits this VM took in this call */
     es_u64 cycles;         /* out: exit-handling TSC ticks in this call */
     es_u64 reserved[4];
@@ -172,13 +224,15 @@ struct es_run {
 #define ES_IOC_MAGIC 0xE5
 #define ES_IOC_INFO _IOWR(ES_IOC_MAGIC, 0x00, struct es_info)
 #define ES_IOC_CREATE_VM _IOWR(ES_IOC_MAGIC, 0x01, struct es_vm_create)
-#define ES_IOC_STATS _IOWR(ES_IOC_MAGIC, 0x02, struct es_stats)
+/* es_stats is larger than an ioctl number can encode (16 KiB): its size travels in `size`. */
+#define ES_IOC_STATS _IO(ES_IOC_MAGIC, 0x02)
 #define ES_IOC_RESET_STATS _IO(ES_IOC_MAGIC, 0x03)
 #define ES_IOC_REASONS _IOWR(ES_IOC_MAGIC, 0x04, struct es_reasons)
+#define ES_IOC_TRACE _IOWR(ES_IOC_MAGIC, 0x05, struct es_trace)
 #define ES_VM_LOAD _IOWR(ES_IOC_MAGIC, 0x10, struct es_vm_load)
 #define ES_VM_SET_STATE _IOWR(ES_IOC_MAGIC, 0x11, struct es_vcpu_state)
 #define ES_VM_RUN _IOWR(ES_IOC_MAGIC, 0x12, struct es_run)
-#define ES_VM_STATS _IOWR(ES_IOC_MAGIC, 0x13, struct es_stats)
+#define ES_VM_STATS _IO(ES_IOC_MAGIC, 0x13)
 #endif
 
 #endif /* EXITSCOPE_ABI_H */

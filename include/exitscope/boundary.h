@@ -102,11 +102,16 @@ int es_shim_pending_work(void); /* -EINTR on a signal, 1 when rescheduling is du
 void es_shim_reschedule(void);
 void es_shim_deliver_nmi(void);
 es_u64 es_shim_xcr0(void);
+/* The registry lock (VM list, retired counters, reset baselines): a spinlock taken with
+ * interrupts off, usable from the exit path. */
+es_u64 es_shim_registry_lock(void);
+void es_shim_registry_unlock(es_u64 flags);
 
 /* ---- C++ core ---- */
 struct es_load_params {
     int cpuid_scope_global;
-    int instrument;
+    int instrument; /* level 0..3 */
+    es_u64 outlier_cycles;
     int preemption_slice_log2; /* guest time slice: 2^N TSC ticks */
 };
 /* Parse capabilities from this CPU's MSRs and choose controls; 0 or -errno (message logged). */
@@ -118,7 +123,10 @@ void es_core_cpu_off(void);
 int es_core_fill_info(struct es_info* info);       /* 0 or -EINVAL (reserved fields) */
 int es_core_fill_reasons(struct es_reasons* out);
 int es_core_stats(struct es_stats* out, const struct es_vm* vm);
-void es_core_reset_stats(void);
+int es_core_reset_stats(void);
+int es_core_check_trace(const struct es_trace* t);
+/* Fill `buffer` (capacity entries, kernel memory) and t->count, t->outlier_cycles. */
+int es_core_trace(struct es_trace* t, struct es_trace_entry* buffer, es_u32 capacity);
 
 /* Argument checks, pure: 0 or -errno. */
 int es_core_check_create(const struct es_vm_create* a);

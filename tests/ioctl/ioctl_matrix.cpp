@@ -356,7 +356,8 @@ struct matrix {
         });
         // Readable but not writable: the module reads it, and any copy back must fail.
         add(base + "/arg_read_only", {writes_back ? EFAULT : 0}, [=] {
-            mapping m(1, 1);
+            constexpr std::size_t pages = (sizeof(T) + page - 1) / page; // es_stats spans pages
+            mapping m(pages, pages);
             T a = make();
             std::memcpy(m.p, &a, sizeof a);
             mprotect(m.p, m.len, PROT_READ);
@@ -469,8 +470,9 @@ void matrix::device_cases() {
         auto s = sized<es_stats>();
         if (int e = xioctl(dev, ES_IOC_STATS, s))
             return problem("stats failed: " + errno_text(e));
-        if (s.count[hlt_reason] != 0)
-            return problem("HLT count " + std::to_string(s.count[hlt_reason]) + " after reset");
+        if (s.reasons[hlt_reason].count != 0)
+            return problem("HLT count " + std::to_string(s.reasons[hlt_reason].count) +
+                           " after reset");
         return ok();
     });
 }
@@ -759,8 +761,9 @@ void matrix::vm_cases() {
         auto s = make();
         if (int e = xioctl(v.fd, ES_VM_STATS, s))
             return got{e, {}};
-        if (s.count[hlt_reason] != 3)
-            return problem("HLT count " + std::to_string(s.count[hlt_reason]) + ", wanted 3");
+        if (s.reasons[hlt_reason].count != 3)
+            return problem("HLT count " + std::to_string(s.reasons[hlt_reason].count) +
+                           ", wanted 3");
         return ok();
     });
     // abi.h: "ES_SCOPE_VM only on a VM descriptor"; the other scopes work on one too.
@@ -907,8 +910,9 @@ void matrix::concurrency_cases() {
         s.scope = ES_SCOPE_VM;
         if (int e = xioctl(v.fd, ES_VM_STATS, s))
             return problem("vm stats: " + errno_text(e));
-        if (s.count[hlt_reason] != 100)
-            return problem("HLT count " + std::to_string(s.count[hlt_reason]) + ", wanted 100");
+        if (s.reasons[hlt_reason].count != 100)
+            return problem("HLT count " + std::to_string(s.reasons[hlt_reason].count) +
+                           ", wanted 100");
         return ok();
     });
     // Statistics reads race runs for a bounded time; counts only grow.
@@ -937,9 +941,9 @@ void matrix::concurrency_cases() {
             auto s = sized<es_stats>();
             if ((g.err = xioctl(dev, ES_IOC_STATS, s)))
                 break;
-            if (s.count[hlt_reason] < last_global)
+            if (s.reasons[hlt_reason].count < last_global)
                 g.problem = "global HLT count went down";
-            last_global = s.count[hlt_reason];
+            last_global = s.reasons[hlt_reason].count;
             auto c = sized<es_stats>();
             c.scope = ES_SCOPE_CPU;
             c.cpu = static_cast<u32>(reads % nr_cpus);
@@ -949,9 +953,9 @@ void matrix::concurrency_cases() {
             w.scope = ES_SCOPE_VM;
             if ((g.err = xioctl(v.fd, ES_VM_STATS, w)))
                 break;
-            if (w.count[hlt_reason] < last_vm)
+            if (w.reasons[hlt_reason].count < last_vm)
                 g.problem = "VM HLT count went down";
-            last_vm = w.count[hlt_reason];
+            last_vm = w.reasons[hlt_reason].count;
             ++reads;
         }
         stop = true;

@@ -58,17 +58,18 @@ TEST_CASE("digit grouping") {
 
 namespace {
 std::vector<reason_row> sample_rows() {
-    es_stats s{};
+    static es_stats s;
+    s = es_stats{};
     es_reasons r{};
     for (int i = 0; i < ES_NR_REASONS; ++i)
         r.flags[i] = (i == 35 || i == 38 || i == 42) ? 0 : ES_REASON_DEFINED;
     r.flags[10] |= ES_REASON_ENABLED;
     r.flags[30] |= ES_REASON_ENABLED;
     r.flags[12] |= ES_REASON_ENABLED;
-    s.count[10] = 5;
-    s.cycles[10] = 1000;
-    s.count[30] = 20;
-    s.cycles[30] = 4000;
+    s.reasons[10].count = 5;
+    s.reasons[10].cycles = 1000;
+    s.reasons[30].count = 20;
+    s.reasons[30].cycles = 4000;
     return make_rows(s, r);
 }
 } // namespace

@@ -5,7 +5,7 @@
 
 using namespace es::fuzz;
 
-TEST_CASE("same seed, same image; different seeds, different images") {
+TEST_CASE("same seed gives the same image and other seeds other images") {
     for (auto kind : {guest_kind::bytes, guest_kind::mix})
         for (auto mode : {cpu_mode::real16, cpu_mode::protected32, cpu_mode::long64}) {
             CHECK(generate(kind, mode, 42) == generate(kind, mode, 42));

@@ -1,0 +1,77 @@
+// The flight recorder: ring wrap-around and the merge of per-CPU rings by TSC.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "vmx/flight_recorder.hpp"
+
+using namespace es;
+
+namespace {
+
+std::vector<cpu_recorder> recorders(std::size_t n) {
+    std::vector<cpu_recorder> v(n);
+    for (auto& r : v)
+        std::memset(&r, 0, sizeof r);
+    return v;
+}
+
+void push(cpu_recorder& r, std::uint64_t tsc, std::uint32_t vm, std::uint32_t reason = 10) {
+    r.last.next() = {tsc, 1, 0, 0, reason, vm, 0, 0};
+    r.last.commit();
+}
+
+} // namespace
+
+TEST_CASE("the ring keeps the newest entries when it wraps") {
+    auto rec = recorders(1);
+    for (std::uint64_t i = 1; i <= ES_TRACE_RING + 10; ++i)
+        push(rec[0], i, 1);
+    std::vector<es_trace_entry> out(ES_TRACE_RING * 2);
+    const auto n = collect_trace(rec.data(), 1, false, 0, out.data(), out.size());
+    REQUIRE(n == ES_TRACE_RING);
+    CHECK(out[0].tsc == 11);
+    CHECK(out[n - 1].tsc == ES_TRACE_RING + 10);
+}
+
+TEST_CASE("CPUs are merged oldest first, and a VM filter applies") {
+    auto rec = recorders(2);
+    push(rec[0], 10, 1);
+    push(rec[1], 5, 2);
+    push(rec[0], 20, 2);
+    push(rec[1], 15, 1);
+    std::vector<es_trace_entry> out(16);
+    auto n = collect_trace(rec.data(), 2, false, 0, out.data(), out.size());
+    REQUIRE(n == 4);
+    CHECK(out[0].tsc == 5);
+    CHECK(out[1].tsc == 10);
+    CHECK(out[2].tsc == 15);
+    CHECK(out[3].tsc == 20);
+    n = collect_trace(rec.data(), 2, false, 1, out.data(), out.size());
+    REQUIRE(n == 2);
+    CHECK(out[0].tsc == 10);
+    CHECK(out[1].tsc == 15);
+}
+
+TEST_CASE("a small buffer gets the newest entries") {
+    auto rec = recorders(1);
+    for (std::uint64_t i = 1; i <= 10; ++i)
+        push(rec[0], i, 1);
+    std::vector<es_trace_entry> out(3);
+    const auto n = collect_trace(rec.data(), 1, false, 0, out.data(), out.size());
+    REQUIRE(n == 3);
+    CHECK(out[0].tsc == 8);
+    CHECK(out[2].tsc == 10);
+}
+
+TEST_CASE("the outlier ring is separate") {
+    auto rec = recorders(1);
+    push(rec[0], 1, 1);
+    rec[0].outliers.next() = {2, 999999, 0, 0, 1, 1, 0, 0};
+    rec[0].outliers.commit();
+    std::vector<es_trace_entry> out(4);
+    const auto n = collect_trace(rec.data(), 1, true, 0, out.data(), out.size());
+    REQUIRE(n == 1);
+    CHECK(out[0].cycles == 999999);
+}

@@ -1,0 +1,73 @@
+// Reading the flight recorder: a k-way merge of the per-CPU rings by exit TSC.
+#include "flight_recorder.hpp"
+
+namespace es {
+
+namespace {
+
+template <std::uint32_t N> struct ring_cursor {
+    const trace_ring<N>* ring;
+    std::uint64_t next; // index of the next entry to merge
+    std::uint64_t end;
+};
+
+// Merge the rings oldest first; skip the first `skip` matching entries, write up to `capacity`.
+// Returns how many entries matched in all.
+template <std::uint32_t N>
+std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr,
+                    const trace_ring<N> cpu_recorder::*which, std::uint32_t vm, es_trace_entry* out,
+                    std::uint32_t capacity, std::uint64_t skip) {
+    // The ring of each CPU is already in TSC order; repeatedly take the oldest head.
+    std::uint32_t n = 0;
+    std::uint64_t seen = 0;
+    constexpr std::uint32_t max_cpus = 64;
+    ring_cursor<N> cur[max_cpus];
+    if (nr > max_cpus)
+        nr = max_cpus;
+    for (std::uint32_t c = 0; c < nr; ++c) {
+        const trace_ring<N>& r = cpus[c].*which;
+        const std::uint64_t head = __atomic_load_n(&r.head, __ATOMIC_ACQUIRE);
+        cur[c] = {&r, head > N ? head - N : 0, head};
+    }
+    for (;;) {
+        std::int32_t best = -1;
+        for (std::uint32_t c = 0; c < nr; ++c) {
+            if (cur[c].next >= cur[c].end)
+                continue;
+            const es_trace_entry& e = cur[c].ring->e[cur[c].next % N];
+            if (best < 0 || e.tsc < cur[best].ring->e[cur[best].next % N].tsc)
+                best = static_cast<std::int32_t>(c);
+        }
+        if (best < 0)
+            return seen;
+        const es_trace_entry& e = cur[best].ring->e[cur[best].next % N];
+        cur[best].next += 1;
+        if (vm && e.vm != vm)
+            continue;
+        if (seen++ < skip)
+            continue;
+        if (n < capacity)
+            out[n++] = e;
+    }
+}
+
+template <std::uint32_t N>
+std::uint32_t collect(const cpu_recorder* cpus, std::uint32_t nr,
+                      const trace_ring<N> cpu_recorder::*which, std::uint32_t vm,
+                      es_trace_entry* out, std::uint32_t capacity) {
+    // First pass counts the matching entries so the second keeps only the newest `capacity`.
+    const std::uint64_t total = merge(cpus, nr, which, vm, out, 0, 0);
+    const std::uint64_t skip = total > capacity ? total - capacity : 0;
+    merge(cpus, nr, which, vm, out, capacity, skip);
+    return static_cast<std::uint32_t>(total - skip < capacity ? total - skip : capacity);
+}
+
+} // namespace
+
+std::uint32_t collect_trace(const cpu_recorder* cpus, std::uint32_t nr, bool outliers,
+                            std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity) {
+    return outliers ? collect(cpus, nr, &cpu_recorder::outliers, vm, out, capacity)
+                    : collect(cpus, nr, &cpu_recorder::last, vm, out, capacity);
+}
+
+} // namespace es

@@ -1,0 +1,30 @@
+// The flight recorder: per CPU, a ring of the last exits and a ring of outliers (exits whose
+// handling took longer than a threshold). Written only by the ring's CPU on the exit path;
+// read by ES_IOC_TRACE, which merges the CPUs' rings oldest first.
+#pragma once
+
+#include <cstdint>
+
+#include "exitscope/abi.h"
+
+namespace es {
+
+template <std::uint32_t N> struct trace_ring {
+    std::uint64_t head; // entries ever written; the newest is at (head - 1) % N
+    es_trace_entry e[N];
+
+    es_trace_entry& next() { return e[head % N]; }
+    void commit() { head += 1; }
+};
+
+struct alignas(64) cpu_recorder {
+    trace_ring<ES_TRACE_RING> last;
+    trace_ring<ES_TRACE_OUTLIERS> outliers;
+};
+
+// Copy up to `capacity` of the newest entries of `nr` CPUs' rings (the last exits, or the
+// outliers) into `out`, oldest first, keeping only VM `vm` unless it is 0. Returns the count.
+std::uint32_t collect_trace(const cpu_recorder* cpus, std::uint32_t nr, bool outliers,
+                            std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity);
+
+} // namespace es

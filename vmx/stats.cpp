@@ -1,0 +1,206 @@
+// Statistics: the registry of live VMs, snapshots for ES_IOC_STATS/ES_VM_STATS, reset, and the
+// flight-recorder ioctl. Exit paths write only their own VM's row on their own CPU; everything
+// global is derived here by summing, under the registry lock (a spinlock with interrupts off,
+// so the CPUID exit path may take it too).
+#include "stats.hpp"
+
+#include "core.hpp"
+#include "exitscope/boundary.h"
+#include "exitscope/errno.hpp"
+#include "vmx_ops.hpp"
+
+namespace es {
+
+namespace {
+
+// Holds the registry lock for a scope.
+class registry_guard {
+  public:
+    registry_guard() : flags_(es_shim_registry_lock()) {}
+    ~registry_guard() { es_shim_registry_unlock(flags_); }
+    registry_guard(const registry_guard&) = delete;
+    registry_guard& operator=(const registry_guard&) = delete;
+
+  private:
+    es_u64 flags_;
+};
+
+template <typename F> std::uint64_t sum_all_rows(F cell_sum) {
+    std::uint64_t s = cell_sum(core.retired_rows);
+    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
+        s += cell_sum(vm->rows);
+    return s;
+}
+
+// Scratch for a snapshot: the totals and one row copy, from the heap (too big for the stack).
+struct snapshot_scratch {
+    counter_totals* totals = nullptr;
+    counter_row* row = nullptr;
+    void* row_alloc = nullptr;
+
+    bool alloc() {
+        totals = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
+        row = alloc_counter_rows(1, &row_alloc);
+        return totals && row;
+    }
+    ~snapshot_scratch() {
+        es_shim_free(totals);
+        es_shim_free(row_alloc);
+    }
+};
+
+// Sum the rows of CPUs [first, first + n) over the retired rows and every live VM.
+std::uint64_t add_all(counter_totals& into, std::uint32_t first, std::uint32_t n,
+                      counter_row& scratch) {
+    std::uint64_t retries = add_rows(into, core.retired_rows + first, n, scratch);
+    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
+        retries += add_rows(into, vm->rows + first, n, scratch);
+    return retries;
+}
+
+void copy_out(es_stats& out, const counter_totals& t) {
+    for (std::uint32_t r = 0; r < nr_reasons; ++r)
+        out.reasons[r] = t.r[r];
+}
+
+template <typename T> bool reserved_clear(const T& a) {
+    for (auto v : a.reserved)
+        if (v)
+            return false;
+    return a.reserved0 == 0;
+}
+
+} // namespace
+
+bool alloc_stats(std::uint32_t nr_cpus) {
+    core.retired_rows = alloc_counter_rows(nr_cpus, &core.retired_alloc);
+    core.baselines = static_cast<counter_totals*>(
+        es_shim_zalloc(sizeof(counter_totals) * std::uint64_t{nr_cpus}));
+    const std::uint64_t rec_bytes = sizeof(cpu_recorder) * std::uint64_t{nr_cpus} + 64;
+    core.recorders_alloc = es_shim_zalloc(rec_bytes);
+    core.recorders = core.recorders_alloc
+                         ? static_cast<cpu_recorder*>(align_up(core.recorders_alloc, 64))
+                         : nullptr;
+    return core.retired_rows && core.baselines && core.recorders;
+}
+
+void free_stats() {
+    es_shim_free(core.retired_alloc);
+    es_shim_free(core.baselines);
+    es_shim_free(core.recorders_alloc);
+    core.retired_rows = nullptr;
+    core.baselines = nullptr;
+    core.recorders = nullptr;
+}
+
+void register_vm(es_vm& vm) {
+    const registry_guard g;
+    vm.prev_vm = nullptr;
+    vm.next_vm = core.vm_list;
+    if (core.vm_list)
+        core.vm_list->prev_vm = &vm;
+    core.vm_list = &vm;
+}
+
+void unregister_vm(es_vm& vm) {
+    const registry_guard g;
+    // The VM runs nowhere now (its descriptor is gone), so its rows are stable.
+    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
+        fold_row(core.retired_rows[cpu], vm.rows[cpu]);
+    if (vm.prev_vm)
+        vm.prev_vm->next_vm = vm.next_vm;
+    else
+        core.vm_list = vm.next_vm;
+    if (vm.next_vm)
+        vm.next_vm->prev_vm = vm.prev_vm;
+}
+
+// The reset baselines are per CPU; the global scope subtracts their sum.
+std::uint64_t global_count(std::uint32_t reason) {
+    const registry_guard g;
+    std::uint64_t base = 0;
+    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
+        base += core.baselines[cpu].r[reason].count;
+    return sum_all_rows([reason](const counter_row* rows) {
+               return sum_count(rows, core.nr_cpus, reason);
+           }) -
+           base;
+}
+
+std::uint64_t global_cycles(std::uint32_t reason) {
+    const registry_guard g;
+    std::uint64_t base = 0;
+    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
+        base += core.baselines[cpu].r[reason].cycles;
+    return sum_all_rows([reason](const counter_row* rows) {
+               return sum_cycles(rows, core.nr_cpus, reason);
+           }) -
+           base;
+}
+
+} // namespace es
+
+using namespace es;
+
+extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
+    if (!reserved_clear(*out))
+        return -err::inval;
+    if (out->scope == ES_SCOPE_CPU && out->cpu >= core.nr_cpus)
+        return -err::inval;
+    if (out->scope > ES_SCOPE_VM || (out->scope == ES_SCOPE_VM && !vm))
+        return -err::inval;
+    snapshot_scratch s;
+    if (!s.alloc())
+        return -err::no_mem;
+    out->nr_reasons = nr_reasons;
+    out->instrument = static_cast<std::uint32_t>(core.instrument);
+    out->tsc = hw::rdtsc();
+    switch (out->scope) {
+    case ES_SCOPE_GLOBAL: {
+        const registry_guard g;
+        out->retries = add_all(*s.totals, 0, core.nr_cpus, *s.row);
+        for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
+            subtract(*s.totals, core.baselines[cpu]);
+        break;
+    }
+    case ES_SCOPE_CPU: {
+        const registry_guard g;
+        out->retries = add_all(*s.totals, out->cpu, 1, *s.row);
+        subtract(*s.totals, core.baselines[out->cpu]);
+        break;
+    }
+    default: // ES_SCOPE_VM: the VM is alive while its descriptor is held
+        out->retries = add_rows(*s.totals, vm->rows, core.nr_cpus, *s.row);
+        break;
+    }
+    copy_out(*out, *s.totals);
+    return 0;
+}
+
+extern "C" int es_core_reset_stats(void) {
+    snapshot_scratch s;
+    if (!s.alloc())
+        return -err::no_mem;
+    const registry_guard g;
+    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu) {
+        counter_totals& b = core.baselines[cpu];
+        clear(b);
+        add_all(b, cpu, 1, *s.row);
+    }
+    return 0;
+}
+
+extern "C" int es_core_trace(es_trace* t, es_trace_entry* buffer, es_u32 capacity) {
+    t->count = collect_trace(core.recorders, core.nr_cpus, (t->flags & ES_TRACE_OUTLIER_RING) != 0,
+                             t->vm, buffer, capacity);
+    t->outlier_cycles = core.outlier_cycles;
+    return 0;
+}
+
+extern "C" int es_core_check_trace(const es_trace* t) {
+    if (!reserved_clear(*t) || (t->flags & ~ES_TRACE_OUTLIER_RING))
+        return -err::inval;
+    if (t->capacity && !t->entries)
+        return -err::fault;
+    return 0;
+}
