@@ -1,0 +1,56 @@
+# Other hypervisors: Debian's kvm_intel and Exitscope take turns with VMX. While a KVM VM runs,
+# Exitscope refuses (EBUSY, message naming kvm_intel) to load and to create VMs; while an
+# Exitscope VM runs, KVM cannot create a VM and Exitscope keeps working.
+. /tests/lib.sh
+
+for m in irqbypass kvm kvm-intel; do insmod /lib/modules/kvm/$m.ko || fail kvm_load "$m"; done
+
+# A KVM guest holds VMX.
+exitscope run --backend kvm /guests/spin-sti.bin >/dev/null 2>&1 &
+kvm_pid=$!
+sleep 2
+dmesg -c >/dev/null
+insmod /exitscope.ko 2>/dev/null
+st=$?
+if [ $st -ne 0 ] && dmesg | grep -q 'VMX is already in use.*kvm_intel'; then pass insmod_refused_while_kvm_vm_runs
+else fail insmod_refused_while_kvm_vm_runs "insmod status $st: $(dmesg | grep exitscope | tail -n 2)"; unload; fi
+kill -INT $kvm_pid
+wait $kvm_pid
+
+# Loaded beside an idle kvm_intel, then a KVM VM starts: creating an Exitscope VM is refused.
+load
+expect_status loads_next_to_idle_kvm 0 $?
+exitscope run --backend kvm /guests/spin-sti.bin >/dev/null 2>&1 &
+kvm_pid=$!
+sleep 2
+exitscope run /guests/hello-real.bin >/dev/null 2>/tmp/busy.err
+st=$?
+if [ $st = 1 ] && grep -q 'in use by another hypervisor' /tmp/busy.err; then pass create_vm_refused_while_kvm_vm_runs
+else fail create_vm_refused_while_kvm_vm_runs "status $st: $(cat /tmp/busy.err)"; fi
+exitscope info --json | grep -q '"vmx_on":true' && fail no_vmx_left_on_after_refusal "VMX on" || pass no_vmx_left_on_after_refusal
+kill -INT $kvm_pid
+wait $kvm_pid
+
+# An Exitscope guest holds VMX: KVM fails cleanly and Exitscope keeps working.
+exitscope run /guests/spin-sti.bin >/dev/null 2>&1 &
+es_pid=$!
+sleep 1
+exitscope run --backend kvm /guests/hello-real.bin >/dev/null 2>/tmp/kvm.err
+st=$?
+if [ $st != 0 ]; then pass kvm_vm_refused_while_exitscope_vm_runs
+else fail kvm_vm_refused_while_exitscope_vm_runs "KVM ran a guest while Exitscope held VMX"; fi
+exitscope run /guests/cpuid-loop.bin >/tmp/loop.out 2>/dev/null
+if [ $? = 0 ] && grep -q 'says 1001$' /tmp/loop.out; then pass exitscope_keeps_working_next_to_kvm
+else fail exitscope_keeps_working_next_to_kvm "$(cat /tmp/loop.out)"; fi
+kill -INT $es_pid
+wait $es_pid
+expect_status exitscope_guest_ended_by_signal 130 $?
+
+# Both idle again: KVM runs a guest, then Exitscope does.
+exitscope run --backend kvm /guests/hello-real.bin >/dev/null 2>&1
+expect_status kvm_runs_after_exitscope_vm_gone 0 $?
+exitscope run /guests/hello-real.bin >/dev/null 2>&1
+expect_status exitscope_runs_after_kvm_vm_gone 0 $?
+unload
+rmmod kvm_intel kvm irqbypass
+expect_status kvm_unloads 0 $?
