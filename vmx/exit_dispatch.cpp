@@ -10,8 +10,6 @@ namespace es {
 
 namespace {
 
-using handler_fn = exit_action (*)(exit_context&);
-
 constexpr std::size_t nr_handlers = static_cast<std::size_t>(handler::count);
 
 // Functions by handler name, and which names were given one (GCC cannot test function pointers
@@ -62,12 +60,17 @@ static_assert(every_handler_has_a_function(), "each handler name maps to a funct
 
 } // namespace
 
-exit_action dispatch_exit(exit_context& ctx) {
-    // Bounds-checked: a reason past the table (a newer CPU's, or a corrupt field) stops the VM.
-    if (ctx.reason >= sdm::exit_reason_count)
-        return handlers::unexpected(ctx);
-    const handler h = exit_handlers_table.h[ctx.reason];
-    return handlers_by_name.fns[static_cast<std::size_t>(h)](ctx);
+// Reason -> function, composed at compile time from the exit table and the map above (constant
+// initialization: no constructor runs, the table lives in read-only data).
+constexpr std::array<handler_fn, sdm::exit_reason_count> handler_by_reason = [] {
+    std::array<handler_fn, sdm::exit_reason_count> t{};
+    for (std::uint32_t r = 0; r < sdm::exit_reason_count; ++r)
+        t[r] = handlers_by_name.fns[static_cast<std::size_t>(exit_handlers_table.h[r])];
+    return t;
+}();
+
+exit_action dispatch_unexpected(exit_context& ctx) {
+    return handlers::unexpected(ctx);
 }
 
 } // namespace es

@@ -50,7 +50,7 @@ struct section {
     es_trace_entry* pending_trace = nullptr;
 
     // The handling of the pending exit ended at `now`: charge its cycles.
-    void charge(std::uint64_t now) {
+    [[gnu::always_inline]] void charge(std::uint64_t now) {
         if (pending == no_pending)
             return;
         const std::uint64_t cycles = now - pending_since;
@@ -70,7 +70,8 @@ struct section {
     }
 
     // A VM exit with basic reason `reason` (raw field `raw`) happened at `exit_tsc`.
-    void count(std::uint32_t reason, std::uint32_t raw, std::uint64_t exit_tsc) {
+    [[gnu::always_inline]] void count(std::uint32_t reason, std::uint32_t raw,
+                                      std::uint64_t exit_tsc) {
         const instrument_level level = core.instrument;
         if (level != instrument_level::off)
             record_exit(row, reason);
@@ -114,10 +115,11 @@ section_end host_check() {
 }
 
 section_end section::run_exits(bool& launched) {
+    // A bound on the run for tests and fuzzing, checked once the last exit is fully handled;
+    // the preemption timer guarantees exits even from a guest that causes none.
+    const std::uint64_t exit_budget = out.max_exits ? out.max_exits : ~0ull;
     for (;;) {
-        // A bound on the run for tests and fuzzing, checked once the last exit is fully
-        // handled; the preemption timer guarantees exits even from a guest that causes none.
-        if (out.max_exits && totals.exits >= out.max_exits) {
+        if (totals.exits >= exit_budget) {
             out.stop = ES_STOP_EXIT_LIMIT;
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
@@ -134,7 +136,6 @@ section_end section::run_exits(bool& launched) {
         const std::uint32_t reason = raw & sdm::exit_reason_basic_mask;
         if (reason < nr_reasons)
             count(reason, raw, vm.regs.exit_tsc);
-        out.exit_reason = raw;
         if (raw & sdm::exit_reason_entry_failure_bit) {
             report_entry_failure(raw);
             return section_end::stop;
@@ -153,6 +154,7 @@ section_end section::run_exits(bool& launched) {
             const section_end e = host_check();
             if (e == section_end::stop)
                 continue;
+            out.exit_reason = raw;
             out.rip = hw::vmread(f::guest_rip);
             return e;
         }
@@ -162,6 +164,7 @@ section_end section::run_exits(bool& launched) {
                 hw::vmwrite(f::guest_rip,
                             hw::vmread(f::guest_rip) + hw::vmread(f::exit_instruction_length));
             out.stop = ctx.stop.stop;
+            out.exit_reason = raw;
             out.exit_code = ctx.stop.exit_code;
             out.gpa = ctx.stop.gpa;
             out.qualification = hw::vmread(f::exit_qualification);
