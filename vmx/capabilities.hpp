@@ -25,9 +25,10 @@ constexpr control_caps decode_controls(std::uint64_t msr) {
 
 struct adjusted_controls {
     std::uint32_t value;
-    std::uint32_t missing; // required bits the CPU cannot set
-    std::uint32_t forced;  // forbidden bits the CPU insists on
-    constexpr bool ok() const { return missing == 0 && forced == 0; }
+    std::uint32_t missing;      // required bits the CPU cannot set
+    std::uint32_t forced;       // forbidden bits the CPU insists on
+    std::uint32_t inconsistent; // bits the MSR says must be 1 and cannot be 1: a broken MSR
+    constexpr bool ok() const { return missing == 0 && forced == 0 && inconsistent == 0; }
 };
 
 // The allowed-0/allowed-1 rule: start from what we need, add what the CPU forces, drop what it
@@ -39,6 +40,9 @@ constexpr adjusted_controls adjust_controls(control_caps caps, std::uint32_t req
     r.value = ((required | optional) & caps.may_be_one) | caps.must_be_one;
     r.missing = required & ~caps.may_be_one;
     r.forced = forbidden & caps.must_be_one;
+    // Real CPUs never report this; an emulator or a broken hypervisor below us might, and no
+    // value would then pass VM entry.
+    r.inconsistent = caps.must_be_one & ~caps.may_be_one;
     r.value &= ~(forbidden & ~caps.must_be_one);
     return r;
 }

@@ -63,6 +63,14 @@ TEST_CASE("adjust_controls: a forbidden bit the CPU forces is reported, otherwis
     CHECK((cleared.value & 0x2) == 0);
 }
 
+TEST_CASE("adjust_controls: an MSR that forces a bit it does not allow is refused") {
+    // Found by tests/fuzz/fuzz_controls.cpp: must-be-one bits outside the allowed-1 set.
+    const control_caps caps{0x0212'00ff, 0x00ff'ee26};
+    const auto r = adjust_controls(caps, 0, 0, 0);
+    CHECK_FALSE(r.ok());
+    CHECK(r.inconsistent == 0x0200'00d9);
+}
+
 TEST_CASE("adjust_controls: every result respects allowed-0 and allowed-1") {
     for (std::uint32_t must : {0u, 0x5u, 0xf0u})
         for (std::uint32_t may : {0xffu, 0xf5u, 0x0fu})

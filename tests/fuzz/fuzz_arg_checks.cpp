@@ -1,0 +1,51 @@
+// libFuzzer target: ioctl argument validation. Any bytes become the four argument structs; a
+// check that accepts must also guarantee what the module then relies on (no overflow, in RAM).
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "exitscope/abi.h"
+#include "vmx/arg_checks.hpp"
+#include "vmx/guest_modes.hpp"
+
+namespace {
+
+template <typename T> T take(const std::uint8_t*& data, std::size_t& size) {
+    T v{};
+    const std::size_t n = size < sizeof v ? size : sizeof v;
+    std::memcpy(&v, data, n);
+    data += n;
+    size -= n;
+    return v;
+}
+
+void require(bool ok) {
+    if (!ok)
+        std::abort();
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const auto create = take<es_vm_create>(data, size);
+    const auto load = take<es_vm_load>(data, size);
+    const auto state = take<es_vcpu_state>(data, size);
+    const auto run = take<es_run>(data, size);
+    if (es::check_create(create) == 0) {
+        require(create.mem_bytes % ES_PAGE_SIZE == 0);
+        require(create.mem_bytes >= ES_GUEST_MEM_MIN && create.mem_bytes <= ES_GUEST_MEM_MAX);
+    }
+    const std::uint64_t mem = (create.mem_bytes % ES_GUEST_MEM_MAX) & ~std::uint64_t{4095};
+    if (es::check_load(load, mem) == 0) {
+        require(load.len > 0 && load.gpa < mem && load.len <= mem - load.gpa);
+        require(load.data != 0);
+    }
+    if (es::check_state(state, mem) == 0) {
+        require(state.mode <= ES_MODE_LONG && state.entry < mem && state.stack <= mem);
+        if (state.mode == ES_MODE_LONG)
+            require(state.entry < es::page_tables_base(mem));
+    }
+    if (es::check_run(run) == 0)
+        require(run.flags == 0 && (run.console_cap == 0 || run.console != 0));
+    return 0;
+}

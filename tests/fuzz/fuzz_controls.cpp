@@ -1,0 +1,41 @@
+// libFuzzer target: capability parsing and control choice over arbitrary MSR values. Whatever
+// the MSRs say, a chosen control word must honour allowed-0 and allowed-1, and the traps the
+// hypervisor relies on for isolation must be set.
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "exitscope/abi.h"
+#include "sdm/vmx_controls.hpp"
+#include "vmx/capabilities.hpp"
+
+namespace {
+void require(bool ok) {
+    if (!ok)
+        std::abort();
+}
+bool legal(std::uint32_t v, es::control_caps c) {
+    return (v & c.must_be_one) == c.must_be_one && (v & ~c.may_be_one) == 0;
+}
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    es::vmx_msrs m{};
+    std::memcpy(&m, data, size < sizeof m ? size : sizeof m);
+    const es::capabilities caps = es::parse_capabilities(m);
+    const es::controls_choice ch = es::choose_controls(caps);
+    if (ch.problem)
+        return 0;
+    require(legal(ch.controls.pin, caps.pin));
+    require(legal(ch.controls.proc, caps.proc));
+    require(legal(ch.controls.proc2, caps.proc2));
+    require(legal(ch.controls.exit, caps.exit));
+    require(legal(ch.controls.entry, caps.entry));
+    using namespace sdm;
+    require(ch.controls.pin & pin_ctl::external_interrupt_exiting);
+    require(ch.controls.proc & proc_ctl::use_msr_bitmaps);
+    require(ch.controls.proc & proc_ctl::unconditional_io_exiting);
+    require(ch.controls.proc2 & proc_ctl2::enable_ept);
+    require(!(ch.controls.exit & exit_ctl::ack_interrupt_on_exit));
+    return 0;
+}
