@@ -38,7 +38,9 @@ struct run_totals {
     std::uint64_t cycles;
 };
 
-struct section {
+// The instrumentation level is a template parameter: it never changes while the module is
+// loaded, and each level's exit path then carries no test for the others.
+template <instrument_level Level> struct section {
     es_vm& vm;
     es_run& out;
     std::uint32_t cpu;
@@ -54,10 +56,9 @@ struct section {
         if (pending == no_pending)
             return;
         const std::uint64_t cycles = now - pending_since;
-        const instrument_level level = core.instrument;
-        if (level != instrument_level::off)
-            record_cycles(row, pending, cycles, level);
-        if (pending_trace) {
+        if constexpr (Level != instrument_level::off)
+            record_cycles(row, pending, cycles, Level);
+        if (Level >= instrument_level::recorder && pending_trace) {
             pending_trace->cycles = cycles;
             if (cycles > core.outlier_cycles) {
                 recorder.outliers.next() = *pending_trace;
@@ -72,10 +73,9 @@ struct section {
     // A VM exit with basic reason `reason` (raw field `raw`) happened at `exit_tsc`.
     [[gnu::always_inline]] void count(std::uint32_t reason, std::uint32_t raw,
                                       std::uint64_t exit_tsc) {
-        const instrument_level level = core.instrument;
-        if (level != instrument_level::off)
+        if constexpr (Level != instrument_level::off)
             record_exit(row, reason);
-        if (level >= instrument_level::recorder) {
+        if constexpr (Level >= instrument_level::recorder) {
             es_trace_entry& t = recorder.last.next();
             t = {exit_tsc,
                  0,
@@ -114,7 +114,7 @@ section_end host_check() {
     return work > 0 ? section_end::reschedule : section_end::stop;
 }
 
-section_end section::run_exits(bool& launched) {
+template <instrument_level Level> section_end section<Level>::run_exits(bool& launched) {
     // A bound on the run for tests and fuzzing, checked once the last exit is fully handled;
     // the preemption timer guarantees exits even from a guest that causes none.
     const std::uint64_t exit_budget = out.max_exits ? out.max_exits : ~0ull;
@@ -174,6 +174,18 @@ section_end section::run_exits(bool& launched) {
     }
 }
 
+// The exits of one guest section, with interrupts off but while the host checks for work.
+template <instrument_level Level>
+section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu, run_totals& totals) {
+    section<Level> s{vm, out, cpu, vm.rows[cpu], core.recorders[cpu], totals};
+    bool launched = false;
+    es_shim_irq_disable();
+    const section_end end = s.run_exits(launched);
+    s.charge(hw::rdtsc());
+    es_shim_irq_enable();
+    return end;
+}
+
 // Start of a section: make the VMCS current here and bring it up to date.
 bool load_vmcs(es_vm& vm) {
     if (!hw::vmptrld(vm.vmcs.pa))
@@ -222,16 +234,24 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     for (;;) {
         es_shim_begin_guest_section(&vm->host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
-        section s{*vm, *out, cpu, vm->rows[cpu], core.recorders[cpu], totals};
         section_end end = section_end::stop;
         if (!load_vmcs(*vm)) {
             out->stop = ES_STOP_ENTRY_FAILED; // VMPTRLD or a VMWRITE failed: our bug, reported
         } else {
-            bool launched = false;
-            es_shim_irq_disable();
-            end = s.run_exits(launched);
-            s.charge(hw::rdtsc());
-            es_shim_irq_enable();
+            switch (core.instrument) {
+            case instrument_level::off:
+                end = run_section<instrument_level::off>(*vm, *out, cpu, totals);
+                break;
+            case instrument_level::counters:
+                end = run_section<instrument_level::counters>(*vm, *out, cpu, totals);
+                break;
+            case instrument_level::histograms:
+                end = run_section<instrument_level::histograms>(*vm, *out, cpu, totals);
+                break;
+            default:
+                end = run_section<instrument_level::recorder>(*vm, *out, cpu, totals);
+                break;
+            }
         }
         hw::vmclear(vm->vmcs.pa);
         out->cpu = cpu;
