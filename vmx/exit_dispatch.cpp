@@ -60,14 +60,21 @@ static_assert(every_handler_has_a_function(), "each handler name maps to a funct
 
 } // namespace
 
-// Reason -> function, composed at compile time from the exit table and the map above (constant
-// initialization: no constructor runs, the table lives in read-only data).
-constexpr std::array<handler_fn, sdm::exit_reason_count> handler_by_reason = [] {
+namespace {
+
+constexpr std::array<handler_fn, sdm::exit_reason_count> build_handler_by_reason() {
     std::array<handler_fn, sdm::exit_reason_count> t{};
     for (std::uint32_t r = 0; r < sdm::exit_reason_count; ++r)
         t[r] = handlers_by_name.fns[static_cast<std::size_t>(exit_handlers_table.h[r])];
     return t;
-}();
+}
+
+} // namespace
+
+// Reason -> function, composed at compile time from the exit table and the map above (constant
+// initialization: no constructor runs, the table lives in read-only data).
+constexpr std::array<handler_fn, sdm::exit_reason_count> handler_by_reason =
+    build_handler_by_reason();
 
 exit_action dispatch_unexpected(exit_context& ctx) {
     return handlers::unexpected(ctx);

@@ -32,8 +32,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (leaf == es::leaf_total_exits)
         require(a.eax == static_cast<std::uint32_t>(in.k.tc) && !a.ebx && !a.ecx && !a.edx);
     else if (leaf == es::leaf_total_cycles)
-        require(!a.eax && a.ebx == (in.k.tcy >> 32) && a.ecx == static_cast<std::uint32_t>(in.k.tcy) &&
-                !a.edx);
+        require(!a.eax && a.ebx == (in.k.tcy >> 32) &&
+                a.ecx == static_cast<std::uint32_t>(in.k.tcy) && !a.edx);
     else if (!sdm::is_defined_exit_reason(in.ecx))
         require(!a.eax && !a.ebx && !a.ecx && a.edx == 0xffffffffu);
     else if (!in.k.enabled(in.ecx))
