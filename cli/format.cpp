@@ -1,9 +1,12 @@
 // Rendering of stat, reasons and info output.
 #include "format.hpp"
 
+#include <cmath>
+
 #include <algorithm>
 #include <cstdio>
 
+#include "observe.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "vmx/capabilities.hpp"
 
@@ -57,14 +60,19 @@ std::string json_escape(const std::string& s) {
 
 std::vector<reason_row> make_rows(const es_stats& stats, const es_reasons& reasons) {
     std::vector<reason_row> rows;
-    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r)
+    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r) {
+        const es_reason_stats& s = stats.reasons[r];
+        const moments m = reason_moments(s);
         rows.push_back({r, (reasons.flags[r] & ES_REASON_DEFINED) != 0,
-                        (reasons.flags[r] & ES_REASON_ENABLED) != 0, stats.reasons[r].count,
-                        stats.reasons[r].cycles});
+                        (reasons.flags[r] & ES_REASON_ENABLED) != 0, s.count, s.cycles,
+                        s.min_cycles, s.max_cycles, m.mean, m.stddev,
+                        std::vector<std::uint64_t>(s.hist, s.hist + ES_HIST_BUCKETS)});
+    }
     return rows;
 }
 
-std::string format_stat_table(const std::vector<reason_row>& rows, bool all, const char* scope) {
+std::string format_stat_table(const std::vector<reason_row>& rows, bool all, const char* scope,
+                              const std::string& note) {
     std::vector<reason_row> shown;
     std::uint64_t total = 0, total_cycles = 0;
     for (const auto& r : rows) {
@@ -75,23 +83,29 @@ std::string format_stat_table(const std::vector<reason_row>& rows, bool all, con
     }
     std::stable_sort(shown.begin(), shown.end(),
                      [](const reason_row& a, const reason_row& b) { return a.count > b.count; });
+    auto rounded = [](double v) {
+        return group_digits(static_cast<std::uint64_t>(std::llround(v)));
+    };
     std::string out = fmt("Exit statistics (%s scope)\n", scope);
-    out += fmt("%4s  %-22s %14s %18s %12s %7s\n", "nr", "reason", "count", "cycles", "avg cycles",
-               "share");
+    out += fmt("%4s  %-22s %14s %7s %16s %10s %12s %10s %10s\n", "nr", "reason", "count", "share",
+               "cycles", "min", "max", "mean", "stddev");
     for (const auto& r : shown) {
-        const std::uint64_t avg = r.count ? r.cycles / r.count : 0;
         const unsigned share_tenths =
             total ? static_cast<unsigned>((r.count * 1000 + total / 2) / total) : 0;
-        out += fmt("%4u  %-22s %14s %18s %12s %5u.%u%%%s\n", r.reason, key_of(r.reason),
-                   group_digits(r.count).c_str(), group_digits(r.cycles).c_str(),
-                   group_digits(avg).c_str(), share_tenths / 10, share_tenths % 10,
-                   r.enabled ? "" : "  (not enabled)");
+        const bool timed = r.count && r.max;
+        out +=
+            fmt("%4u  %-22s %14s %4u.%u%% %16s %10s %12s %10s %10s%s\n", r.reason, key_of(r.reason),
+                group_digits(r.count).c_str(), share_tenths / 10, share_tenths % 10,
+                group_digits(r.cycles).c_str(), timed ? group_digits(r.min).c_str() : "-",
+                timed ? group_digits(r.max).c_str() : "-", r.count ? rounded(r.mean).c_str() : "-",
+                timed ? rounded(r.stddev).c_str() : "-", r.enabled ? "" : "  (not enabled)");
     }
     if (shown.empty())
         out += "      (no exits yet; --all shows every reason)\n";
-    out += fmt("%4s  %-22s %14s %18s %12s\n", "", "total", group_digits(total).c_str(),
-               group_digits(total_cycles).c_str(),
+    out += fmt("%4s  %-22s %14s %7s %16s %10s %12s %10s\n", "", "total",
+               group_digits(total).c_str(), "", group_digits(total_cycles).c_str(), "", "",
                group_digits(total ? total_cycles / total : 0).c_str());
+    out += note;
     return out;
 }
 
@@ -104,15 +118,33 @@ std::string format_stat_json(const std::vector<reason_row>& rows, const char* sc
         total_cycles += r.cycles;
         if (!r.defined)
             continue;
-        out += fmt(
-            "%s{\"reason\":%u,\"name\":\"%s\",\"enabled\":%s,\"count\":%llu,\"cycles\":%llu}",
-            first ? "" : ",", r.reason, key_of(r.reason), boolean(r.enabled),
-            static_cast<unsigned long long>(r.count), static_cast<unsigned long long>(r.cycles));
+        out +=
+            fmt("%s{\"reason\":%u,\"name\":\"%s\",\"enabled\":%s,\"count\":%llu,\"cycles\":%llu,"
+                "\"min\":%llu,\"max\":%llu,\"mean\":%.3f,\"stddev\":%.3f,\"hist\":[",
+                first ? "" : ",", r.reason, key_of(r.reason), boolean(r.enabled),
+                static_cast<unsigned long long>(r.count), static_cast<unsigned long long>(r.cycles),
+                static_cast<unsigned long long>(r.min), static_cast<unsigned long long>(r.max),
+                r.mean, r.stddev);
+        for (std::size_t i = 0; i < r.hist.size(); ++i)
+            out += fmt("%s%llu", i ? "," : "", static_cast<unsigned long long>(r.hist[i]));
+        out += "]}";
         first = false;
     }
     out +=
         fmt("],\"total\":{\"count\":%llu,\"cycles\":%llu}}\n",
             static_cast<unsigned long long>(total), static_cast<unsigned long long>(total_cycles));
+    return out;
+}
+
+std::string format_stat_csv(const std::vector<reason_row>& rows) {
+    std::string out = "reason,name,enabled,count,cycles,min,max,mean,stddev\n";
+    for (const auto& r : rows)
+        if (r.defined)
+            out += fmt("%u,%s,%d,%llu,%llu,%llu,%llu,%.3f,%.3f\n", r.reason, key_of(r.reason),
+                       r.enabled ? 1 : 0, static_cast<unsigned long long>(r.count),
+                       static_cast<unsigned long long>(r.cycles),
+                       static_cast<unsigned long long>(r.min),
+                       static_cast<unsigned long long>(r.max), r.mean, r.stddev);
     return out;
 }
 
@@ -259,8 +291,11 @@ std::string format_info_text(const es_info& info) {
     for (std::uint32_t i = 0; i < info.nr_cpus && i < ES_MAX_INFO_CPUS; ++i)
         out += fmt("  cpu%-3u %-8s VMX %s\n", i, info.cpus[i].online ? "online" : "offline",
                    info.cpus[i].vmx_on ? "on" : "off");
-    out += fmt("Module: ABI %u, cpuid_scope=%s, instrument=%s, %u VM(s) open\n", info.abi_version,
-               info.cpuid_scope ? "global" : "vm", info.instrument ? "on" : "off", info.vms);
+    static const char* const levels[] = {"off", "counts and cycles", "+ min/max/stddev/histograms",
+                                         "+ flight recorder"};
+    out += fmt("Module: ABI %u, cpuid_scope=%s, instrument=%u (%s), %u VM(s) open\n",
+               info.abi_version, info.cpuid_scope ? "global" : "vm", info.instrument,
+               info.instrument < 4 ? levels[info.instrument] : "?", info.vms);
     return out;
 }
 
@@ -275,8 +310,10 @@ std::string format_info_json(const es_info& info) {
     out += fmt("\"controls\":{\"pin\":%u,\"proc\":%u,\"proc2\":%u,\"exit\":%u,\"entry\":%u},",
                info.controls[0], info.controls[1], info.controls[2], info.controls[3],
                info.controls[4]);
-    out += fmt("\"cpuid_scope\":\"%s\",\"instrument\":%s,\"vms\":%u,\"cpus\":[",
-               info.cpuid_scope ? "global" : "vm", boolean(info.instrument), info.vms);
+    out += fmt("\"cpuid_scope\":\"%s\",\"instrument\":%s,\"instrument_level\":%u,\"vms\":%u,"
+               "\"cpus\":[",
+               info.cpuid_scope ? "global" : "vm", boolean(info.instrument), info.instrument,
+               info.vms);
     for (std::uint32_t i = 0; i < info.nr_cpus && i < ES_MAX_INFO_CPUS; ++i)
         out += fmt("%s{\"cpu\":%u,\"online\":%s,\"vmx_on\":%s}", i ? "," : "", i,
                    boolean(info.cpus[i].online), boolean(info.cpus[i].vmx_on));

@@ -15,16 +15,25 @@ struct reason_row {
     bool enabled;
     std::uint64_t count;
     std::uint64_t cycles;
+    std::uint64_t min = 0; // min/max/mean/stddev/hist need instrument level 2 or more
+    std::uint64_t max = 0;
+    double mean = 0;
+    double stddev = 0;
+    std::vector<std::uint64_t> hist = {};
 };
 
 // Rows for every reason number in the ABI's arrays, from a stats and a reasons reply.
 std::vector<reason_row> make_rows(const es_stats& stats, const es_reasons& reasons);
 
-// `exitscope stat`: number, name, count, cycles, average, share; sorted by count (then number);
-// zero-count rows only with `all`.
-std::string format_stat_table(const std::vector<reason_row>& rows, bool all, const char* scope);
-// `exitscope stat --json`: every defined reason, in number order.
+// `exitscope stat`: number, name, count, share, cycles, min, max, mean, standard deviation;
+// sorted by count (then number); zero-count rows only with `all`. `note` goes below the table.
+std::string format_stat_table(const std::vector<reason_row>& rows, bool all, const char* scope,
+                              const std::string& note = "");
+// `exitscope stat --json`: every defined reason, in number order, with min/max/mean/stddev and
+// the log2 histogram.
 std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope);
+// `exitscope stat --csv`: a header, then every defined reason in number order.
+std::string format_stat_csv(const std::vector<reason_row>& rows);
 
 std::string format_reasons_table(const es_reasons& reasons);
 std::string format_reasons_json(const es_reasons& reasons);

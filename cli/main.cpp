@@ -9,6 +9,7 @@
 #include "device.hpp"
 #include "format.hpp"
 #include "kvm_backend.hpp"
+#include "observe_cmd.hpp"
 #include "options.hpp"
 #include "run.hpp"
 
@@ -26,7 +27,23 @@ const char usage[] =
     "  compare [run options but --backend and --max-exits] IMAGE\n"
     "        run it under Exitscope, then KVM; print both consoles and summaries; exit status\n"
     "        0 when both stop the same way with identical consoles, else 1\n"
-    "  stat [--json] [--all] [--cpu N]   exit counts and cycles per reason (since load or reset)\n"
+    "  stat [--json|--csv] [--all] [--cpu N] [--save FILE] [--since FILE] [--hist REASON]\n"
+    "        per exit reason: count, share, cycles, min, max, mean, standard deviation (since\n"
+    "        load or reset); --save FILE keeps a snapshot, --since FILE shows what happened\n"
+    "        after it; --hist REASON (number or name, e.g. CPUID) draws its log2 histogram\n"
+    "  trace [--vm N] [--outliers] [--last N] [--json|--csv]\n"
+    "        the flight recorder, oldest first: time (TSC ticks after the first shown), CPU,\n"
+    "        VM, reason, qualification, guest RIP, handling cycles; --outliers: the slow exits\n"
+    "  watch [--interval MS] [--filter TEXT] [--batch] [--count N]\n"
+    "        live exit counts and rates per second, busiest first (like kvm_stat); --batch\n"
+    "        prints one block per interval without escape codes; --count N stops after N\n"
+    "  record [--interval MS] -o FILE.csv|- [--duration MS] [-- RUN-OPTIONS IMAGE]\n"
+    "        sample the global counters every interval (default 100 ms) for --duration, while\n"
+    "        a guest runs (exit status: the run's), or until Ctrl-C. CSV columns: time_ms (since\n"
+    "        the start), reason (number), name, count and cycles (cumulative), one row per\n"
+    "        non-zero reason per sample\n"
+    "  plot FILE.csv -o FILE.png [--title TEXT]\n"
+    "        draw a record CSV with gnuplot: cumulative exits and exit rate per reason\n"
     "  reset                             start the global statistics afresh\n"
     "  reasons [--json]                  every exit reason: defined by the SDM? enabled here?\n"
     "  info [--json]                     VMX capabilities, controls in use, per-CPU VMX state\n"
@@ -104,40 +121,6 @@ int cmd_reasons(const std::vector<std::string>& args) {
     return 0;
 }
 
-int cmd_stat(const std::vector<std::string>& args) {
-    if (!check_flags(args, {"--json", "--all"}, {"--cpu"}))
-        return status_usage;
-    const fd_handle dev = open_device();
-    if (!dev.valid())
-        return status_error;
-    es_stats s{};
-    s.size = sizeof s;
-    s.scope = ES_SCOPE_GLOBAL;
-    std::string scope = "global";
-    for (std::size_t i = 0; i + 1 < args.size(); ++i)
-        if (args[i] == "--cpu") {
-            const auto cpu = parse_number(args[i + 1]);
-            if (!cpu || *cpu > 0xffffffffu) {
-                std::fprintf(stderr, "exitscope: --cpu takes a CPU number\n");
-                return status_usage;
-            }
-            s.scope = ES_SCOPE_CPU;
-            s.cpu = static_cast<std::uint32_t>(*cpu);
-            scope = "cpu" + std::to_string(*cpu);
-        }
-    if (checked_ioctl(dev.get(), ES_IOC_STATS, &s, "reading statistics") < 0)
-        return status_error;
-    es_reasons r;
-    if (!get_reasons(dev.get(), r))
-        return status_error;
-    const auto rows = make_rows(s, r);
-    const std::string out = has_flag(args, "--json")
-                                ? format_stat_json(rows, scope.c_str())
-                                : format_stat_table(rows, has_flag(args, "--all"), scope.c_str());
-    std::fputs(out.c_str(), stdout);
-    return 0;
-}
-
 int cmd_reset(const std::vector<std::string>& args) {
     if (!check_flags(args, {}))
         return status_usage;
@@ -190,6 +173,14 @@ int main(int argc, char** argv) {
         return cmd_compare(args);
     if (cmd == "stat")
         return cmd_stat(args);
+    if (cmd == "trace")
+        return cmd_trace(args);
+    if (cmd == "watch")
+        return cmd_watch(args);
+    if (cmd == "record")
+        return cmd_record(args);
+    if (cmd == "plot")
+        return cmd_plot(args);
     if (cmd == "reset")
         return cmd_reset(args);
     if (cmd == "reasons")

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "device.hpp"
+#include "observe_cmd.hpp"
 #include "sdm/exit_reasons.hpp"
 
 namespace es::cli {
@@ -156,6 +157,10 @@ int run_guest(const run_options& o) {
     }
     const stop_summary s = summarize_stop(r, exits, cycles, false);
     std::fprintf(stderr, "%s\n", s.line.c_str());
+    // The guest died: show how it got there.
+    if (r.stop == ES_STOP_UNHANDLED || r.stop == ES_STOP_ENTRY_FAILED ||
+        r.stop == ES_STOP_TRIPLE_FAULT || r.stop == ES_STOP_EPT_VIOLATION)
+        print_last_exits(dev.get(), r.vm_id, 16);
     return s.status;
 }
 

@@ -1,0 +1,466 @@
+// Pure helpers behind stat/trace/watch/record/plot.
+#include "observe.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+
+#include "format.hpp"
+#include "options.hpp"
+#include "sdm/exit_reasons.hpp"
+
+namespace es::cli {
+
+namespace {
+
+std::string fmt(const char* f, auto... args) {
+    char buf[512];
+    std::snprintf(buf, sizeof buf, f, args...);
+    return buf;
+}
+
+unsigned long long ull(std::uint64_t v) {
+    return static_cast<unsigned long long>(v);
+}
+
+std::string upper(std::string s) {
+    for (char& c : s)
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return s;
+}
+
+std::uint64_t sub_clamped(std::uint64_t a, std::uint64_t b, bool& backwards) {
+    if (a < b) {
+        backwards = true;
+        return 0;
+    }
+    return a - b;
+}
+
+std::string reason_label(std::uint32_t raw) {
+    std::string s = reason_key(raw & 0xffff);
+    if (raw & 0x80000000u)
+        s += "(entry-fail)";
+    return s;
+}
+
+} // namespace
+
+// ---- statistics -------------------------------------------------------------------------------
+
+double sumsq_value(const es_reason_stats& s) {
+    return std::ldexp(static_cast<double>(s.sumsq_hi), 64) + static_cast<double>(s.sumsq_lo);
+}
+
+moments reason_moments(const es_reason_stats& s) {
+    moments m;
+    if (!s.count)
+        return m;
+    const double n = static_cast<double>(s.count);
+    m.mean = static_cast<double>(s.cycles) / n;
+    const double var = sumsq_value(s) / n - m.mean * m.mean;
+    m.stddev = var > 0 ? std::sqrt(var) : 0;
+    return m;
+}
+
+const char* reason_key(std::uint32_t reason) {
+    const auto* info = sdm::find_exit_reason(reason);
+    return info ? info->key : "UNDEFINED";
+}
+
+std::optional<std::uint32_t> reason_by_name(const std::string& s) {
+    if (const auto n = parse_number(s))
+        return *n < ES_NR_REASONS ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*n))
+                                  : std::nullopt;
+    const std::string want = upper(s);
+    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r) {
+        const auto* info = sdm::find_exit_reason(r);
+        if (info && want == info->key)
+            return r;
+    }
+    return std::nullopt;
+}
+
+// ---- snapshots --------------------------------------------------------------------------------
+
+stats_delta diff_stats(const es_stats& now, const es_stats& before) {
+    stats_delta d{now, false};
+    bool& back = d.went_backwards;
+    d.stats.tsc = sub_clamped(now.tsc, before.tsc, back);
+    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r) {
+        const es_reason_stats& a = now.reasons[r];
+        const es_reason_stats& b = before.reasons[r];
+        es_reason_stats& o = d.stats.reasons[r];
+        o.count = sub_clamped(a.count, b.count, back);
+        o.cycles = sub_clamped(a.cycles, b.cycles, back);
+        // min and max stay the current ones: they cannot be differenced.
+        if (a.sumsq_hi < b.sumsq_hi || (a.sumsq_hi == b.sumsq_hi && a.sumsq_lo < b.sumsq_lo)) {
+            back = true;
+            o.sumsq_hi = o.sumsq_lo = 0;
+        } else {
+            o.sumsq_lo = a.sumsq_lo - b.sumsq_lo;
+            o.sumsq_hi = a.sumsq_hi - b.sumsq_hi - (a.sumsq_lo < b.sumsq_lo ? 1 : 0);
+        }
+        for (unsigned i = 0; i < ES_HIST_BUCKETS; ++i)
+            o.hist[i] = sub_clamped(a.hist[i], b.hist[i], back);
+    }
+    return d;
+}
+
+namespace {
+constexpr char snapshot_magic[8] = {'E', 'S', 'S', 'N', 'A', 'P', '\r', '\n'};
+constexpr std::size_t snapshot_header = 16;
+} // namespace
+
+std::string encode_snapshot(const es_stats& s) {
+    std::string out(snapshot_header + sizeof s, '\0');
+    const std::uint32_t version = snapshot_version;
+    const std::uint32_t size = sizeof s;
+    std::memcpy(out.data(), snapshot_magic, 8);
+    std::memcpy(out.data() + 8, &version, 4);
+    std::memcpy(out.data() + 12, &size, 4);
+    std::memcpy(out.data() + snapshot_header, &s, sizeof s);
+    return out;
+}
+
+std::optional<es_stats> decode_snapshot(const std::string& bytes, std::string& error) {
+    if (bytes.size() < snapshot_header || std::memcmp(bytes.data(), snapshot_magic, 8) != 0) {
+        error = "not an exitscope snapshot (take one with: exitscope stat --save FILE)";
+        return std::nullopt;
+    }
+    std::uint32_t version, size;
+    std::memcpy(&version, bytes.data() + 8, 4);
+    std::memcpy(&size, bytes.data() + 12, 4);
+    if (version != snapshot_version) {
+        error = "snapshot format version " + std::to_string(version) + ", this CLI reads " +
+                std::to_string(snapshot_version) + ": take the snapshot again with this CLI";
+        return std::nullopt;
+    }
+    if (size != sizeof(es_stats) || bytes.size() != snapshot_header + size) {
+        error = "snapshot holds " + std::to_string(bytes.size() - snapshot_header) +
+                " bytes of statistics, this CLI expects " + std::to_string(sizeof(es_stats)) +
+                ": the file is truncated or from another CLI version; take it again";
+        return std::nullopt;
+    }
+    es_stats s;
+    std::memcpy(&s, bytes.data() + snapshot_header, sizeof s);
+    return s;
+}
+
+// ---- histogram --------------------------------------------------------------------------------
+
+std::string bucket_range(unsigned b) {
+    if (b == 0)
+        return "0-1";
+    const unsigned long long lo = 1ull << b;
+    if (b + 1 >= ES_HIST_BUCKETS)
+        return std::to_string(lo) + "+";
+    return std::to_string(lo) + "-" + std::to_string((lo << 1) - 1);
+}
+
+std::string format_histogram(const es_reason_stats& s, std::uint32_t reason, unsigned width) {
+    std::string out = fmt("Handling cycles of %s (%u): %s exits, log2 buckets\n",
+                          reason_key(reason), reason, group_digits(s.count).c_str());
+    int first = -1, last = -1;
+    std::uint64_t biggest = 0;
+    for (unsigned i = 0; i < ES_HIST_BUCKETS; ++i)
+        if (s.hist[i]) {
+            if (first < 0)
+                first = static_cast<int>(i);
+            last = static_cast<int>(i);
+            biggest = std::max(biggest, s.hist[i]);
+        }
+    if (first < 0) {
+        out += "  (no timed exits: histograms need instrument=2 or more, the default is 3)\n";
+        return out;
+    }
+    out += fmt("  %25s %12s\n", "cycles", "count");
+    for (int i = first; i <= last; ++i) {
+        const std::uint64_t c = s.hist[i];
+        std::size_t bar =
+            biggest ? static_cast<std::size_t>((c * width + biggest / 2) / biggest) : 0;
+        if (c && !bar)
+            bar = 1;
+        out += fmt("  %25s %12s |", bucket_range(static_cast<unsigned>(i)).c_str(),
+                   group_digits(c).c_str());
+        out += std::string(bar, '#');
+        out += '\n';
+    }
+    const moments m = reason_moments(s);
+    out +=
+        fmt("  min %s, max %s, mean %.1f, stddev %.1f cycles\n", group_digits(s.min_cycles).c_str(),
+            group_digits(s.max_cycles).c_str(), m.mean, m.stddev);
+    return out;
+}
+
+// ---- flight recorder --------------------------------------------------------------------------
+
+std::string format_trace_table(const std::vector<es_trace_entry>& entries) {
+    std::string out = fmt("%14s %4s %5s  %-24s %18s %18s %10s\n", "time(+tsc)", "cpu", "vm",
+                          "reason", "qualification", "rip", "cycles");
+    if (entries.empty())
+        return out + "  (no exits recorded: the flight recorder needs instrument=3, the default)\n";
+    const std::uint64_t t0 = entries.front().tsc;
+    for (const auto& e : entries) {
+        const long long rel = static_cast<long long>(e.tsc - t0);
+        out += fmt("%14lld %4u %5u  %-24s %#18llx %#18llx %10s\n", rel, e.cpu, e.vm,
+                   reason_label(e.reason).c_str(), ull(e.qualification), ull(e.rip),
+                   e.cycles ? group_digits(e.cycles).c_str() : "-");
+    }
+    return out;
+}
+
+std::string format_trace_json(const std::vector<es_trace_entry>& entries, bool outliers,
+                              std::uint64_t outlier_cycles) {
+    std::string out = fmt("{\"ring\":\"%s\",\"outlier_cycles\":%llu,\"entries\":[",
+                          outliers ? "outliers" : "last", ull(outlier_cycles));
+    const std::uint64_t t0 = entries.empty() ? 0 : entries.front().tsc;
+    bool first = true;
+    for (const auto& e : entries) {
+        out += fmt("%s{\"tsc\":%llu,\"rel\":%lld,\"cpu\":%u,\"vm\":%u,\"reason\":%u,"
+                   "\"name\":\"%s\",\"entry_failure\":%s,\"qualification\":%llu,\"rip\":%llu,"
+                   "\"cycles\":%llu}",
+                   first ? "" : ",", ull(e.tsc), static_cast<long long>(e.tsc - t0), e.cpu, e.vm,
+                   e.reason & 0xffff, reason_key(e.reason & 0xffff),
+                   (e.reason & 0x80000000u) ? "true" : "false", ull(e.qualification), ull(e.rip),
+                   ull(e.cycles));
+        first = false;
+    }
+    return out + "]}\n";
+}
+
+std::string format_trace_csv(const std::vector<es_trace_entry>& entries) {
+    std::string out = "tsc,rel_tsc,cpu,vm,reason,name,qualification,rip,cycles\n";
+    const std::uint64_t t0 = entries.empty() ? 0 : entries.front().tsc;
+    for (const auto& e : entries)
+        out += fmt("%llu,%lld,%u,%u,%u,%s,%#llx,%#llx,%llu\n", ull(e.tsc),
+                   static_cast<long long>(e.tsc - t0), e.cpu, e.vm, e.reason & 0xffff,
+                   reason_label(e.reason).c_str(), ull(e.qualification), ull(e.rip), ull(e.cycles));
+    return out;
+}
+
+// ---- watch ------------------------------------------------------------------------------------
+
+std::vector<rate_row> compute_rates(const es_stats& now, const es_stats& before, double seconds,
+                                    const std::string& filter) {
+    std::vector<rate_row> rows;
+    const std::string want = upper(filter);
+    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r) {
+        const es_reason_stats& a = now.reasons[r];
+        if (!a.count)
+            continue;
+        if (!want.empty() && std::string(reason_key(r)).find(want) == std::string::npos)
+            continue;
+        bool ignored = false;
+        const std::uint64_t delta = sub_clamped(a.count, before.reasons[r].count, ignored);
+        const std::uint64_t cycles = sub_clamped(a.cycles, before.reasons[r].cycles, ignored);
+        rows.push_back(
+            {r, a.count, delta, cycles, seconds > 0 ? static_cast<double>(delta) / seconds : 0.0});
+    }
+    std::stable_sort(rows.begin(), rows.end(), [](const rate_row& a, const rate_row& b) {
+        if (a.per_second != b.per_second)
+            return a.per_second > b.per_second;
+        return a.total > b.total;
+    });
+    return rows;
+}
+
+std::string format_watch(const std::vector<rate_row>& rows, double seconds, unsigned refresh) {
+    std::string out =
+        fmt("Exit rates over the last %.2f s (refresh %u; Ctrl-C quits)\n", seconds, refresh);
+    out += fmt("%4s  %-24s %14s %7s %12s %12s\n", "nr", "reason", "total", "%total", "rate/s",
+               "avg cycles");
+    std::uint64_t total = 0, delta = 0;
+    for (const auto& r : rows) {
+        total += r.total;
+        delta += r.delta;
+    }
+    for (const auto& r : rows) {
+        const double share = total ? 100.0 * static_cast<double>(r.total) / total : 0;
+        out += fmt("%4u  %-24s %14s %6.1f%% %12.1f %12s\n", r.reason, reason_key(r.reason),
+                   group_digits(r.total).c_str(), share, r.per_second,
+                   r.delta ? group_digits(r.cycles / r.delta).c_str() : "-");
+    }
+    if (rows.empty())
+        out += "      (no exits yet, or none matches the filter)\n";
+    out += fmt("%4s  %-24s %14s %7s %12.1f\n", "", "total", group_digits(total).c_str(), "",
+               seconds > 0 ? static_cast<double>(delta) / seconds : 0.0);
+    return out;
+}
+
+// ---- record / plot ----------------------------------------------------------------------------
+
+std::string format_record_rows(std::uint64_t time_ms, const es_stats& s) {
+    std::string out;
+    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r)
+        if (s.reasons[r].count)
+            out += fmt("%llu,%u,%s,%llu,%llu\n", ull(time_ms), r, reason_key(r),
+                       ull(s.reasons[r].count), ull(s.reasons[r].cycles));
+    return out;
+}
+
+std::optional<record_data> parse_record_csv(const std::string& text, std::string& error) {
+    struct row {
+        std::size_t sample;
+        std::uint32_t reason;
+        std::string name;
+        std::uint64_t count;
+    };
+    std::vector<row> rows;
+    record_data d;
+    std::size_t pos = 0;
+    unsigned line_no = 0;
+    while (pos < text.size()) {
+        std::size_t end = text.find('\n', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string line = text.substr(pos, end - pos);
+        pos = end + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r')
+            line.pop_back();
+        if (line.empty())
+            continue;
+        if (line_no == 1) {
+            if (line + "\n" != record_csv_header) {
+                error = "line 1 is not the header " + std::string(record_csv_header, 32) +
+                        " (is this a CSV from exitscope record?)";
+                return std::nullopt;
+            }
+            continue;
+        }
+        std::vector<std::string> f;
+        std::size_t s = 0;
+        for (;;) {
+            const std::size_t c = line.find(',', s);
+            f.push_back(line.substr(s, c == std::string::npos ? std::string::npos : c - s));
+            if (c == std::string::npos)
+                break;
+            s = c + 1;
+        }
+        const auto t = f.size() == 5 ? parse_number(f[0]) : std::nullopt;
+        const auto r = f.size() == 5 ? parse_number(f[1]) : std::nullopt;
+        const auto n = f.size() == 5 ? parse_number(f[3]) : std::nullopt;
+        if (!t || !r || !n || f[2].empty() || !parse_number(f[4])) {
+            error = "line " + std::to_string(line_no) +
+                    ": expected time_ms,reason,name,count,cycles (numbers, a name): " + line;
+            return std::nullopt;
+        }
+        if (d.times_ms.empty() || d.times_ms.back() != *t) {
+            if (!d.times_ms.empty() && *t < d.times_ms.back()) {
+                error = "line " + std::to_string(line_no) + ": time goes backwards";
+                return std::nullopt;
+            }
+            d.times_ms.push_back(*t);
+        }
+        rows.push_back({d.times_ms.size() - 1, static_cast<std::uint32_t>(*r), f[2], *n});
+    }
+    if (line_no == 0) {
+        error = "the file is empty";
+        return std::nullopt;
+    }
+    if (rows.empty()) {
+        error = "no samples (no exits happened while recording?)";
+        return std::nullopt;
+    }
+    std::map<std::uint32_t, std::size_t> index;
+    for (const auto& r : rows) {
+        auto it = index.find(r.reason);
+        if (it == index.end()) {
+            it = index.emplace(r.reason, d.reasons.size()).first;
+            d.reasons.push_back({r.reason, r.name, std::vector<std::uint64_t>(d.times_ms.size())});
+        }
+        d.reasons[it->second].counts[r.sample] = r.count;
+    }
+    std::stable_sort(d.reasons.begin(), d.reasons.end(), [](const series& a, const series& b) {
+        const std::uint64_t x = *std::max_element(a.counts.begin(), a.counts.end());
+        const std::uint64_t y = *std::max_element(b.counts.begin(), b.counts.end());
+        return x != y ? x > y : a.reason < b.reason;
+    });
+    return d;
+}
+
+namespace {
+
+// A gnuplot single-quoted string: only ' needs escaping (doubled).
+std::string gp_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'')
+            out += '\'';
+        out += c;
+    }
+    return out + "'";
+}
+
+} // namespace
+
+std::string make_gnuplot_script(const record_data& d, const std::string& png,
+                                const std::string& title) {
+    std::string s = "# generated by exitscope plot\n";
+    s += "set terminal pngcairo size 1100,900 noenhanced font 'sans,10'\n";
+    s += "set output " + gp_quote(png) + "\n";
+    const bool have_rates = d.times_ms.size() >= 2;
+    for (std::size_t i = 0; i < d.reasons.size(); ++i) {
+        const series& r = d.reasons[i];
+        s += fmt("$cum%zu << EOD\n", i);
+        for (std::size_t k = 0; k < d.times_ms.size(); ++k)
+            s += fmt("%.3f %llu\n", static_cast<double>(d.times_ms[k]) / 1000.0, ull(r.counts[k]));
+        s += "EOD\n";
+        if (!have_rates)
+            continue;
+        // fsteps: the rate of (t[k-1], t[k]] is drawn over that interval; the first point only
+        // starts the line at t[0].
+        s += fmt("$rate%zu << EOD\n", i);
+        for (std::size_t k = 1; k < d.times_ms.size(); ++k) {
+            if (k == 1) {
+                const double dt0 = static_cast<double>(d.times_ms[1] - d.times_ms[0]) / 1000.0;
+                const double dc0 = r.counts[1] >= r.counts[0]
+                                       ? static_cast<double>(r.counts[1] - r.counts[0])
+                                       : 0.0;
+                s += fmt("%.3f %.3f\n", static_cast<double>(d.times_ms[0]) / 1000.0,
+                         dt0 > 0 ? dc0 / dt0 : 0.0);
+            }
+            const double dt = static_cast<double>(d.times_ms[k] - d.times_ms[k - 1]) / 1000.0;
+            const double dc = r.counts[k] >= r.counts[k - 1]
+                                  ? static_cast<double>(r.counts[k] - r.counts[k - 1])
+                                  : 0.0;
+            s += fmt("%.3f %.3f\n", static_cast<double>(d.times_ms[k]) / 1000.0,
+                     dt > 0 ? dc / dt : 0.0);
+        }
+        s += "EOD\n";
+    }
+    s += "set multiplot layout 2,1 title " + gp_quote(title) + "\n";
+    // Fixed margins so both panels share the time axis.
+    s += "set grid\nset key outside right top\nset xlabel 'time (s)'\nset xrange [0:*]\n";
+    s += "set lmargin 12\nset rmargin 30\n";
+    s += "set yrange [0:*]\nset format y '%.0f'\n";
+    s += "set title 'Cumulative exits per reason'\nset ylabel 'exits'\n";
+    s += "plot ";
+    for (std::size_t i = 0; i < d.reasons.size(); ++i)
+        s += fmt(
+            "%s$cum%zu using 1:2 with linespoints lw 2 pt 7 ps 0.5 dt %zu title %s",
+            i ? ", \\\n     " : "", i, 1 + i / 8,
+            gp_quote(d.reasons[i].name + " (" + std::to_string(d.reasons[i].reason) + ")").c_str());
+    s += "\n";
+    s += "set title 'Exit rate per interval'\nset ylabel 'exits per second'\n";
+    if (have_rates) {
+        s += "plot ";
+        for (std::size_t i = 0; i < d.reasons.size(); ++i)
+            s += fmt("%s$rate%zu using 1:2 with fsteps lw 2 dt %zu title %s",
+                     i ? ", \\\n     " : "", i, 1 + i / 8,
+                     gp_quote(d.reasons[i].name + " (" + std::to_string(d.reasons[i].reason) + ")")
+                         .c_str());
+        s += "\n";
+    } else {
+        s += "set label 1 'one sample only: no rate to show' at graph 0.5,0.5 center\n";
+        s += "plot [0:1] [0:1] NaN notitle\nunset label 1\n";
+    }
+    s += "unset multiplot\nset output\n";
+    return s;
+}
+
+} // namespace es::cli
