@@ -1,6 +1,7 @@
 // /dev/exitscope and VM descriptors: thin RAII wrappers with errors that say what to do.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "exitscope/abi.h"
@@ -29,5 +30,12 @@ fd_handle open_device();
 int checked_ioctl(int fd, unsigned long request, void* arg, const char* what);
 
 std::string errno_advice(int e);
+
+// "0x..." for addresses and qualifications in messages.
+std::string hex(std::uint64_t v);
+
+// SIGINT and SIGTERM call `handler` without SA_RESTART, so a blocking ioctl returns EINTR and
+// the caller can still report what happened.
+void install_interrupt_handler(void (*handler)(int));
 
 } // namespace es::cli

@@ -59,21 +59,6 @@ void on_signal(int) {
         r->immediate_exit = 1;
 }
 
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 template <typename T> T load_le(const std::uint8_t* p) {
     T v;
     std::memcpy(&v, p, sizeof v);
@@ -488,7 +473,7 @@ int run_kvm(const run_options& o) {
         return status_error;
     const fd_handle stats(ioctl(vcpu.get(), KVM_GET_STATS_FD, 0)); // -1 before Linux 5.14
 
-    install_signal_handlers();
+    install_interrupt_handler(on_signal);
     signal_run = run;
     struct forget_run {
         ~forget_run() { signal_run = nullptr; }

@@ -25,21 +25,6 @@ void on_signal(int) {
     interrupted = 1;
 }
 
-void install_signal_handlers() {
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
-std::string hex(std::uint64_t v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 std::string reason_text(std::uint32_t raw) {
     const std::uint32_t basic = raw & 0xffff;
     const auto* info = sdm::find_exit_reason(basic);
@@ -127,7 +112,7 @@ int run_guest(const run_options& o) {
     if (checked_ioctl(vm.get(), ES_VM_SET_STATE, &state, "setting the start state") < 0)
         return status_error;
 
-    install_signal_handlers();
+    install_interrupt_handler(on_signal);
     std::vector<char> console(4096);
     std::uint64_t exits = 0, cycles = 0;
     es_run r{};

@@ -7,17 +7,6 @@
 
 namespace es {
 
-namespace {
-
-template <typename T> bool reserved_clear(const T& a) {
-    for (auto v : a.reserved)
-        if (v)
-            return false;
-    return true;
-}
-
-} // namespace
-
 int check_create(const es_vm_create& a) {
     if (a.flags || !reserved_clear(a))
         return -err::inval;

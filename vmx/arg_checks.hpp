@@ -7,6 +7,14 @@
 
 namespace es {
 
+// Every ABI struct ends in reserved space that must be zero.
+template <typename T> bool reserved_clear(const T& a) {
+    for (auto v : a.reserved)
+        if (v)
+            return false;
+    return true;
+}
+
 int check_create(const es_vm_create& a);
 int check_load(const es_vm_load& a, std::uint64_t mem_bytes);
 int check_state(const es_vcpu_state& a, std::uint64_t mem_bytes);

@@ -1,6 +1,7 @@
 // Module load and unload of the C++ core, and the read-only ioctls (info, reasons, stats).
 #include "core.hpp"
 
+#include "arg_checks.hpp"
 #include "exit_table.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/boundary.h"
@@ -119,17 +120,6 @@ extern "C" int es_core_load(const es_load_params* params) {
 extern "C" void es_core_unload(void) {
     free_stats();
 }
-
-namespace {
-
-template <typename T> bool reserved_clear(const T& a) {
-    for (auto v : a.reserved)
-        if (v)
-            return false;
-    return true;
-}
-
-} // namespace
 
 extern "C" int es_core_fill_info(es_info* info) {
     if (!reserved_clear(*info) || info->reserved0)

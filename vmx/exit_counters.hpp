@@ -43,6 +43,16 @@ inline void compiler_barrier() {
     asm volatile("" ::: "memory");
 }
 
+// The 128-bit sum of squares is kept as two 64-bit words (lo, hi).
+using u128 = unsigned __int128;
+constexpr u128 join128(std::uint64_t lo, std::uint64_t hi) {
+    return (u128{hi} << 64) | lo;
+}
+inline void split128(u128 v, std::uint64_t& lo, std::uint64_t& hi) {
+    lo = static_cast<std::uint64_t>(v);
+    hi = static_cast<std::uint64_t>(v >> 64);
+}
+
 // Writers: the row's own CPU only, with interrupts off. Plain adds compile to one `add` to
 // memory each, never a locked instruction; aligned 64-bit stores are never torn for readers.
 inline void record_exit(counter_row& row, std::uint32_t reason) {
@@ -63,11 +73,7 @@ inline void record_cycles(counter_row& row, std::uint32_t reason, std::uint64_t 
         c.max = cycles;
     if (~cycles > c.inv_min)
         c.inv_min = ~cycles;
-    const unsigned __int128 sum =
-        ((static_cast<unsigned __int128>(c.sumsq_hi) << 64) | c.sumsq_lo) +
-        static_cast<unsigned __int128>(cycles) * cycles;
-    c.sumsq_lo = static_cast<std::uint64_t>(sum);
-    c.sumsq_hi = static_cast<std::uint64_t>(sum >> 64);
+    split128(join128(c.sumsq_lo, c.sumsq_hi) + u128{cycles} * cycles, c.sumsq_lo, c.sumsq_hi);
     c.hist[hist_bucket(cycles)] += 1;
     compiler_barrier();
     row.seq += 1;
@@ -89,11 +95,8 @@ inline void merge_cell(es_reason_stats& into, const reason_cell& c) {
         into.max_cycles = c.max;
     if (c.inv_min && (into.min_cycles == 0 || ~c.inv_min < into.min_cycles))
         into.min_cycles = ~c.inv_min;
-    const unsigned __int128 sum =
-        ((static_cast<unsigned __int128>(into.sumsq_hi) << 64) | into.sumsq_lo) +
-        ((static_cast<unsigned __int128>(c.sumsq_hi) << 64) | c.sumsq_lo);
-    into.sumsq_lo = static_cast<std::uint64_t>(sum);
-    into.sumsq_hi = static_cast<std::uint64_t>(sum >> 64);
+    split128(join128(into.sumsq_lo, into.sumsq_hi) + join128(c.sumsq_lo, c.sumsq_hi), into.sumsq_lo,
+             into.sumsq_hi);
     for (unsigned b = 0; b < hist_buckets; ++b)
         into.hist[b] += c.hist[b];
 }
@@ -139,11 +142,8 @@ inline void fold_row(counter_row& into, const counter_row& from) {
             a.max = b.max;
         if (b.inv_min > a.inv_min)
             a.inv_min = b.inv_min;
-        const unsigned __int128 sum =
-            ((static_cast<unsigned __int128>(a.sumsq_hi) << 64) | a.sumsq_lo) +
-            ((static_cast<unsigned __int128>(b.sumsq_hi) << 64) | b.sumsq_lo);
-        a.sumsq_lo = static_cast<std::uint64_t>(sum);
-        a.sumsq_hi = static_cast<std::uint64_t>(sum >> 64);
+        split128(join128(a.sumsq_lo, a.sumsq_hi) + join128(b.sumsq_lo, b.sumsq_hi), a.sumsq_lo,
+                 a.sumsq_hi);
         for (unsigned h = 0; h < hist_buckets; ++h)
             a.hist[h] += b.hist[h];
     }
@@ -161,11 +161,8 @@ inline void subtract(counter_totals& a, const counter_totals& b) {
         const es_reason_stats& y = b.r[r];
         x.count -= y.count;
         x.cycles -= y.cycles;
-        const unsigned __int128 d =
-            ((static_cast<unsigned __int128>(x.sumsq_hi) << 64) | x.sumsq_lo) -
-            ((static_cast<unsigned __int128>(y.sumsq_hi) << 64) | y.sumsq_lo);
-        x.sumsq_lo = static_cast<std::uint64_t>(d);
-        x.sumsq_hi = static_cast<std::uint64_t>(d >> 64);
+        split128(join128(x.sumsq_lo, x.sumsq_hi) - join128(y.sumsq_lo, y.sumsq_hi), x.sumsq_lo,
+                 x.sumsq_hi);
         for (unsigned h = 0; h < hist_buckets; ++h)
             x.hist[h] -= y.hist[h];
     }

@@ -4,6 +4,7 @@
 // so the CPUID exit path may take it too).
 #include "stats.hpp"
 
+#include "arg_checks.hpp"
 #include "core.hpp"
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
@@ -63,11 +64,8 @@ void copy_out(es_stats& out, const counter_totals& t) {
         out.reasons[r] = t.r[r];
 }
 
-template <typename T> bool reserved_clear(const T& a) {
-    for (auto v : a.reserved)
-        if (v)
-            return false;
-    return a.reserved0 == 0;
+template <typename T> bool arguments_clear(const T& a) {
+    return reserved_clear(a) && a.reserved0 == 0;
 }
 
 } // namespace
@@ -115,27 +113,25 @@ void unregister_vm(es_vm& vm) {
         vm.next_vm->prev_vm = vm.prev_vm;
 }
 
-// The reset baselines are per CPU; the global scope subtracts their sum.
-std::uint64_t global_count(std::uint32_t reason) {
+// One cell of one reason over every VM, since the last reset (whose baselines are per CPU).
+template <std::uint64_t es_reason_stats::*Base,
+          std::uint64_t (*Sum)(const counter_row*, std::uint32_t, std::uint32_t)>
+std::uint64_t global_cell(std::uint32_t reason) {
     const registry_guard g;
     std::uint64_t base = 0;
     for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
-        base += core.baselines[cpu].r[reason].count;
-    return sum_all_rows([reason](const counter_row* rows) {
-               return sum_count(rows, core.nr_cpus, reason);
-           }) -
+        base += core.baselines[cpu].r[reason].*Base;
+    return sum_all_rows(
+               [reason](const counter_row* rows) { return Sum(rows, core.nr_cpus, reason); }) -
            base;
 }
 
+std::uint64_t global_count(std::uint32_t reason) {
+    return global_cell<&es_reason_stats::count, sum_count>(reason);
+}
+
 std::uint64_t global_cycles(std::uint32_t reason) {
-    const registry_guard g;
-    std::uint64_t base = 0;
-    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
-        base += core.baselines[cpu].r[reason].cycles;
-    return sum_all_rows([reason](const counter_row* rows) {
-               return sum_cycles(rows, core.nr_cpus, reason);
-           }) -
-           base;
+    return global_cell<&es_reason_stats::cycles, sum_cycles>(reason);
 }
 
 } // namespace es
@@ -143,7 +139,7 @@ std::uint64_t global_cycles(std::uint32_t reason) {
 using namespace es;
 
 extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
-    if (!reserved_clear(*out))
+    if (!arguments_clear(*out))
         return -err::inval;
     if (out->scope == ES_SCOPE_CPU && out->cpu >= core.nr_cpus)
         return -err::inval;
@@ -198,7 +194,7 @@ extern "C" int es_core_trace(es_trace* t, es_trace_entry* buffer, es_u32 capacit
 }
 
 extern "C" int es_core_check_trace(const es_trace* t) {
-    if (!reserved_clear(*t) || (t->flags & ~ES_TRACE_OUTLIER_RING))
+    if (!arguments_clear(*t) || (t->flags & ~ES_TRACE_OUTLIER_RING))
         return -err::inval;
     if (t->capacity && !t->entries)
         return -err::fault;

@@ -44,17 +44,8 @@ main:
     inc dword [missed]
 .after_sce:
     mov esi, s_missed
-    call puts
     mov eax, [missed]
-    call put_dec
-    mov al, 10
-    call put_char
-    xor eax, eax
-    cmp dword [missed], 0
-    je .done
-    mov al, 1
-.done:
-    out 0xf4, al
+    jmp pm32_exit_with_count
 
 ; probe: RDMSR then WRMSR of MSR ECX; each must fault. Counts accesses that did not in [missed].
 probe:
