@@ -19,6 +19,7 @@ static_assert(nr_reasons == ES_NR_REASONS, "the ABI's arrays cover every defined
 enum class instrument_level : std::uint32_t { off = 0, counters = 1, histograms = 2, recorder = 3 };
 
 struct reason_cell {
+    std::uint64_t seq; // odd while its CPU updates the timing cells below
     std::uint64_t count;
     std::uint64_t cycles;
     std::uint64_t max;
@@ -30,7 +31,6 @@ struct reason_cell {
 
 // A row is cache-line aligned so two CPUs never write the same line.
 struct alignas(64) counter_row {
-    std::uint64_t seq; // odd while its CPU updates the timing cells
     reason_cell cell[nr_reasons];
 };
 
@@ -66,7 +66,7 @@ inline void record_cycles(counter_row& row, std::uint32_t reason, std::uint64_t 
         c.cycles += cycles;
         return;
     }
-    row.seq += 1;
+    c.seq += 1;
     compiler_barrier();
     c.cycles += cycles;
     if (cycles > c.max)
@@ -76,7 +76,7 @@ inline void record_cycles(counter_row& row, std::uint32_t reason, std::uint64_t 
     split128(join128(c.sumsq_lo, c.sumsq_hi) + u128{cycles} * cycles, c.sumsq_lo, c.sumsq_hi);
     c.hist[hist_bucket(cycles)] += 1;
     compiler_barrier();
-    row.seq += 1;
+    c.seq += 1;
 }
 
 inline std::uint64_t relaxed_read(const std::uint64_t& cell) {
@@ -101,33 +101,36 @@ inline void merge_cell(es_reason_stats& into, const reason_cell& c) {
         into.hist[b] += c.hist[b];
 }
 
-// Copy `row` into `copy` consistently: retry while its CPU is mid-update. Returns the retries.
-inline std::uint64_t read_row(const counter_row& row, counter_row& copy) {
-    std::uint64_t retries = 0;
-    for (;;) {
-        const std::uint64_t before = relaxed_read(row.seq);
+// A reader gives up waiting for a consistent copy of a cell after this many tries and takes
+// the last one (counted in `retries`); a cell is rewritten at most once per exit, so this only
+// happens if its CPU exits faster than the reader can copy 47 words, again and again.
+inline constexpr std::uint32_t max_read_tries = 64;
+
+// Copy one cell consistently: retry while its CPU is mid-update. Returns the retries.
+inline std::uint64_t read_cell(const reason_cell& cell, reason_cell& copy) {
+    constexpr std::uint64_t words = sizeof(reason_cell) / sizeof(std::uint64_t);
+    const auto* src = reinterpret_cast<const std::uint64_t*>(&cell);
+    auto* dst = reinterpret_cast<std::uint64_t*>(&copy);
+    for (std::uint32_t tries = 0;; ++tries) {
+        const std::uint64_t before = relaxed_read(cell.seq);
         compiler_barrier();
-        const auto* src = reinterpret_cast<const std::uint64_t*>(&row.cell);
-        auto* dst = reinterpret_cast<std::uint64_t*>(&copy.cell);
-        constexpr std::uint64_t words = sizeof(reason_cell) * nr_reasons / 8;
         for (std::uint64_t i = 0; i < words; ++i)
             dst[i] = relaxed_read(src[i]);
         compiler_barrier();
-        if (!(before & 1) && relaxed_read(row.seq) == before)
-            return retries;
-        ++retries;
+        if ((!(before & 1) && relaxed_read(cell.seq) == before) || tries + 1 >= max_read_tries)
+            return tries;
     }
 }
 
-// Add `n` rows into `into`, each read consistently through `scratch`. Returns the retries.
-inline std::uint64_t add_rows(counter_totals& into, const counter_row* rows, std::uint32_t n,
-                              counter_row& scratch) {
+// Add `n` rows into `into`, each cell read consistently. Returns the retries.
+inline std::uint64_t add_rows(counter_totals& into, const counter_row* rows, std::uint32_t n) {
     std::uint64_t retries = 0;
-    for (std::uint32_t i = 0; i < n; ++i) {
-        retries += read_row(rows[i], scratch);
-        for (std::uint32_t r = 0; r < nr_reasons; ++r)
-            merge_cell(into.r[r], scratch.cell[r]);
-    }
+    reason_cell copy;
+    for (std::uint32_t i = 0; i < n; ++i)
+        for (std::uint32_t r = 0; r < nr_reasons; ++r) {
+            retries += read_cell(rows[i].cell[r], copy);
+            merge_cell(into.r[r], copy);
+        }
     return retries;
 }
 

@@ -33,29 +33,20 @@ template <typename F> std::uint64_t sum_all_rows(F cell_sum) {
     return s;
 }
 
-// Scratch for a snapshot: the totals and one row copy, from the heap (too big for the stack).
+// The totals of a snapshot, from the heap (28 KiB: too big for the kernel stack).
 struct snapshot_scratch {
-    counter_totals* totals = nullptr;
-    counter_row* row = nullptr;
-    void* row_alloc = nullptr;
-
-    bool alloc() {
-        totals = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
-        row = alloc_counter_rows(1, &row_alloc);
-        return totals && row;
-    }
-    ~snapshot_scratch() {
-        es_shim_free(totals);
-        es_shim_free(row_alloc);
-    }
+    counter_totals* totals = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
+    ~snapshot_scratch() { es_shim_free(totals); }
+    snapshot_scratch() = default;
+    snapshot_scratch(const snapshot_scratch&) = delete;
+    snapshot_scratch& operator=(const snapshot_scratch&) = delete;
 };
 
 // Sum the rows of CPUs [first, first + n) over the retired rows and every live VM.
-std::uint64_t add_all(counter_totals& into, std::uint32_t first, std::uint32_t n,
-                      counter_row& scratch) {
-    std::uint64_t retries = add_rows(into, core.retired_rows + first, n, scratch);
+std::uint64_t add_all(counter_totals& into, std::uint32_t first, std::uint32_t n) {
+    std::uint64_t retries = add_rows(into, core.retired_rows + first, n);
     for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        retries += add_rows(into, vm->rows + first, n, scratch);
+        retries += add_rows(into, vm->rows + first, n);
     return retries;
 }
 
@@ -145,8 +136,8 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
         return -err::inval;
     if (out->scope > ES_SCOPE_VM || (out->scope == ES_SCOPE_VM && !vm))
         return -err::inval;
-    snapshot_scratch s;
-    if (!s.alloc())
+    const snapshot_scratch s;
+    if (!s.totals)
         return -err::no_mem;
     out->nr_reasons = nr_reasons;
     out->instrument = static_cast<std::uint32_t>(core.instrument);
@@ -154,19 +145,19 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     switch (out->scope) {
     case ES_SCOPE_GLOBAL: {
         const registry_guard g;
-        out->retries = add_all(*s.totals, 0, core.nr_cpus, *s.row);
+        out->retries = add_all(*s.totals, 0, core.nr_cpus);
         for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
             subtract(*s.totals, core.baselines[cpu]);
         break;
     }
     case ES_SCOPE_CPU: {
         const registry_guard g;
-        out->retries = add_all(*s.totals, out->cpu, 1, *s.row);
+        out->retries = add_all(*s.totals, out->cpu, 1);
         subtract(*s.totals, core.baselines[out->cpu]);
         break;
     }
     default: // ES_SCOPE_VM: the VM is alive while its descriptor is held
-        out->retries = add_rows(*s.totals, vm->rows, core.nr_cpus, *s.row);
+        out->retries = add_rows(*s.totals, vm->rows, core.nr_cpus);
         break;
     }
     copy_out(*out, *s.totals);
@@ -174,14 +165,11 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
 }
 
 extern "C" int es_core_reset_stats(void) {
-    snapshot_scratch s;
-    if (!s.alloc())
-        return -err::no_mem;
     const registry_guard g;
     for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu) {
         counter_totals& b = core.baselines[cpu];
         clear(b);
-        add_all(b, cpu, 1, *s.row);
+        add_all(b, cpu, 1);
     }
     return 0;
 }

@@ -19,7 +19,8 @@ for f in /tmp/rg/*.bin; do
     mode=${mode%%-*}
     timeout -s INT 20 exitscope run --mode "$mode" --max-exits 200 "$f" >/dev/null 2>/tmp/r.err
     n=$((n + 1))
-    line=$(tail -n 1 /tmp/r.err)
+    # The summary line (a dying guest's flight-recorder lines follow it).
+    line=$(grep -m 1 '^exitscope: ' /tmp/r.err)
     case $line in
     *"guest halted"*) halted=$((halted + 1)) ;;
     *"guest exited with code"*) exited=$((exited + 1)) ;;
