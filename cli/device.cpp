@@ -53,6 +53,8 @@ std::string errno_advice(int e) {
     case EBUSY:
         return "VMX is in use by another hypervisor (kvm_intel running a VM?): stop its VMs and "
                "try again";
+    case ESHUTDOWN:
+        return "the machine is shutting down: VMX was turned off for the reboot";
     case ENOTTY:
         return "not an exitscope descriptor, or the module is older than this CLI";
     default:

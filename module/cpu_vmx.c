@@ -30,6 +30,13 @@ static enum cpuhp_state es_hp_state;
 static DEFINE_MUTEX(es_vmx_lock); /* guards es_vmx_users and on/off transitions */
 static unsigned int es_vmx_users;  /* VMs that exist */
 static unsigned int es_vms;
+/* Set by the reboot notifier: VMX is going away on every CPU; no VMX instruction may follow. */
+static int es_vmx_going_down;
+
+int es_shim_vmx_going_down(void)
+{
+	return READ_ONCE(es_vmx_going_down);
+}
 
 static void es_cpu_on_local(void *unused)
 {
@@ -83,10 +90,16 @@ static int es_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
-/* VMX blocks INIT: a CPU left in VMX operation hangs reboot and kexec. */
+/* VMX blocks INIT: a CPU left in VMX operation hangs reboot and kexec. A CPU running a guest
+ * takes the IPI between two exits, with its VMCS loaded; the run loop sees the flag before its
+ * next VMX instruction and ends the run (module/../vmx/run_loop.cpp). */
 static int es_reboot(struct notifier_block *nb, unsigned long action, void *data)
 {
+	WRITE_ONCE(es_vmx_going_down, 1);
+	smp_mb();
 	on_each_cpu(es_cpu_off_local, NULL, 1);
+	pr_info("exitscope: VMX turned off on every CPU for %s\n",
+		action == SYS_RESTART ? "restart" : action == SYS_HALT ? "halt" : "power off");
 	return NOTIFY_OK;
 }
 
@@ -100,7 +113,9 @@ int es_vmx_get(void)
 
 	mutex_lock(&es_vmx_lock);
 	cpus_read_lock();
-	if (!es_vmx_users) {
+	if (READ_ONCE(es_vmx_going_down)) {
+		err = -ESHUTDOWN;
+	} else if (!es_vmx_users) {
 		on_each_cpu(es_cpu_on_local, NULL, 1);
 		for_each_online_cpu(cpu) {
 			if (per_cpu_ptr(&es_vmxon, cpu)->error)

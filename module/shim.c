@@ -199,8 +199,10 @@ u64 es_shim_registry_lock(void)
 	return flags;
 }
 
-void es_shim_registry_unlock(u64 flags)
+void es_shim_registry_unlock(u64 saved)
 {
+	unsigned long flags = saved;
+
 	raw_spin_unlock_irqrestore(&es_registry_lock, flags);
 }
 

@@ -31,7 +31,9 @@ static_assert(__builtin_offsetof(es_guest_regs, cr2) == ES_REGS_CR2);
 static_assert(__builtin_offsetof(es_guest_regs, entry_tsc) == ES_REGS_ENTRY_TSC);
 static_assert(__builtin_offsetof(es_guest_regs, exit_tsc) == ES_REGS_EXIT_TSC);
 
-enum class section_end { stop, reschedule, signal };
+// How a guest section ended. vmx_gone: the reboot notifier turned VMX off on this CPU while
+// interrupts were briefly enabled; no VMX instruction (not even VMCLEAR) may follow.
+enum class section_end { stop, reschedule, signal, vmx_gone };
 
 struct run_totals {
     std::uint64_t exits;
@@ -152,6 +154,8 @@ template <instrument_level Level> section_end section<Level>::run_exits(bool& la
             continue;
         case exit_action::check_host: {
             const section_end e = host_check();
+            if (es_shim_vmx_going_down())
+                return section_end::vmx_gone;
             if (e == section_end::stop)
                 continue;
             out.exit_reason = raw;
@@ -174,15 +178,13 @@ template <instrument_level Level> section_end section<Level>::run_exits(bool& la
     }
 }
 
-// The exits of one guest section, with interrupts off but while the host checks for work.
+// The exits of one guest section; interrupts are off (the host checks for work between exits).
 template <instrument_level Level>
 section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu, run_totals& totals) {
     section<Level> s{vm, out, cpu, vm.rows[cpu], core.recorders[cpu], totals};
     bool launched = false;
-    es_shim_irq_disable();
     const section_end end = s.run_exits(launched);
     s.charge(hw::rdtsc());
-    es_shim_irq_enable();
     return end;
 }
 
@@ -234,9 +236,16 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     for (;;) {
         es_shim_begin_guest_section(&vm->host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
-        section_end end = section_end::stop;
-        if (!load_vmcs(*vm)) {
+        // Every VMX instruction of the section runs with interrupts off, after this check: the
+        // reboot notifier's IPI can only arrive while they are on (between exits), and the run
+        // loop checks again right after.
+        es_shim_irq_disable();
+        section_end end = section_end::vmx_gone;
+        if (es_shim_vmx_going_down()) {
+            // VMX is gone for a reboot: nothing to do.
+        } else if (!load_vmcs(*vm)) {
             out->stop = ES_STOP_ENTRY_FAILED; // VMPTRLD or a VMWRITE failed: our bug, reported
+            end = section_end::stop;
         } else {
             switch (core.instrument) {
             case instrument_level::off:
@@ -253,9 +262,15 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
                 break;
             }
         }
-        hw::vmclear(vm->vmcs.pa);
+        if (end != section_end::vmx_gone)
+            hw::vmclear(vm->vmcs.pa);
+        es_shim_irq_enable();
         out->cpu = cpu;
         es_shim_end_guest_section(&vm->host);
+        if (end == section_end::vmx_gone) {
+            result = -err::shutdown;
+            break;
+        }
         if (end == section_end::reschedule) {
             es_shim_reschedule();
             continue;

@@ -96,6 +96,8 @@ es_u64 es_shim_fpu_area_size(void);
 void es_shim_begin_guest_section(struct es_host_switch* s);
 /* Undo the above; also reload the host GDT limit and TSS limit VM exits truncated. */
 void es_shim_end_guest_section(struct es_host_switch* s);
+/* Set once the reboot notifier turned VMX off: no VMX instruction may follow. */
+int es_shim_vmx_going_down(void);
 void es_shim_irq_disable(void);
 void es_shim_irq_enable(void);
 int es_shim_pending_work(void); /* -EINTR on a signal, 1 when rescheduling is due, else 0 */

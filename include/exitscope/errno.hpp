@@ -15,4 +15,5 @@ inline constexpr int inval = 22;
 inline constexpr int no_space = 28;
 inline constexpr int range = 34;
 inline constexpr int not_supported = 95;
+inline constexpr int shutdown = 108;
 } // namespace es::err
