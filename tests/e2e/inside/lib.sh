@@ -24,8 +24,12 @@ contains() {
 load() { insmod /exitscope.ko "$@"; }
 unload() { rmmod exitscope; }
 
-# Kernel memory in use, in kB: slab plus what MemFree says is gone.
-kmem_kb() { awk '/^Slab:/ {s=$2} /^MemFree:/ {f=$2} END {print s " " f}' /proc/meminfo; }
+# Kernel memory figures in kB: "SLAB FREE", where FREE counts the pages the per-CPU page lists
+# hold as free too (MemFree alone swings by megabytes with them on 2 CPUs).
+kmem_kb() {
+    pcp=$(awk '$1 == "count:" {s += $2} END {print s * 4}' /proc/zoneinfo)
+    awk -v pcp="$pcp" '/^Slab:/ {s=$2} /^MemFree:/ {f=$2} END {print s " " f + pcp}' /proc/meminfo
+}
 
 # json_number FILE KEY-PATTERN: the first number after "KEY": in a one-line JSON document.
 json_field() { sed -n "s/.*\"$2\":\([a-z0-9]*\).*/\1/p" "$1" | head -n 1; }
