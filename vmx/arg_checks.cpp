@@ -65,12 +65,3 @@ int check_run(const es_run& a) {
 extern "C" int es_core_check_create(const es_vm_create* a) {
     return es::check_create(*a);
 }
-extern "C" int es_core_check_load(const es_vm_load* a, es_u64 mem) {
-    return es::check_load(*a, mem);
-}
-extern "C" int es_core_check_state(const es_vcpu_state* a, es_u64 mem) {
-    return es::check_state(*a, mem);
-}
-extern "C" int es_core_check_run(const es_run* a) {
-    return es::check_run(*a);
-}

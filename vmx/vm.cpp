@@ -171,10 +171,6 @@ extern "C" void es_core_vm_destroy(es_vm* vm) {
     free_vm(vm);
 }
 
-extern "C" es_u64 es_core_vm_mem_bytes(const es_vm* vm) {
-    return vm->mem_bytes;
-}
-
 extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
     if (int e = check_load(*a, vm->mem_bytes))
         return e;

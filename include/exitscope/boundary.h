@@ -130,15 +130,12 @@ int es_core_check_trace(const struct es_trace* t);
 /* Fill `buffer` (capacity entries, kernel memory) and t->count, t->outlier_cycles. */
 int es_core_trace(struct es_trace* t, struct es_trace_entry* buffer, es_u32 capacity);
 
-/* Argument checks, pure: 0 or -errno. */
+/* Argument check before anything is allocated, pure: 0 or -errno. (The VM ioctls check
+ * their arguments inside es_core_vm_*.) */
 int es_core_check_create(const struct es_vm_create* a);
-int es_core_check_load(const struct es_vm_load* a, es_u64 mem_bytes);
-int es_core_check_state(const struct es_vcpu_state* a, es_u64 mem_bytes);
-int es_core_check_run(const struct es_run* a);
 
 struct es_vm* es_core_vm_create(const struct es_vm_create* a, int* error);
 void es_core_vm_destroy(struct es_vm* vm);
-es_u64 es_core_vm_mem_bytes(const struct es_vm* vm);
 int es_core_vm_load(struct es_vm* vm, const struct es_vm_load* a);
 int es_core_vm_set_state(struct es_vm* vm, const struct es_vcpu_state* a);
 int es_core_vm_run(struct es_vm* vm, struct es_run* r);
