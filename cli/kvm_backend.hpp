@@ -5,7 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <linux/kvm.h>
+#include "kvm_uapi.h"
 #include <string>
 #include <vector>
 
