@@ -3,9 +3,9 @@
 // statistics and the summary text are pure functions, unit-tested on the host without /dev/kvm.
 #pragma once
 
+#include "kvm_uapi.h"
 #include <cstddef>
 #include <cstdint>
-#include "kvm_uapi.h"
 #include <string>
 #include <vector>
 
