@@ -1,0 +1,45 @@
+// libFuzzer target: `exitscope run` option and number parsing (how images are placed in guest
+// RAM). Any argument list either parses into options the module would accept the shape of, or
+// yields a message; numbers round-trip.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "cli/options.hpp"
+#include "exitscope/abi.h"
+
+namespace {
+void require(bool ok) {
+    if (!ok)
+        std::abort();
+}
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    // NUL bytes split the input into arguments.
+    std::vector<std::string> args(1);
+    for (std::size_t i = 0; i < size; ++i) {
+        if (data[i] == 0)
+            args.emplace_back();
+        else
+            args.back() += static_cast<char>(data[i]);
+    }
+    for (const auto& a : args)
+        if (const auto v = es::cli::parse_number(a)) {
+            require(es::cli::parse_number(std::to_string(*v)) == *v);
+        }
+    std::string error;
+    const auto o = es::cli::parse_run_options(args, error);
+    if (o) {
+        require(!o->image.empty() && (o->image[0] != '-' || o->image == "-"));
+        require(o->mode <= ES_MODE_LONG);
+        require(o->mem_bytes >= (1ull << 20) && o->mem_bytes <= ES_GUEST_MEM_MAX);
+        require(o->mem_bytes % (1ull << 20) == 0);
+        require(o->entry.has_value());
+        require(o->backend == "exitscope" || o->backend == "kvm");
+    } else {
+        require(!error.empty());
+    }
+    return 0;
+}
