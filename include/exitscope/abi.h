@@ -115,8 +115,8 @@ struct es_reason_stats {
     es_u64 hist[ES_HIST_BUCKETS];
 };
 
-/* A snapshot of all counters of a scope. Each CPU's row is read consistently (sequence
- * counter); count/cycles/sums/histograms are since load or the last ES_IOC_RESET_STATS (global
+/* A snapshot of all counters of a scope. Each reason's cells are read consistently (sequence
+ * counters); count/cycles/sums/histograms are since load or the last ES_IOC_RESET_STATS (global
  * and CPU scope) or since the VM was created; min and max are since load. */
 struct es_stats {
     es_u32 size;
