@@ -9,6 +9,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "device.hpp"
+
 #include "kvm_backend.hpp"
 #include "run.hpp"
 
@@ -204,11 +206,7 @@ std::string format_outcome(const backend_outcome& o) {
 }
 
 int compare_backends(const run_options& o) {
-    struct sigaction sa {};
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
+    install_interrupt_handler(on_signal);
 
     backend_outcome out[2];
     const char* const backends[2] = {"exitscope", "kvm"};

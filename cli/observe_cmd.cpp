@@ -142,14 +142,6 @@ volatile std::sig_atomic_t stop_requested = 0;
 void on_stop_signal(int) {
     stop_requested = 1;
 }
-void catch_stop_signals() {
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
 } // namespace
 
 std::string find_in_path(const std::string& name) {
@@ -383,7 +375,7 @@ int cmd_watch(const std::vector<std::string>& args) {
     if (!dev.valid())
         return status_error;
     const bool redraw = !p->has("--batch") && isatty(STDOUT_FILENO);
-    catch_stop_signals();
+    install_interrupt_handler(on_stop_signal);
     es_stats before, now;
     if (!read_stats(dev.get(), before))
         return status_error;
@@ -455,7 +447,7 @@ int cmd_record(const std::vector<std::string>& args) {
     if (!read_stats(dev.get(), s))
         return status_error;
 
-    catch_stop_signals();
+    install_interrupt_handler(on_stop_signal);
     const double t0 = monotonic_seconds();
     std::fputs(record_csv_header, out);
     std::fputs(format_record_rows(0, s).c_str(), out);

@@ -5,10 +5,12 @@
 #include <cstring>
 
 #include "exitscope/abi.h"
+#include "tests/fuzz/fuzz_require.hpp"
 #include "vmx/arg_checks.hpp"
 #include "vmx/guest_modes.hpp"
 
 namespace {
+using fuzz::require;
 
 template <typename T> T take(const std::uint8_t*& data, std::size_t& size) {
     T v{};
@@ -17,11 +19,6 @@ template <typename T> T take(const std::uint8_t*& data, std::size_t& size) {
     data += n;
     size -= n;
     return v;
-}
-
-void require(bool ok) {
-    if (!ok)
-        std::abort();
 }
 
 } // namespace

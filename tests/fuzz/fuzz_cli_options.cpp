@@ -8,13 +8,9 @@
 
 #include "cli/options.hpp"
 #include "exitscope/abi.h"
+#include "tests/fuzz/fuzz_require.hpp"
 
-namespace {
-void require(bool ok) {
-    if (!ok)
-        std::abort();
-}
-} // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     // NUL bytes split the input into arguments.

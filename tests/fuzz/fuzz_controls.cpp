@@ -7,13 +7,11 @@
 
 #include "exitscope/abi.h"
 #include "sdm/vmx_controls.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 #include "vmx/capabilities.hpp"
 
 namespace {
-void require(bool ok) {
-    if (!ok)
-        std::abort();
-}
+using fuzz::require;
 bool legal(std::uint32_t v, es::control_caps c) {
     return (v & c.must_be_one) == c.must_be_one && (v & ~c.may_be_one) == 0;
 }

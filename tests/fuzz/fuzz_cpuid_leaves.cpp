@@ -4,12 +4,10 @@
 #include <cstring>
 
 #include "cpuid/exit_leaves.hpp"
+#include "tests/fuzz/fuzz_require.hpp"
 
 namespace {
-void require(bool ok) {
-    if (!ok)
-        std::abort();
-}
+using fuzz::require;
 struct counters {
     std::uint64_t c, cy, tc, tcy;
     std::uint64_t enabled_mask[2];

@@ -5,14 +5,10 @@
 #include <cstring>
 
 #include "exitscope/abi.h"
+#include "tests/fuzz/fuzz_require.hpp"
 #include "vmx/guest_modes.hpp"
 
-namespace {
-void require(bool ok) {
-    if (!ok)
-        std::abort();
-}
-} // namespace
+using fuzz::require;
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::uint64_t raw = 0;
