@@ -22,7 +22,9 @@ counter_row* alloc_counter_rows(std::uint32_t n, void** alloc) {
     *alloc = p;
     if (!p)
         return nullptr;
-    return static_cast<counter_row*>(align_up(p, alignof(counter_row)));
+    auto* rows = static_cast<counter_row*>(align_up(p, alignof(counter_row)));
+    init_rows(rows, n);
+    return rows;
 }
 
 namespace {

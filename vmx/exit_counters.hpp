@@ -23,7 +23,7 @@ struct reason_cell {
     std::uint64_t count;
     std::uint64_t cycles;
     std::uint64_t max;
-    std::uint64_t inv_min; // ~min, so that a zeroed cell means "no minimum yet"
+    std::uint64_t min; // no_min until the first exit is timed (init_rows)
     std::uint64_t sumsq_lo;
     std::uint64_t sumsq_hi;
     std::uint64_t hist[hist_buckets];
@@ -34,8 +34,20 @@ struct alignas(64) counter_row {
     reason_cell cell[nr_reasons];
 };
 
-constexpr unsigned hist_bucket(std::uint64_t cycles) {
-    const unsigned b = 63u - static_cast<unsigned>(__builtin_clzll(cycles | 1));
+// "No minimum yet": above any real handling time, so the exit path's minimum is one comparison.
+inline constexpr std::uint64_t no_min = ~0ull;
+
+// Rows start zeroed but for the minimum.
+inline void init_rows(counter_row* rows, std::uint64_t n) {
+    for (std::uint64_t i = 0; i < n; ++i)
+        for (reason_cell& c : rows[i].cell) {
+            c = reason_cell{};
+            c.min = no_min;
+        }
+}
+
+constexpr std::uint64_t hist_bucket(std::uint64_t cycles) {
+    const std::uint64_t b = 63u - static_cast<std::uint64_t>(__builtin_clzll(cycles | 1));
     return b < hist_buckets ? b : hist_buckets - 1;
 }
 
@@ -53,30 +65,60 @@ inline void split128(u128 v, std::uint64_t& lo, std::uint64_t& hi) {
     hi = static_cast<std::uint64_t>(v >> 64);
 }
 
+// The cell's address stays in a register across the compiler barriers below (GCC would
+// otherwise recompute it after each one, an instruction the emulated machine charges a tick for).
+template <typename T> T* pinned(T& object) {
+    T* p = &object;
+    asm("" : "+r"(p));
+    return p;
+}
+
+// sumsq += v * v, as 128 bits.
+inline void add_square(reason_cell& c, std::uint64_t v) {
+#if defined(__x86_64__)
+    std::uint64_t lo = v;
+    std::uint64_t hi;
+    asm("mulq %[v]\n\taddq %%rax, %[sum_lo]\n\tadcq %%rdx, %[sum_hi]"
+        : "+a"(lo), "=&d"(hi), [sum_lo] "+m"(c.sumsq_lo), [sum_hi] "+m"(c.sumsq_hi)
+        : [v] "r"(v)
+        : "cc");
+#else
+    split128(join128(c.sumsq_lo, c.sumsq_hi) + u128{v} * v, c.sumsq_lo, c.sumsq_hi);
+#endif
+}
+
 // Writers: the row's own CPU only, with interrupts off. Plain adds compile to one `add` to
 // memory each, never a locked instruction; aligned 64-bit stores are never torn for readers.
+inline void record_exit(reason_cell& c) {
+    c.count += 1;
+}
+
+inline void record_cycles(reason_cell& cell, std::uint64_t cycles, instrument_level level) {
+    reason_cell* c = pinned(cell);
+    if (level < instrument_level::histograms) {
+        c->cycles += cycles;
+        return;
+    }
+    c->seq += 1;
+    compiler_barrier();
+    c->cycles += cycles;
+    if (cycles > c->max)
+        c->max = cycles;
+    if (cycles < c->min)
+        c->min = cycles;
+    add_square(*c, cycles);
+    c->hist[hist_bucket(cycles)] += 1;
+    compiler_barrier();
+    c->seq += 1;
+}
+
 inline void record_exit(counter_row& row, std::uint32_t reason) {
-    row.cell[reason].count += 1;
+    record_exit(row.cell[reason]);
 }
 
 inline void record_cycles(counter_row& row, std::uint32_t reason, std::uint64_t cycles,
                           instrument_level level) {
-    reason_cell& c = row.cell[reason];
-    if (level < instrument_level::histograms) {
-        c.cycles += cycles;
-        return;
-    }
-    c.seq += 1;
-    compiler_barrier();
-    c.cycles += cycles;
-    if (cycles > c.max)
-        c.max = cycles;
-    if (~cycles > c.inv_min)
-        c.inv_min = ~cycles;
-    split128(join128(c.sumsq_lo, c.sumsq_hi) + u128{cycles} * cycles, c.sumsq_lo, c.sumsq_hi);
-    c.hist[hist_bucket(cycles)] += 1;
-    compiler_barrier();
-    c.seq += 1;
+    record_cycles(row.cell[reason], cycles, level);
 }
 
 inline std::uint64_t relaxed_read(const std::uint64_t& cell) {
@@ -93,8 +135,8 @@ inline void merge_cell(es_reason_stats& into, const reason_cell& c) {
     into.cycles += c.cycles;
     if (c.max > into.max_cycles)
         into.max_cycles = c.max;
-    if (c.inv_min && (into.min_cycles == 0 || ~c.inv_min < into.min_cycles))
-        into.min_cycles = ~c.inv_min;
+    if (c.min != no_min && (into.min_cycles == 0 || c.min < into.min_cycles))
+        into.min_cycles = c.min;
     split128(join128(into.sumsq_lo, into.sumsq_hi) + join128(c.sumsq_lo, c.sumsq_hi), into.sumsq_lo,
              into.sumsq_hi);
     for (unsigned b = 0; b < hist_buckets; ++b)
@@ -143,8 +185,8 @@ inline void fold_row(counter_row& into, const counter_row& from) {
         a.cycles += b.cycles;
         if (b.max > a.max)
             a.max = b.max;
-        if (b.inv_min > a.inv_min)
-            a.inv_min = b.inv_min;
+        if (b.min < a.min)
+            a.min = b.min;
         split128(join128(a.sumsq_lo, a.sumsq_hi) + join128(b.sumsq_lo, b.sumsq_hi), a.sumsq_lo,
                  a.sumsq_hi);
         for (unsigned h = 0; h < hist_buckets; ++h)

@@ -76,6 +76,10 @@ constexpr std::array<handler_fn, sdm::exit_reason_count> build_handler_by_reason
 constexpr std::array<handler_fn, sdm::exit_reason_count> handler_by_reason =
     build_handler_by_reason();
 
+// dispatch_exit calls this reason's handler directly: it must be the one the table names.
+static_assert(exit_handlers_table.h[direct_reason] == handler::cpuid,
+              "the directly dispatched reason is CPUID in the exit table");
+
 exit_action dispatch_unexpected(exit_context& ctx) {
     return handlers::unexpected(ctx);
 }

@@ -34,20 +34,22 @@ std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr,
         for (std::uint32_t c = 0; c < nr; ++c) {
             if (cur[c].next >= cur[c].end)
                 continue;
-            const es_trace_entry& e = cur[c].ring->e[cur[c].next % N];
-            if (best < 0 || e.tsc < cur[best].ring->e[cur[best].next % N].tsc)
+            const es_trace_entry& e = cur[c].ring->at(cur[c].next);
+            if (best < 0 || e.tsc < cur[best].ring->at(cur[best].next).tsc)
                 best = static_cast<std::int32_t>(c);
         }
         if (best < 0)
             return seen;
-        const es_trace_entry& e = cur[best].ring->e[cur[best].next % N];
+        const es_trace_entry& e = cur[best].ring->at(cur[best].next);
         cur[best].next += 1;
         if (vm && e.vm != vm)
             continue;
         if (seen++ < skip)
             continue;
-        if (n < capacity)
-            out[n++] = e;
+        if (n < capacity) {
+            out[n] = e;
+            out[n++].cpu = static_cast<std::uint32_t>(best); // the exit path leaves it to us
+        }
     }
 }
 

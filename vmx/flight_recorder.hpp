@@ -10,11 +10,17 @@
 namespace es {
 
 template <std::uint32_t N> struct trace_ring {
+    // One entry per cache line: a power-of-two stride, so the exit path finds a slot with one
+    // shift.
+    struct alignas(64) slot {
+        es_trace_entry entry;
+    };
+    slot s[N];
     std::uint64_t head; // entries ever written; the newest is at (head - 1) % N
-    es_trace_entry e[N];
 
-    es_trace_entry& next() { return e[head % N]; }
+    es_trace_entry& next() { return s[head % N].entry; }
     void commit() { head += 1; }
+    const es_trace_entry& at(std::uint64_t i) const { return s[i % N].entry; }
 };
 
 struct alignas(64) cpu_recorder {

@@ -28,15 +28,18 @@ static_assert(__builtin_offsetof(es_guest_regs, rdi) == ES_REGS_RDI);
 static_assert(__builtin_offsetof(es_guest_regs, r8) == ES_REGS_R8);
 static_assert(__builtin_offsetof(es_guest_regs, r15) == ES_REGS_R15);
 static_assert(__builtin_offsetof(es_guest_regs, cr2) == ES_REGS_CR2);
-static_assert(__builtin_offsetof(es_guest_regs, entry_tsc) == ES_REGS_ENTRY_TSC);
-static_assert(__builtin_offsetof(es_guest_regs, exit_tsc) == ES_REGS_EXIT_TSC);
 
 // How a guest section ended. vmx_gone: the reboot notifier turned VMX off on this CPU while
 // interrupts were briefly enabled; no VMX instruction (not even VMCLEAR) may follow.
 enum class section_end { stop, reschedule, signal, vmx_gone };
 
+// Why the exit handler left the entry stub for the section loop.
+enum class leave_reason : std::uint8_t { host_work, stop, entry_failure, exit_limit };
+
+// The run's totals for es_run. The exit budget (es_run.max_exits, a bound for tests and fuzzing)
+// counts down: one instruction counts an exit and tests the bound.
 struct run_totals {
-    std::uint64_t exits;
+    std::uint64_t exits_left;
     std::uint64_t cycles;
 };
 
@@ -48,53 +51,135 @@ template <instrument_level Level> struct section {
     std::uint32_t cpu;
     counter_row& row;       // this VM's row for this CPU: the only counters the exit path writes
     cpu_recorder& recorder; // this CPU's flight recorder
-    run_totals& totals;
-    std::uint32_t pending = no_pending; // the exit whose handling time is still running
+    run_totals totals;      // the section's copy, handed back when it ends
+
+    // Filled in when on_exit leaves the entry stub.
+    leave_reason leave = leave_reason::stop;
+    std::uint32_t leave_raw = 0;
+    stop_report stop{};
+    exit_context ctx{vm, 0, cpu, stop};
+    // A leaving exit's handling time runs on (host work, the return to user space) until the
+    // section loop charges it.
+    std::uint32_t pending = no_pending;
     std::uint64_t pending_since = 0;
     es_trace_entry* pending_trace = nullptr;
+    // The VM id in the upper half of a trace entry's reason/vm pair, stored in one go.
+    std::uint64_t vm_tag = std::uint64_t{vm.id} << 32;
 
-    // The handling of the pending exit ended at `now`: charge its cycles.
-    [[gnu::always_inline]] void charge(std::uint64_t now) {
+    // Flight-recorder entry for an exit. t.cpu is left to collect_trace (the ring is the CPU's).
+    [[gnu::always_inline]] es_trace_entry* trace(std::uint32_t raw, std::uint64_t exit_tsc,
+                                                 std::uint64_t rip, std::uint64_t qualification,
+                                                 std::uint64_t cycles) {
+        auto& ring = *pinned(recorder.last);
+        es_trace_entry& t = *pinned(ring.next());
+        t.tsc = exit_tsc;
+        t.cycles = cycles;
+        t.qualification = qualification;
+        t.rip = rip;
+        const std::uint64_t reason_and_vm = vm_tag | raw;
+        __builtin_memcpy(&t.reason, &reason_and_vm, sizeof(reason_and_vm));
+        ring.commit();
+        return &t;
+    }
+
+    [[gnu::always_inline]] void outlier(const es_trace_entry& t, std::uint64_t cycles) {
+        if (cycles > core.outlier_cycles) {
+            recorder.outliers.next() = t;
+            recorder.outliers.commit();
+        }
+    }
+
+    // The handling of basic reason `reason` took `cycles`.
+    [[gnu::always_inline]] void charge(std::uint32_t reason, std::uint64_t cycles) {
+        if constexpr (Level != instrument_level::off)
+            record_cycles(row, reason, cycles, Level);
+        totals.cycles += cycles;
+    }
+
+    // The pending exit's handling ended at `now`.
+    void charge_pending(std::uint64_t now) {
         if (pending == no_pending)
             return;
         const std::uint64_t cycles = now - pending_since;
-        if constexpr (Level != instrument_level::off)
-            record_cycles(row, pending, cycles, Level);
+        charge(pending, cycles);
         if (Level >= instrument_level::recorder && pending_trace) {
             pending_trace->cycles = cycles;
-            if (cycles > core.outlier_cycles) {
-                recorder.outliers.next() = *pending_trace;
-                recorder.outliers.commit();
-            }
-            pending_trace = nullptr;
+            outlier(*pending_trace, cycles);
         }
-        totals.cycles += cycles;
         pending = no_pending;
+        pending_trace = nullptr;
     }
 
-    // A VM exit with basic reason `reason` (raw field `raw`) happened at `exit_tsc`.
-    [[gnu::always_inline]] void count(std::uint32_t reason, std::uint32_t raw,
-                                      std::uint64_t exit_tsc) {
-        if constexpr (Level != instrument_level::off)
-            record_exit(row, reason);
-        if constexpr (Level >= instrument_level::recorder) {
-            es_trace_entry& t = recorder.last.next();
-            t = {exit_tsc,
-                 0,
-                 hw::vmread(f::exit_qualification),
-                 hw::vmread(f::guest_rip),
-                 raw,
-                 vm.id,
-                 cpu,
-                 0};
-            recorder.last.commit();
-            pending_trace = &t;
-        }
-        ++totals.exits;
+    // Leave the entry stub; the exit's handling time keeps running. `reason` is no_pending for
+    // a reason past the table.
+    int leave_with(leave_reason why, std::uint32_t raw, std::uint32_t reason,
+                   std::uint64_t exit_tsc, std::uint64_t rip) {
+        totals.exits_left -= 1;
+        leave = why;
+        leave_raw = raw;
         pending = reason;
         pending_since = exit_tsc;
+        if constexpr (Level >= instrument_level::recorder)
+            pending_trace = trace(raw, exit_tsc, rip, hw::vmread(f::exit_qualification), 0);
+        return 0;
     }
 
+    // Act on what the handler of basic reason `reason` returned. The recorder takes the exit
+    // qualification from `qual`.
+    template <typename Qualification>
+    [[gnu::always_inline]] int finish(exit_action action, std::uint32_t raw, std::uint32_t reason,
+                                      std::uint64_t exit_tsc, std::uint64_t rip,
+                                      Qualification qual) {
+        switch (action) {
+        case exit_action::skip:
+            if constexpr (Level < instrument_level::recorder)
+                rip = hw::vmread(f::guest_rip);
+            hw::vmwrite_current(f::guest_rip, rip + hw::vmread(f::exit_instruction_length));
+            // An emulated instruction ends STI/MOV-SS blocking, as executing it would have.
+            hw::vmwrite_current(f::guest_interruptibility, 0);
+            break;
+        case exit_action::resume:
+            break;
+        case exit_action::check_host:
+            return leave_with(leave_reason::host_work, raw, reason, exit_tsc, rip);
+        case exit_action::stop:
+            return leave_with(leave_reason::stop, raw, reason, exit_tsc, rip);
+        }
+        // Handled: the handling time ends here, and the guest is re-entered at once unless this
+        // was the last exit of the budget.
+        const std::uint64_t cycles = hw::rdtsc() - exit_tsc;
+        charge(reason, cycles);
+        if constexpr (Level >= instrument_level::recorder)
+            outlier(*trace(raw, exit_tsc, rip, qual(), cycles), cycles);
+        if (--totals.exits_left != 0) [[likely]]
+            return 1;
+        leave = leave_reason::exit_limit;
+        return 0;
+    }
+
+    // A raw exit-reason field with more than a basic reason in it: a failed entry (bit 31), or
+    // a reason past the table (a newer CPU's, or a corrupt field), which is neither counted nor
+    // handled.
+    int unusual_exit(std::uint32_t raw, std::uint64_t exit_tsc, std::uint64_t rip) {
+        const std::uint32_t reason = raw & sdm::exit_reason_basic_mask;
+        if (reason >= nr_reasons) {
+            stop = {ES_STOP_UNHANDLED, 0, 0};
+            return leave_with(leave_reason::stop, raw, no_pending, exit_tsc, rip);
+        }
+        if constexpr (Level != instrument_level::off)
+            record_exit(row, reason);
+        if (raw & sdm::exit_reason_entry_failure_bit)
+            return leave_with(leave_reason::entry_failure, raw, reason, exit_tsc, rip);
+        // Other flag bits (none of the features that set them is in use) do not change what
+        // the basic reason asks for.
+        ctx.reason = reason;
+        return finish(dispatch_exit(ctx), raw, reason, exit_tsc, rip,
+                      [] { return hw::vmread(f::exit_qualification); });
+    }
+
+    int on_exit(std::uint64_t exit_tsc);
+    int on_direct_exit(std::uint64_t exit_tsc);
+    int on_table_exit(std::uint32_t raw, std::uint64_t exit_tsc);
     void report_entry_failure(std::uint32_t raw_reason) {
         out.stop = ES_STOP_ENTRY_FAILED;
         out.exit_reason = raw_reason;
@@ -105,6 +190,61 @@ template <instrument_level Level> struct section {
 
     section_end run_exits(bool& launched);
 };
+
+static_assert(__builtin_offsetof(es_trace_entry, vm) ==
+                  __builtin_offsetof(es_trace_entry, reason) + 4,
+              "a trace entry's reason and VM id are stored as one 64-bit word");
+
+// The exit path, called by the entry stub after every VM exit with the guest's registers saved
+// and interrupts off. Each returns 1 to re-enter the guest at once, 0 to leave for the section
+// loop. CPUID, the exit every benchmark and every exit-counter query takes, has a path of its own
+// with the handler inline (see dispatch_exit): separate functions keep the registers each needs
+// (and so the prologue it saves) to a minimum.
+template <instrument_level Level>
+[[gnu::no_instrument_function]] int section<Level>::on_exit(std::uint64_t exit_tsc) {
+    const auto raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
+    if (raw == direct_reason)
+        return on_direct_exit(exit_tsc);
+    return on_table_exit(raw, exit_tsc);
+}
+
+template <instrument_level Level>
+[[gnu::no_instrument_function, gnu::noinline]] int
+section<Level>::on_direct_exit(std::uint64_t exit_tsc) {
+    // The recorder keeps the RIP of every exit; skipping an instruction needs it too.
+    std::uint64_t rip = 0;
+    if constexpr (Level >= instrument_level::recorder)
+        rip = hw::vmread(f::guest_rip);
+    // Counted before handling: a CPUID exit-leaf query sees itself (CONTRACT.md, section 1).
+    if constexpr (Level != instrument_level::off)
+        record_exit(row, direct_reason);
+    // The SDM clears the exit qualification of every exit that does not define one, CPUID's
+    // included ("Basic VM-Exit Information"): the recorder need not read it.
+    return finish(cpuid_exit::handle(ctx), direct_reason, direct_reason, exit_tsc, rip,
+                  [] { return 0ull; });
+}
+
+template <instrument_level Level>
+[[gnu::no_instrument_function, gnu::noinline]] int
+section<Level>::on_table_exit(std::uint32_t raw, std::uint64_t exit_tsc) {
+    std::uint64_t rip = 0;
+    if constexpr (Level >= instrument_level::recorder)
+        rip = hw::vmread(f::guest_rip);
+    // A plain basic reason within the table: one comparison for the common case.
+    if (raw >= nr_reasons) [[unlikely]]
+        return unusual_exit(raw, exit_tsc, rip);
+    if constexpr (Level != instrument_level::off)
+        record_exit(row, raw);
+    ctx.reason = raw;
+    return finish(dispatch_exit(ctx), raw, raw, exit_tsc, rip,
+                  [] { return hw::vmread(f::exit_qualification); });
+}
+
+// The entry stub's callback: no ftrace hook on the exit path (as KVM's noinstr entry code).
+template <instrument_level Level>
+[[gnu::no_instrument_function]] int on_exit_entry(void* s, std::uint64_t exit_tsc) {
+    return static_cast<section<Level>*>(s)->on_exit(exit_tsc);
+}
 
 // Host work pending? Interrupts are enabled for the check so the host takes what caused the exit.
 section_end host_check() {
@@ -117,60 +257,44 @@ section_end host_check() {
 }
 
 template <instrument_level Level> section_end section<Level>::run_exits(bool& launched) {
-    // A bound on the run for tests and fuzzing, checked once the last exit is fully handled;
-    // the preemption timer guarantees exits even from a guest that causes none.
-    const std::uint64_t exit_budget = out.max_exits ? out.max_exits : ~0ull;
     for (;;) {
-        if (totals.exits >= exit_budget) {
+        if (totals.exits_left == 0) {
             out.stop = ES_STOP_EXIT_LIMIT;
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
-        if (es_vmx_enter(&vm.regs, launched) != 0) {
-            charge(hw::rdtsc());
+        if (es_vmx_enter(&vm.regs, launched, &on_exit_entry<Level>, this) != 0) {
             report_entry_failure(0);
             return section_end::stop;
         }
         launched = true;
-        // The previous exit's handling ended at this entry.
-        charge(vm.regs.entry_tsc);
-        const auto raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
-        const std::uint32_t reason = raw & sdm::exit_reason_basic_mask;
-        if (reason < nr_reasons)
-            count(reason, raw, vm.regs.exit_tsc);
-        if (raw & sdm::exit_reason_entry_failure_bit) {
-            report_entry_failure(raw);
+        switch (leave) {
+        case leave_reason::exit_limit:
+            continue; // stops at the top
+        case leave_reason::entry_failure:
+            report_entry_failure(leave_raw);
             return section_end::stop;
-        }
-        exit_context ctx{vm, reason, cpu, {}};
-        switch (dispatch_exit(ctx)) {
-        case exit_action::skip:
-            hw::vmwrite(f::guest_rip,
-                        hw::vmread(f::guest_rip) + hw::vmread(f::exit_instruction_length));
-            // An emulated instruction ends STI/MOV-SS blocking, as executing it would have.
-            hw::vmwrite(f::guest_interruptibility, 0);
-            continue;
-        case exit_action::resume:
-            continue;
-        case exit_action::check_host: {
+        case leave_reason::host_work: {
             const section_end e = host_check();
             if (es_shim_vmx_going_down())
                 return section_end::vmx_gone;
-            if (e == section_end::stop)
+            if (e == section_end::stop) {
+                charge_pending(hw::rdtsc());
                 continue;
-            out.exit_reason = raw;
+            }
+            out.exit_reason = leave_raw;
             out.rip = hw::vmread(f::guest_rip);
             return e;
         }
-        case exit_action::stop:
-            if (ctx.stop.stop == ES_STOP_HALTED || ctx.stop.stop == ES_STOP_EXIT_REQUEST ||
-                ctx.stop.stop == ES_STOP_CONSOLE_FULL)
+        case leave_reason::stop:
+            if (stop.stop == ES_STOP_HALTED || stop.stop == ES_STOP_EXIT_REQUEST ||
+                stop.stop == ES_STOP_CONSOLE_FULL)
                 hw::vmwrite(f::guest_rip,
                             hw::vmread(f::guest_rip) + hw::vmread(f::exit_instruction_length));
-            out.stop = ctx.stop.stop;
-            out.exit_reason = raw;
-            out.exit_code = ctx.stop.exit_code;
-            out.gpa = ctx.stop.gpa;
+            out.stop = stop.stop;
+            out.exit_reason = leave_raw;
+            out.exit_code = stop.exit_code;
+            out.gpa = stop.gpa;
             out.qualification = hw::vmread(f::exit_qualification);
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
@@ -184,7 +308,8 @@ section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu, run_totals& t
     section<Level> s{vm, out, cpu, vm.rows[cpu], core.recorders[cpu], totals};
     bool launched = false;
     const section_end end = s.run_exits(launched);
-    s.charge(hw::rdtsc());
+    s.charge_pending(hw::rdtsc());
+    totals = s.totals;
     return end;
 }
 
@@ -228,7 +353,9 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     out->exit_code = out->qualification = out->gpa = out->rip = 0;
     out->vm_instruction_error = 0;
     out->vm_id = vm->id;
-    run_totals totals{};
+    // No budget: 2^64 - 1 exits, more than any run makes.
+    const std::uint64_t budget = out->max_exits ? out->max_exits : ~0ull;
+    run_totals totals{budget, 0};
     int result = 0;
     vm->console_len = 0;
     vm->console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
@@ -279,7 +406,7 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
             result = -err::intr;
         break;
     }
-    out->exits = totals.exits;
+    out->exits = budget - totals.exits_left;
     out->cycles = totals.cycles;
     // Console bytes go to user space even when the run was interrupted.
     if (vm->console_len && es_shim_copy_to_user(out->console, vm->console, vm->console_len))

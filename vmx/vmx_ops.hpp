@@ -48,6 +48,15 @@ inline bool vmwrite(sdm::vmcs_field field, std::uint64_t value) {
     return !failed;
 }
 
+// For the exit path's writes of guest fields that exist on every VMX CPU while its VMCS is
+// current: VMWRITE cannot fail there, so no status is taken.
+inline void vmwrite_current(sdm::vmcs_field field, std::uint64_t value) {
+    asm volatile("vmwrite %1, %0"
+                 :
+                 : "r"(std::uint64_t{sdm::to_number(field)}), "rm"(value)
+                 : "cc");
+}
+
 struct invept_descriptor {
     std::uint64_t eptp;
     std::uint64_t reserved;
@@ -132,9 +141,10 @@ ES_READ_SEGMENT(ss)
 #undef ES_READ_SEGMENT
 
 inline std::uint64_t rdtsc() {
-    std::uint32_t lo, hi;
+    // RDTSC clears the upper halves of RAX and RDX: no zero extension needed.
+    std::uint64_t lo, hi;
     asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
-    return (std::uint64_t{hi} << 32) | lo;
+    return (hi << 32) | lo;
 }
 
 struct cpuid_result {

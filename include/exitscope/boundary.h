@@ -25,8 +25,6 @@
 #define ES_REGS_R14 104
 #define ES_REGS_R15 112
 #define ES_REGS_CR2 120
-#define ES_REGS_ENTRY_TSC 128
-#define ES_REGS_EXIT_TSC 136
 
 #ifndef __ASSEMBLY__
 
@@ -53,13 +51,14 @@ struct es_guest_regs {
     es_u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
     es_u64 r8, r9, r10, r11, r12, r13, r14, r15;
     es_u64 cr2;
-    es_u64 entry_tsc; /* TSC read just before the last VMLAUNCH/VMRESUME */
-    es_u64 exit_tsc;  /* TSC read first thing after the last VM exit */
 };
 
-/* module/vmenter.S: enter the guest whose VMCS is current. Returns 0 after a VM exit, 1 when
- * VMLAUNCH/VMRESUME itself failed (VM-instruction error in the VMCS, or no current VMCS). */
-int es_vmx_enter(struct es_guest_regs* regs, int launched);
+/* module/vmenter.S: enter the guest whose VMCS is current and call on_exit(ctx, exit_tsc) after
+ * each VM exit, with the TSC read first thing after it; re-enter while it returns nonzero. Returns
+ * 0 once on_exit returned 0, 1 when VMLAUNCH/VMRESUME itself failed (VM-instruction error in the
+ * VMCS, or no current VMCS). */
+int es_vmx_enter(struct es_guest_regs* regs, int launched,
+                 int (*on_exit)(void* ctx, es_u64 exit_tsc), void* ctx);
 /* The host RIP every VM exit lands on (a label inside es_vmx_enter). */
 extern const char es_vmx_exit_landing[];
 
@@ -67,7 +66,7 @@ extern const char es_vmx_exit_landing[];
 void* es_shim_alloc_page(es_u64* phys); /* zeroed 4 KiB page, NULL when out of memory */
 void es_shim_free_page(void* page);
 es_u64 es_shim_available_bytes(void); /* memory the kernel could still hand out */
-void* es_shim_zalloc(es_u64 bytes); /* zeroed, possibly vmalloc'ed */
+void* es_shim_zalloc(es_u64 bytes);   /* zeroed, possibly vmalloc'ed */
 void es_shim_free(void* p);
 int es_shim_rdmsr_safe(es_u32 msr, es_u64* value); /* 0, or -EIO when the MSR faults */
 int es_shim_wrmsr_safe(es_u32 msr, es_u64 value);
@@ -84,8 +83,8 @@ int es_shim_copy_to_user(es_u64 user_dst, const void* src, es_u64 len);
 /* Host state VMX does not switch and the run loop must: saved at the start of a guest section,
  * restored at its end (KERNEL_GS_BASE would otherwise let SWAPGS hand host values to the guest). */
 struct es_host_switch {
-    void* fpu_area;               /* 64-byte aligned, es_shim_fpu_area_size() bytes */
-    es_u64 guest_kernel_gs_base;  /* kept across runs */
+    void* fpu_area;              /* 64-byte aligned, es_shim_fpu_area_size() bytes */
+    es_u64 guest_kernel_gs_base; /* kept across runs */
     es_u64 host_kernel_gs_base;
     es_u64 host_fs_base;
     es_u64 host_debugctl;
@@ -122,7 +121,7 @@ void es_core_unload(void);
 /* On the calling CPU, with preemption off: enable VMX with this VMXON region. 0 or -errno. */
 int es_core_cpu_on(void* vmxon_region, es_u64 vmxon_phys);
 void es_core_cpu_off(void);
-int es_core_fill_info(struct es_info* info);       /* 0 or -EINVAL (reserved fields) */
+int es_core_fill_info(struct es_info* info); /* 0 or -EINVAL (reserved fields) */
 int es_core_fill_reasons(struct es_reasons* out);
 int es_core_stats(struct es_stats* out, const struct es_vm* vm);
 int es_core_reset_stats(void);

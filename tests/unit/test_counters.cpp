@@ -1,6 +1,5 @@
 // Per-CPU counter rows: recording, histograms, consistent reads, folding and aggregation.
 #include <catch2/catch.hpp>
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -13,10 +12,7 @@ namespace {
 // Rows are big (28 KiB): keep them on the heap, aligned as the kernel allocates them.
 struct rows {
     std::vector<counter_row> v;
-    explicit rows(std::size_t n) : v(n) {
-        for (auto& r : v)
-            std::memset(&r, 0, sizeof r);
-    }
+    explicit rows(std::size_t n) : v(n) { init_rows(v.data(), n); }
 };
 
 std::unique_ptr<counter_totals> totals() {
