@@ -41,9 +41,15 @@ inline void host_cpuid(std::uint32_t leaf, std::uint32_t sub, es_guest_regs& g) 
 // the inline path register copies.
 void edited_host_cpuid(es_guest_regs& g);
 
+// 1, 7, 0xD and 0x80000001: a leaf with bits outside 0x8000001F is none of them, the others are
+// looked up by their low five bits. 0x80000007 and 0x8000000D pass too; the out-of-line path
+// edits nothing in them, so that only costs them time.
 constexpr bool is_edited_leaf(std::uint32_t leaf) {
-    return (leaf < 32 && ((edited_basic_leaves >> leaf) & 1)) || leaf == edited_ext_leaf;
+    return (leaf & 0x7fffffe0u) == 0 && ((edited_basic_leaves >> (leaf & 31)) & 1) != 0;
 }
+static_assert(is_edited_leaf(1) && is_edited_leaf(7) && is_edited_leaf(0xd) &&
+              is_edited_leaf(edited_ext_leaf) && !is_edited_leaf(0) && !is_edited_leaf(0x21) &&
+              !is_edited_leaf(0x80000000) && !is_edited_leaf(0x80000008));
 
 // 0x40000000-0x4FFFFFFF, out of line, leaf and subleaf likewise from the guest's registers.
 void hypervisor_answer(es_vm& vm);
@@ -52,13 +58,12 @@ inline exit_action handle(exit_context& ctx) {
     es_guest_regs& g = ctx.vm.regs;
     const auto leaf = static_cast<std::uint32_t>(g.rax);
     const auto sub = static_cast<std::uint32_t>(g.rcx);
-    if (is_hypervisor_range(leaf)) {
+    if (is_hypervisor_range(leaf)) [[unlikely]]
         hypervisor_answer(ctx.vm);
-    } else if (is_edited_leaf(leaf)) {
+    else if (is_edited_leaf(leaf)) [[unlikely]]
         edited_host_cpuid(g);
-    } else {
+    else
         host_cpuid(leaf, sub, g);
-    }
     return exit_action::skip;
 }
 

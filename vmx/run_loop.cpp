@@ -179,7 +179,7 @@ template <instrument_level Level> struct section {
 
     int on_exit(std::uint64_t exit_tsc);
     int on_direct_exit(std::uint64_t exit_tsc);
-    int on_table_exit(std::uint32_t raw, std::uint64_t exit_tsc);
+    int on_table_exit(std::uint64_t exit_tsc, std::uint32_t raw);
     void report_entry_failure(std::uint32_t raw_reason) {
         out.stop = ES_STOP_ENTRY_FAILED;
         out.exit_reason = raw_reason;
@@ -205,7 +205,7 @@ template <instrument_level Level>
     const auto raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
     if (raw == direct_reason)
         return on_direct_exit(exit_tsc);
-    return on_table_exit(raw, exit_tsc);
+    return on_table_exit(exit_tsc, raw);
 }
 
 template <instrument_level Level>
@@ -226,7 +226,7 @@ section<Level>::on_direct_exit(std::uint64_t exit_tsc) {
 
 template <instrument_level Level>
 [[gnu::no_instrument_function, gnu::noinline]] int
-section<Level>::on_table_exit(std::uint32_t raw, std::uint64_t exit_tsc) {
+section<Level>::on_table_exit(std::uint64_t exit_tsc, std::uint32_t raw) {
     std::uint64_t rip = 0;
     if constexpr (Level >= instrument_level::recorder)
         rip = hw::vmread(f::guest_rip);

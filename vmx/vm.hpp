@@ -26,6 +26,7 @@ struct stop_report {
 } // namespace es
 
 struct es_vm {
+    es_guest_regs regs; // first: the exit path addresses it with the VM's own pointer
     std::uint64_t mem_bytes;
     std::uint64_t nr_pages;
     es::host_page* ram;         // nr_pages entries, guest-physical page i at ram[i]
@@ -39,7 +40,6 @@ struct es_vm {
     bool guest_dirty; // start state changed since the last run
     es::guest_mode mode;
     std::uint64_t entry, stack;
-    es_guest_regs regs;
     es_host_switch host;
     void* fpu_alloc;
     std::uint64_t guest_xcr0;

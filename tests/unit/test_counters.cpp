@@ -117,6 +117,19 @@ TEST_CASE("folding a dying VM's row keeps every statistic") {
     CHECK(sumsq(t->r[48]) == 900 * 900 + 40 * 40);
 }
 
+TEST_CASE("folding a row without exits keeps the minimum; a fresh fold target takes the other's") {
+    rows r(3);
+    record_exit(r.v[0], 10);
+    record_cycles(r.v[0], 10, 70, instrument_level::histograms);
+    fold_row(r.v[0], r.v[1]); // r.v[1] never saw an exit
+    fold_row(r.v[2], r.v[0]); // r.v[2] is fresh, like the retired rows after load
+    auto t = totals();
+    add_rows(*t, r.v.data() + 2, 1);
+    CHECK(t->r[10].min_cycles == 70);
+    CHECK(t->r[30].min_cycles == 0); // no exits: no minimum
+    CHECK(r.v[1].cell[10].min == no_min);
+}
+
 TEST_CASE("subtracting a reset baseline leaves what happened since") {
     rows r(1);
     record_exit(r.v[0], 10);

@@ -18,7 +18,7 @@ std::vector<cpu_recorder> recorders(std::size_t n) {
 }
 
 void push(cpu_recorder& r, std::uint64_t tsc, std::uint32_t vm, std::uint32_t reason = 10) {
-    r.last.next() = {tsc, 1, 0, 0, reason, vm, 0, 0};
+    r.last.next() = {tsc, 1, 0, 0, reason, vm, 77, 0}; // 77: a CPU the reader must replace
     r.last.commit();
 }
 
@@ -48,6 +48,11 @@ TEST_CASE("CPUs are merged oldest first, and a VM filter applies") {
     CHECK(out[1].tsc == 10);
     CHECK(out[2].tsc == 15);
     CHECK(out[3].tsc == 20);
+    // The exit path leaves the CPU to the reader: it is the ring's.
+    CHECK(out[0].cpu == 1);
+    CHECK(out[1].cpu == 0);
+    CHECK(out[2].cpu == 1);
+    CHECK(out[3].cpu == 0);
     n = collect_trace(rec.data(), 2, false, 1, out.data(), out.size());
     REQUIRE(n == 2);
     CHECK(out[0].tsc == 10);
