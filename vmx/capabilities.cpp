@@ -107,12 +107,21 @@ controls_choice choose_controls(const capabilities& caps) {
         caps.proc2, proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest,
         (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting, proc2_forbidden);
     // Exit: return to a 64-bit host with its own EFER; leave interrupts unacknowledged so the
-    // host's handler takes them when it enables interrupts.
+    // host's handler takes them when it enables interrupts. Saving the preemption timer's value
+    // makes it count guest time across the exits the host re-enters from at once, so it bounds
+    // the guest's time between two turns of the host, not one stretch without exits (a guest
+    // that spins on CPUID with interrupts off would otherwise never let the host back in where
+    // host interrupts do not exit for it, as in Bochs). The SDM allows the save control only
+    // with the timer active ("VM-Exit Control Fields" checks).
+    const std::uint32_t save_timer =
+        (pin.value & pin_ctl::preemption_timer) ? exit_ctl::save_preemption_timer : 0;
     const auto exit =
         adjust_controls(caps.exit,
                         exit_ctl::host_address_space_size | exit_ctl::load_efer |
                             exit_ctl::save_efer | exit_ctl::save_debug_controls,
-                        0, exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl);
+                        save_timer,
+                        exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl |
+                            (save_timer ? 0 : exit_ctl::save_preemption_timer));
     // Entry loads the guest's DR7 and DEBUGCTL, so host breakpoints never fire inside a guest.
     const auto entry = adjust_controls(
         caps.entry, entry_ctl::load_efer | entry_ctl::load_debug_controls, 0,

@@ -263,6 +263,7 @@ template <instrument_level Level> section_end section<Level>::run_exits(bool& la
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
+        arm_preemption_timer();
         if (es_vmx_enter(&vm.regs, launched, &on_exit_entry<Level>, this) != 0) {
             report_entry_failure(0);
             return section_end::stop;

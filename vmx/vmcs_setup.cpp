@@ -61,9 +61,6 @@ bool write_controls_and_host_constants(es_vm& vm) {
     w(f::ept_pointer, vm.eptp);
     if (c.proc2 & sdm::proc_ctl2::enable_vpid)
         w(f::vpid, vm.vpid);
-    if (c.pin & sdm::pin_ctl::preemption_timer)
-        w(f::preemption_timer_value,
-          timer_value(core.preemption_slice_log2, core.caps.preemption_timer_rate));
     w(f::cr0_guest_host_mask, cr0_owned_bits());
     w(f::cr4_guest_host_mask, cr4_owned_bits());
     // Without shadow VMCS, the link pointer must be all ones ("Checks on Guest Non-Register
@@ -86,6 +83,15 @@ bool write_controls_and_host_constants(es_vm& vm) {
     w(f::host_sysenter_eip, hw::rdmsr(sdm::msr::sysenter_eip));
     w(f::host_rip, reinterpret_cast<std::uint64_t>(es_vmx_exit_landing));
     return w.ok;
+}
+
+void arm_preemption_timer() {
+    // A full slice each time the host hands the CPU back; with the value saved at exits
+    // (choose_controls), it runs down over the exits the stub re-enters from at once.
+    if (core.controls.pin & sdm::pin_ctl::preemption_timer)
+        hw::vmwrite_current(
+            f::preemption_timer_value,
+            timer_value(core.preemption_slice_log2, core.caps.preemption_timer_rate));
 }
 
 bool write_host_per_section(const es_vm& vm) {

@@ -10,5 +10,7 @@ namespace es {
 bool write_controls_and_host_constants(es_vm& vm);
 bool write_host_per_section(const es_vm& vm);
 bool write_guest_start_state(es_vm& vm);
+// Give the guest a full time slice: before every entry from the section loop.
+void arm_preemption_timer();
 
 } // namespace es

@@ -125,8 +125,21 @@ TEST_CASE("choose_controls on a capable CPU traps what it must") {
     CHECK(ch.controls.proc2 & proc_ctl2::enable_vpid);
     CHECK(ch.controls.exit & exit_ctl::host_address_space_size);
     CHECK_FALSE(ch.controls.exit & exit_ctl::ack_interrupt_on_exit);
+    CHECK(ch.controls.exit & exit_ctl::save_preemption_timer);
     CHECK(ch.controls.entry & entry_ctl::load_efer);
     CHECK_FALSE(ch.controls.entry & entry_ctl::ia32e_mode_guest);
+}
+
+TEST_CASE("the preemption timer's value is saved only while the timer is active") {
+    using namespace sdm;
+    vmx_msrs m = haswell();
+    // A CPU without the timer: the save control must stay 0 (SDM checks on VM-exit controls).
+    const std::uint64_t pin = m.value[ES_MSR_TRUE_PINBASED];
+    m.value[ES_MSR_TRUE_PINBASED] = pin & ~(std::uint64_t{pin_ctl::preemption_timer} << 32);
+    const controls_choice ch = choose_controls(parse_capabilities(m));
+    REQUIRE(ch.problem == nullptr);
+    CHECK_FALSE(ch.controls.pin & pin_ctl::preemption_timer);
+    CHECK_FALSE(ch.controls.exit & exit_ctl::save_preemption_timer);
 }
 
 TEST_CASE("choose_controls names what a CPU lacks") {

@@ -72,6 +72,12 @@ for g in spin-cli spin-sti; do
     expect_status ${g}_ended_by_signal 130 $?
     contains ${g}_summary_says_interrupted /tmp/spin.err "interrupted by a signal"
 done
+# The same with a CPUID exit on every turn: the stub re-enters from those at once, never giving
+# the host a turn, so only a preemption timer that counts guest time across them (its value is
+# saved at every exit) returns the CPU; without it this guest wedged the emulated machine.
+timeout -s INT 1 exitscope run /guests/spin-cli-exits.bin >/dev/null 2>/tmp/spin.err
+expect_status spin_cli_exits_ended_by_signal 130 $?
+contains spin_cli_exits_summary_says_interrupted /tmp/spin.err "interrupted by a signal"
 exitscope run /guests/hello-real.bin >/dev/null 2>&1
 expect_status host_healthy_after_spins 0 $?
 
