@@ -24,10 +24,7 @@ start:
     mov ecx, LOOPS
     div ecx                     ; ticks per exit (the loop adds 3 instructions each)
     mov esi, s_result
-    call puts
-    call put_dec
-    mov al, 10
-    call put_char
+    call put_line_dec
     cli
     hlt
 

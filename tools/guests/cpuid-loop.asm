@@ -16,10 +16,7 @@ start:
     mov ecx, 10
     cpuid
     mov esi, s_result
-    call puts
-    call put_dec
-    mov al, 10
-    call put_char
+    call put_line_dec
     cli
     hlt
 

@@ -142,11 +142,8 @@ pm_entry:
     AFTER 39, 1, s_monitor
 
     mov esi, s_faults
-    call puts
     mov eax, [faults]
-    call put_dec
-    mov al, 10
-    call put_char
+    call put_line_dec
 
     mov esi, s_outside
     call puts

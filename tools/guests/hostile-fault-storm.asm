@@ -19,11 +19,8 @@ ROUNDS equ 3000
     dec ebp
     jnz .round
     mov esi, s_done
-    call puts
     mov eax, [faults]
-    call put_dec
-    mov al, 10
-    call put_char
+    call put_line_dec
     xor eax, eax
     cmp dword [faults], 3 * ROUNDS
     je .done
