@@ -1,7 +1,7 @@
 // CPUID exits, the hot part: the host's answer with what the guest cannot use hidden, inline so
-// the run loop's direct dispatch of CPUID (exit_dispatch.hpp) costs no call. The hypervisor
-// leaves (0x40000000-0x4FFFFFFF: the vendor leaf and the four exit-counter leaves) are rare and
-// answered out of line in handlers_cpuid.cpp.
+// the run loop's inline handling of CPUID (direct_reason, exit_dispatch.hpp) costs no call. The
+// hypervisor leaves (0x40000000-0x4FFFFFFF: the vendor leaf and the four exit-counter leaves) are
+// rare and answered out of line in handlers_cpuid.cpp.
 #pragma once
 
 #include <cstdint>
@@ -12,11 +12,7 @@
 
 namespace es::cpuid_exit {
 
-// The leaves whose host answer is edited before the guest sees it.
-inline constexpr std::uint32_t leaf1_ecx_monitor = 1u << 3;
-inline constexpr std::uint32_t leaf7_ebx_invpcid = 1u << 10;
-inline constexpr std::uint32_t ext1_edx_rdtscp = 1u << 27;
-inline constexpr std::uint32_t xsave_leaf1_eax_xsaves = 1u << 3;
+// The leaves whose host answer is edited before the guest sees it (handlers_cpuid.cpp).
 inline constexpr std::uint32_t edited_basic_leaves = (1u << 1) | (1u << 7) | (1u << 0xd);
 inline constexpr std::uint32_t edited_ext_leaf = 0x80000001;
 

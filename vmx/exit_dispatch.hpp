@@ -5,7 +5,6 @@
 #include <array>
 #include <cstdint>
 
-#include "cpuid_answer.hpp"
 #include "exit_context.hpp"
 #include "sdm/exit_reasons.hpp"
 
@@ -19,17 +18,16 @@ extern const std::array<handler_fn, sdm::exit_reason_count> handler_by_reason;
 
 exit_action dispatch_unexpected(exit_context& ctx);
 
-// The one reason every benchmark and every exit-counter query takes is handled inline: its round
-// trip skips the call and the indirect branch (a retpoline where Spectre v2 mitigations are on),
-// as KVM does for its hottest exits. Still the table's handler: exit_dispatch.cpp asserts it.
+// The one reason every benchmark and every exit-counter query takes: the run loop's exit path
+// handles it inline (cpuid_exit::handle), skipping the call and the indirect branch (a retpoline
+// where Spectre v2 mitigations are on), as KVM does for its hottest exits. It is still the
+// table's handler: exit_dispatch.cpp asserts it.
 inline constexpr std::uint32_t direct_reason = sdm::to_number(sdm::exit_reason::cpuid);
 
 inline exit_action dispatch_exit(exit_context& ctx) {
     // Bounds-checked: a reason past the table (a newer CPU's, or a corrupt field) stops the VM.
     if (ctx.reason >= sdm::exit_reason_count)
         return dispatch_unexpected(ctx);
-    if (ctx.reason == direct_reason)
-        return cpuid_exit::handle(ctx);
     return handler_by_reason[ctx.reason](ctx);
 }
 

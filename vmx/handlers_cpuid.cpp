@@ -47,6 +47,12 @@ constexpr std::uint32_t vendor_ebx = 0x74697845; // "Exit"
 constexpr std::uint32_t vendor_ecx = 0x706f6373; // "scop"
 constexpr std::uint32_t vendor_edx = 0x4d4d5665; // "eVMM"
 
+// The bits edited_host_cpuid hides.
+constexpr std::uint32_t leaf1_ecx_monitor = 1u << 3;
+constexpr std::uint32_t leaf7_ebx_invpcid = 1u << 10;
+constexpr std::uint32_t ext1_edx_rdtscp = 1u << 27;
+constexpr std::uint32_t xsave_leaf1_eax_xsaves = 1u << 3;
+
 } // namespace
 
 namespace cpuid_exit {

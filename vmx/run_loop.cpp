@@ -7,6 +7,7 @@
 // starts with VMPTRLD and VMLAUNCH and ends with VMCLEAR, which makes migration trivial.
 #include "arg_checks.hpp"
 #include "core.hpp"
+#include "cpuid_answer.hpp"
 #include "exit_dispatch.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/errno.hpp"
@@ -198,7 +199,7 @@ static_assert(__builtin_offsetof(es_trace_entry, vm) ==
 // The exit path, called by the entry stub after every VM exit with the guest's registers saved
 // and interrupts off. Each returns 1 to re-enter the guest at once, 0 to leave for the section
 // loop. CPUID, the exit every benchmark and every exit-counter query takes, has a path of its own
-// with the handler inline (see dispatch_exit): separate functions keep the registers each needs
+// with the handler inline (see direct_reason): separate functions keep the registers each needs
 // (and so the prologue it saves) to a minimum.
 template <instrument_level Level>
 [[gnu::no_instrument_function]] int section<Level>::on_exit(std::uint64_t exit_tsc) {
