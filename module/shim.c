@@ -2,6 +2,7 @@
 /*
  * The kernel services the C++ core needs, one small function each (include/exitscope/boundary.h).
  */
+#include <linux/cpu.h>
 #include <linux/mm.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
@@ -204,6 +205,42 @@ void es_shim_registry_unlock(u64 saved)
 	unsigned long flags = saved;
 
 	raw_spin_unlock_irqrestore(&es_registry_lock, flags);
+}
+
+struct es_on_cpu {
+	void (*fn)(void *arg, es_u32 cpu);
+	void *arg;
+	es_u32 cpu;
+};
+
+static void es_on_cpu_call(void *info)
+{
+	struct es_on_cpu *c = info;
+
+	c->fn(c->arg, c->cpu);
+}
+
+void es_shim_on_cpus(es_u32 first, es_u32 n, void (*fn)(void *arg, es_u32 cpu), void *arg)
+{
+	struct es_on_cpu c = { .fn = fn, .arg = arg };
+	unsigned long flags;
+	es_u32 cpu;
+
+	/* With hotplug held off, an online CPU stays online until its call has run, and an
+	 * offline one cannot start a guest behind our back. */
+	cpus_read_lock();
+	for (cpu = first; cpu < first + n && cpu < nr_cpu_ids; ++cpu) {
+		c.cpu = cpu;
+		if (cpu_online(cpu)) {
+			/* Runs fn on cpu with interrupts off, or here if cpu is this CPU. */
+			smp_call_function_single(cpu, es_on_cpu_call, &c, 1);
+		} else {
+			local_irq_save(flags);
+			fn(arg, cpu);
+			local_irq_restore(flags);
+		}
+	}
+	cpus_read_unlock();
 }
 
 void es_shim_irq_disable(void)

@@ -1,7 +1,8 @@
 // Exit counters: one row per CPU per VM, written only by that CPU without locked instructions,
-// read by anyone and summed. A row carries, per exit reason, count, cycles, min, max, the sum of
-// squares and a log2 latency histogram; a sequence counter lets readers take a consistent copy.
-// Pure: unit-tested on the host.
+// and summed by readers. A row carries, per exit reason, count, cycles, min, max, the sum of
+// squares and a log2 latency histogram. The exit path writes them with interrupts off, so a
+// reader that copies a CPU's rows on that CPU (stats.cpp, by IPI) always sees whole updates:
+// the writer pays nothing for consistency. Pure: unit-tested on the host.
 #pragma once
 
 #include <cstdint>
@@ -13,20 +14,22 @@ namespace es {
 
 inline constexpr std::uint32_t nr_reasons = sdm::exit_reason_count;
 inline constexpr std::uint32_t hist_buckets = ES_HIST_BUCKETS;
+// A row keeps one bucket per bit position of a 64-bit cycle count, so the exit path indexes it
+// with BSR alone (no clamp); readers fold the buckets past the ABI's last into it.
+inline constexpr std::uint32_t row_hist_buckets = 64;
 static_assert(nr_reasons == ES_NR_REASONS, "the ABI's arrays cover every defined reason");
 
 // Instrumentation levels (module parameter `instrument`).
 enum class instrument_level : std::uint32_t { off = 0, counters = 1, histograms = 2, recorder = 3 };
 
 struct reason_cell {
-    std::uint64_t seq; // odd while its CPU updates the timing cells below
     std::uint64_t count;
     std::uint64_t cycles;
     std::uint64_t max;
     std::uint64_t min; // no_min until the first exit is timed (init_rows)
     std::uint64_t sumsq_lo;
     std::uint64_t sumsq_hi;
-    std::uint64_t hist[hist_buckets];
+    std::uint64_t hist[row_hist_buckets];
 };
 
 // A row is cache-line aligned so two CPUs never write the same line.
@@ -46,13 +49,14 @@ inline void init_rows(counter_row* rows, std::uint64_t n) {
         }
 }
 
+// The row bucket of a handling time: floor(log2(cycles)), 0 for 0 and 1.
 constexpr std::uint64_t hist_bucket(std::uint64_t cycles) {
-    const std::uint64_t b = 63u - static_cast<std::uint64_t>(__builtin_clzll(cycles | 1));
-    return b < hist_buckets ? b : hist_buckets - 1;
+    return 63u - static_cast<std::uint64_t>(__builtin_clzll(cycles | 1));
 }
 
-inline void compiler_barrier() {
-    asm volatile("" ::: "memory");
+// The ABI bucket of a row bucket: the last one holds everything from 2^(hist_buckets - 1) up.
+constexpr std::uint32_t abi_bucket(std::uint32_t row_bucket) {
+    return row_bucket < hist_buckets ? row_bucket : hist_buckets - 1;
 }
 
 // The 128-bit sum of squares is kept as two 64-bit words (lo, hi).
@@ -65,8 +69,8 @@ inline void split128(u128 v, std::uint64_t& lo, std::uint64_t& hi) {
     hi = static_cast<std::uint64_t>(v >> 64);
 }
 
-// The cell's address stays in a register across the compiler barriers below (GCC would
-// otherwise recompute it after each one, an instruction the emulated machine charges a tick for).
+// Keeps an address in a register: GCC would otherwise recompute it from its base at each use,
+// an instruction the emulated machine charges a tick for.
 template <typename T> T* pinned(T& object) {
     T* p = &object;
     asm("" : "+r"(p));
@@ -94,22 +98,16 @@ inline void record_exit(reason_cell& c) {
 }
 
 inline void record_cycles(reason_cell& cell, std::uint64_t cycles, instrument_level level) {
-    reason_cell* c = pinned(cell);
-    if (level < instrument_level::histograms) {
-        c->cycles += cycles;
-        return;
-    }
-    c->seq += 1;
-    compiler_barrier();
+    reason_cell* c = &cell;
     c->cycles += cycles;
+    if (level < instrument_level::histograms)
+        return;
     if (cycles > c->max)
         c->max = cycles;
     if (cycles < c->min)
         c->min = cycles;
     add_square(*c, cycles);
     c->hist[hist_bucket(cycles)] += 1;
-    compiler_barrier();
-    c->seq += 1;
 }
 
 inline void record_exit(counter_row& row, std::uint32_t reason) {
@@ -139,41 +137,16 @@ inline void merge_cell(es_reason_stats& into, const reason_cell& c) {
         into.min_cycles = c.min;
     split128(join128(into.sumsq_lo, into.sumsq_hi) + join128(c.sumsq_lo, c.sumsq_hi), into.sumsq_lo,
              into.sumsq_hi);
-    for (unsigned b = 0; b < hist_buckets; ++b)
-        into.hist[b] += c.hist[b];
+    for (unsigned b = 0; b < row_hist_buckets; ++b)
+        into.hist[abi_bucket(b)] += c.hist[b];
 }
 
-// A reader gives up waiting for a consistent copy of a cell after this many tries and takes
-// the last one (counted in `retries`); a cell is rewritten at most once per exit, so this only
-// happens if its CPU exits faster than the reader can copy 47 words, again and again.
-inline constexpr std::uint32_t max_read_tries = 64;
-
-// Copy one cell consistently: retry while its CPU is mid-update. Returns the retries.
-inline std::uint64_t read_cell(const reason_cell& cell, reason_cell& copy) {
-    constexpr std::uint64_t words = sizeof(reason_cell) / sizeof(std::uint64_t);
-    const auto* src = reinterpret_cast<const std::uint64_t*>(&cell);
-    auto* dst = reinterpret_cast<std::uint64_t*>(&copy);
-    for (std::uint32_t tries = 0;; ++tries) {
-        const std::uint64_t before = relaxed_read(cell.seq);
-        compiler_barrier();
-        for (std::uint64_t i = 0; i < words; ++i)
-            dst[i] = relaxed_read(src[i]);
-        compiler_barrier();
-        if ((!(before & 1) && relaxed_read(cell.seq) == before) || tries + 1 >= max_read_tries)
-            return tries;
-    }
-}
-
-// Add `n` rows into `into`, each cell read consistently. Returns the retries.
-inline std::uint64_t add_rows(counter_totals& into, const counter_row* rows, std::uint32_t n) {
-    std::uint64_t retries = 0;
-    reason_cell copy;
+// Add `n` rows into `into`. Consistent only where no exit path writes them meanwhile: rows of
+// this CPU with interrupts off, or of a VM that runs nowhere.
+inline void add_rows(counter_totals& into, const counter_row* rows, std::uint32_t n) {
     for (std::uint32_t i = 0; i < n; ++i)
-        for (std::uint32_t r = 0; r < nr_reasons; ++r) {
-            retries += read_cell(rows[i].cell[r], copy);
-            merge_cell(into.r[r], copy);
-        }
-    return retries;
+        for (std::uint32_t r = 0; r < nr_reasons; ++r)
+            merge_cell(into.r[r], rows[i].cell[r]);
 }
 
 // Fold `from` into `into` (a VM's rows into the retired rows when it is destroyed).
@@ -189,7 +162,7 @@ inline void fold_row(counter_row& into, const counter_row& from) {
             a.min = b.min;
         split128(join128(a.sumsq_lo, a.sumsq_hi) + join128(b.sumsq_lo, b.sumsq_hi), a.sumsq_lo,
                  a.sumsq_hi);
-        for (unsigned h = 0; h < hist_buckets; ++h)
+        for (unsigned h = 0; h < row_hist_buckets; ++h)
             a.hist[h] += b.hist[h];
     }
 }

@@ -1,9 +1,15 @@
 // Reading the flight recorder: a k-way merge of the per-CPU rings by exit TSC.
 #include "flight_recorder.hpp"
 
+#include "sdm/exit_reasons.hpp"
+
 namespace es {
 
 namespace {
+
+// The exit path does not store the qualification of a CPUID exit: the SDM clears it for every
+// exit that defines none ("Basic VM-Exit Information"), so its slot holds an older exit's.
+constexpr std::uint32_t cpuid_reason = sdm::to_number(sdm::exit_reason::cpuid);
 
 template <std::uint32_t N> struct ring_cursor {
     const trace_ring<N>* ring;
@@ -48,7 +54,10 @@ std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr,
             continue;
         if (n < capacity) {
             out[n] = e;
-            out[n++].cpu = static_cast<std::uint32_t>(best); // the exit path leaves it to us
+            out[n].cpu = static_cast<std::uint32_t>(best); // the exit path leaves it to us
+            if (e.reason == cpuid_reason)
+                out[n].qualification = 0;
+            ++n;
         }
     }
 }

@@ -44,6 +44,19 @@ struct run_totals {
     std::uint64_t cycles;
 };
 
+// What the exit path knows of an exit at compile time. CPUID's path (on_direct_exit) reads the
+// guest RIP only after the handler, when skipping the instruction needs it anyway (nothing then
+// has to live across the handler), and stores no qualification: the SDM clears it for CPUID
+// ("Basic VM-Exit Information"), and collect_trace reports it as 0.
+struct table_exit {
+    static constexpr bool rip_known = true;
+    static constexpr bool has_qualification = true;
+};
+struct direct_exit {
+    static constexpr bool rip_known = false;
+    static constexpr bool has_qualification = false;
+};
+
 // The instrumentation level is a template parameter: it never changes while the module is
 // loaded, and each level's exit path then carries no test for the others.
 template <instrument_level Level> struct section {
@@ -66,18 +79,19 @@ template <instrument_level Level> struct section {
     es_trace_entry* pending_trace = nullptr;
     // The VM id in the upper half of a trace entry's reason/vm pair, stored in one go.
     std::uint64_t vm_tag = std::uint64_t{vm.id} << 32;
+    // CPUID's reason/vm pair, ready for on_direct_exit.
+    std::uint64_t direct_tag = vm_tag | direct_reason;
 
-    // Flight-recorder entry for an exit. t.cpu is left to collect_trace (the ring is the CPU's).
-    [[gnu::always_inline]] es_trace_entry* trace(std::uint32_t raw, std::uint64_t exit_tsc,
-                                                 std::uint64_t rip, std::uint64_t qualification,
+    // Flight-recorder entry for an exit; the caller adds the qualification if the reason has one.
+    // t.cpu is left to collect_trace (the ring is the CPU's).
+    [[gnu::always_inline]] es_trace_entry* trace(std::uint64_t reason_and_vm,
+                                                 std::uint64_t exit_tsc, std::uint64_t rip,
                                                  std::uint64_t cycles) {
         auto& ring = *pinned(recorder.last);
         es_trace_entry& t = *pinned(ring.next());
         t.tsc = exit_tsc;
         t.cycles = cycles;
-        t.qualification = qualification;
         t.rip = rip;
-        const std::uint64_t reason_and_vm = vm_tag | raw;
         __builtin_memcpy(&t.reason, &reason_and_vm, sizeof(reason_and_vm));
         ring.commit();
         return &t;
@@ -90,10 +104,10 @@ template <instrument_level Level> struct section {
         }
     }
 
-    // The handling of basic reason `reason` took `cycles`.
-    [[gnu::always_inline]] void charge(std::uint32_t reason, std::uint64_t cycles) {
+    // The handling of an exit counted in `cell` took `cycles`.
+    [[gnu::always_inline]] void charge(reason_cell& cell, std::uint64_t cycles) {
         if constexpr (Level != instrument_level::off)
-            record_cycles(row, reason, cycles, Level);
+            record_cycles(cell, cycles, Level);
         totals.cycles += cycles;
     }
 
@@ -102,7 +116,7 @@ template <instrument_level Level> struct section {
         if (pending == no_pending)
             return;
         const std::uint64_t cycles = now - pending_since;
-        charge(pending, cycles);
+        charge(row.cell[pending], cycles);
         if (Level >= instrument_level::recorder && pending_trace) {
             pending_trace->cycles = cycles;
             outlier(*pending_trace, cycles);
@@ -120,38 +134,51 @@ template <instrument_level Level> struct section {
         leave_raw = raw;
         pending = reason;
         pending_since = exit_tsc;
-        if constexpr (Level >= instrument_level::recorder)
-            pending_trace = trace(raw, exit_tsc, rip, hw::vmread(f::exit_qualification), 0);
+        if constexpr (Level >= instrument_level::recorder) {
+            pending_trace = trace(vm_tag | raw, exit_tsc, rip, 0);
+            pending_trace->qualification = hw::vmread(f::exit_qualification);
+        }
         return 0;
     }
 
-    // Act on what the handler of basic reason `reason` returned. The recorder takes the exit
-    // qualification from `qual`.
-    template <typename Qualification>
+    // Act on what the handler of basic reason `reason` (counted in `cell`) returned. `tag` is
+    // the exit's reason/vm pair for the recorder; `rip` is the guest RIP if Exit::rip_known
+    // and the recorder is on.
+    template <typename Exit>
     [[gnu::always_inline]] int finish(exit_action action, std::uint32_t raw, std::uint32_t reason,
-                                      std::uint64_t exit_tsc, std::uint64_t rip,
-                                      Qualification qual) {
+                                      reason_cell& cell, std::uint64_t tag, std::uint64_t exit_tsc,
+                                      std::uint64_t rip) {
         switch (action) {
         case exit_action::skip:
-            if constexpr (Level < instrument_level::recorder)
+            if constexpr (Level < instrument_level::recorder || !Exit::rip_known)
                 rip = hw::vmread(f::guest_rip);
             hw::vmwrite_current(f::guest_rip, rip + hw::vmread(f::exit_instruction_length));
             // An emulated instruction ends STI/MOV-SS blocking, as executing it would have.
             hw::vmwrite_current(f::guest_interruptibility, 0);
             break;
         case exit_action::resume:
+            if constexpr (!Exit::rip_known)
+                rip = hw::vmread(f::guest_rip);
             break;
         case exit_action::check_host:
+            if constexpr (!Exit::rip_known)
+                rip = hw::vmread(f::guest_rip);
             return leave_with(leave_reason::host_work, raw, reason, exit_tsc, rip);
         case exit_action::stop:
+            if constexpr (!Exit::rip_known)
+                rip = hw::vmread(f::guest_rip);
             return leave_with(leave_reason::stop, raw, reason, exit_tsc, rip);
         }
         // Handled: the handling time ends here, and the guest is re-entered at once unless this
         // was the last exit of the budget.
         const std::uint64_t cycles = hw::rdtsc() - exit_tsc;
-        charge(reason, cycles);
-        if constexpr (Level >= instrument_level::recorder)
-            outlier(*trace(raw, exit_tsc, rip, qual(), cycles), cycles);
+        charge(cell, cycles);
+        if constexpr (Level >= instrument_level::recorder) {
+            es_trace_entry* t = trace(tag, exit_tsc, rip, cycles);
+            if constexpr (Exit::has_qualification)
+                t->qualification = hw::vmread(f::exit_qualification);
+            outlier(*t, cycles);
+        }
         if (--totals.exits_left != 0) [[likely]]
             return 1;
         leave = leave_reason::exit_limit;
@@ -174,8 +201,8 @@ template <instrument_level Level> struct section {
         // Other flag bits (none of the features that set them is in use) do not change what
         // the basic reason asks for.
         ctx.reason = reason;
-        return finish(dispatch_exit(ctx), raw, reason, exit_tsc, rip,
-                      [] { return hw::vmread(f::exit_qualification); });
+        return finish<table_exit>(dispatch_exit(ctx), raw, reason, row.cell[reason], vm_tag | raw,
+                                  exit_tsc, rip);
     }
 
     int on_exit(std::uint64_t exit_tsc);
@@ -212,17 +239,15 @@ template <instrument_level Level>
 template <instrument_level Level>
 [[gnu::no_instrument_function, gnu::noinline]] int
 section<Level>::on_direct_exit(std::uint64_t exit_tsc) {
-    // The recorder keeps the RIP of every exit; skipping an instruction needs it too.
-    std::uint64_t rip = 0;
-    if constexpr (Level >= instrument_level::recorder)
-        rip = hw::vmread(f::guest_rip);
     // Counted before handling: a CPUID exit-leaf query sees itself (CONTRACT.md, section 1).
     if constexpr (Level != instrument_level::off)
         record_exit(row, direct_reason);
-    // The SDM clears the exit qualification of every exit that does not define one, CPUID's
-    // included ("Basic VM-Exit Information"): the recorder need not read it.
-    return finish(cpuid_exit::handle(ctx), direct_reason, direct_reason, exit_tsc, rip,
-                  [] { return 0ull; });
+    const exit_action action = cpuid_exit::handle(ctx);
+    // Read the section's fields again rather than keep them in callee-saved registers across
+    // the handler: a load costs less than the push and pop.
+    asm volatile("" ::: "memory");
+    return finish<direct_exit>(action, direct_reason, direct_reason, row.cell[direct_reason],
+                               direct_tag, exit_tsc, 0);
 }
 
 template <instrument_level Level>
@@ -237,8 +262,8 @@ section<Level>::on_table_exit(std::uint64_t exit_tsc, std::uint32_t raw) {
     if constexpr (Level != instrument_level::off)
         record_exit(row, raw);
     ctx.reason = raw;
-    return finish(dispatch_exit(ctx), raw, raw, exit_tsc, rip,
-                  [] { return hw::vmread(f::exit_qualification); });
+    return finish<table_exit>(dispatch_exit(ctx), raw, raw, row.cell[raw], vm_tag | raw, exit_tsc,
+                              rip);
 }
 
 // The entry stub's callback: no ftrace hook on the exit path (as KVM's noinstr entry code).

@@ -1,7 +1,10 @@
 // Statistics: the registry of live VMs, snapshots for ES_IOC_STATS/ES_VM_STATS, reset, and the
-// flight-recorder ioctl. Exit paths write only their own VM's row on their own CPU; everything
-// global is derived here by summing, under the registry lock (a spinlock with interrupts off,
-// so the CPUID exit path may take it too).
+// flight-recorder ioctl. Exit paths write only their own VM's row on their own CPU, with
+// interrupts off; everything global is derived here by summing. A snapshot copies each CPU's
+// rows on that CPU (es_shim_on_cpus: an IPI, taken only between two exits), so it never sees
+// half an update and the exit path needs no sequence counter. The registry (VM list, retired
+// rows, reset baselines) is under a spinlock taken with interrupts off, so the CPUID exit path
+// and those IPIs may take it too.
 #include "stats.hpp"
 
 #include "arg_checks.hpp"
@@ -42,12 +45,25 @@ struct snapshot_scratch {
     snapshot_scratch& operator=(const snapshot_scratch&) = delete;
 };
 
-// Sum the rows of CPUs [first, first + n) over the retired rows and every live VM.
-std::uint64_t add_all(counter_totals& into, std::uint32_t first, std::uint32_t n) {
-    std::uint64_t retries = add_rows(into, core.retired_rows + first, n);
+// The rows of `cpu`, of every live VM and the retired ones; under the registry lock, on `cpu`
+// with interrupts off.
+void add_cpu_rows(counter_totals& into, std::uint32_t cpu) {
+    add_rows(into, core.retired_rows + cpu, 1);
     for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        retries += add_rows(into, vm->rows + first, n);
-    return retries;
+        add_rows(into, vm->rows + cpu, 1);
+}
+
+// The counters of global and CPU scope: since the last reset.
+void add_cpu_since_reset(counter_totals& into, std::uint32_t cpu) {
+    const registry_guard g;
+    add_cpu_rows(into, cpu);
+    subtract(into, core.baselines[cpu]);
+}
+
+// Run `f(cpu)` on each CPU of [first, first + n), one after the other (see es_shim_on_cpus).
+template <typename F> void on_cpus(std::uint32_t first, std::uint32_t n, F& f) {
+    es_shim_on_cpus(
+        first, n, [](void* arg, es_u32 cpu) { (*static_cast<F*>(arg))(cpu); }, &f);
 }
 
 void copy_out(es_stats& out, const counter_totals& t) {
@@ -142,35 +158,29 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     out->nr_reasons = nr_reasons;
     out->instrument = static_cast<std::uint32_t>(core.instrument);
     out->tsc = hw::rdtsc();
-    switch (out->scope) {
-    case ES_SCOPE_GLOBAL: {
-        const registry_guard g;
-        out->retries = add_all(*s.totals, 0, core.nr_cpus);
-        for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
-            subtract(*s.totals, core.baselines[cpu]);
-        break;
-    }
-    case ES_SCOPE_CPU: {
-        const registry_guard g;
-        out->retries = add_all(*s.totals, out->cpu, 1);
-        subtract(*s.totals, core.baselines[out->cpu]);
-        break;
-    }
-    default: // ES_SCOPE_VM: the VM is alive while its descriptor is held
-        out->retries = add_rows(*s.totals, vm->rows, core.nr_cpus);
-        break;
-    }
+    counter_totals& t = *s.totals;
+    auto add_cpu = [&t, vm, scope = out->scope](std::uint32_t cpu) {
+        if (scope == ES_SCOPE_VM) // the VM is alive while its descriptor is held
+            add_rows(t, vm->rows + cpu, 1);
+        else
+            add_cpu_since_reset(t, cpu);
+    };
+    if (out->scope == ES_SCOPE_CPU)
+        on_cpus(out->cpu, 1, add_cpu);
+    else
+        on_cpus(0, core.nr_cpus, add_cpu);
+    out->retries = 0; // nothing is ever read twice (see the top of this file)
     copy_out(*out, *s.totals);
     return 0;
 }
 
 extern "C" int es_core_reset_stats(void) {
-    const registry_guard g;
-    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu) {
-        counter_totals& b = core.baselines[cpu];
-        clear(b);
-        add_all(b, cpu, 1);
-    }
+    auto reset_cpu = [](std::uint32_t cpu) {
+        const registry_guard g;
+        clear(core.baselines[cpu]);
+        add_cpu_rows(core.baselines[cpu], cpu);
+    };
+    on_cpus(0, core.nr_cpus, reset_cpu);
     return 0;
 }
 

@@ -115,8 +115,8 @@ struct es_reason_stats {
     es_u64 hist[ES_HIST_BUCKETS];
 };
 
-/* A snapshot of all counters of a scope. Each reason's cells are read consistently (sequence
- * counters); count/cycles/sums/histograms are since load or the last ES_IOC_RESET_STATS (global
+/* A snapshot of all counters of a scope. Each CPU's counters are copied on that CPU between two
+ * of its exits (an IPI), so no update is ever seen in part; count/cycles/sums/histograms are since load or the last ES_IOC_RESET_STATS (global
  * and CPU scope) or since the VM was created; min and max are since load. */
 struct es_stats {
     es_u32 size;
@@ -124,7 +124,7 @@ struct es_stats {
     es_u32 cpu;        /* in: for ES_SCOPE_CPU */
     es_u32 nr_reasons; /* out: ES_NR_REASONS */
     es_u64 tsc;        /* out: TSC when the snapshot was taken */
-    es_u64 retries;    /* out: row reads repeated because their CPU was writing */
+    es_u64 retries;    /* out: always 0 (reads are never repeated); kept for ABI version 1 */
     es_u32 instrument; /* out: instrumentation level in force (0..3) */
     es_u32 reserved0;
     struct es_reason_stats reasons[ES_NR_REASONS];

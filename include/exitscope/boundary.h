@@ -107,6 +107,11 @@ es_u64 es_shim_xcr0(void);
  * interrupts off, usable from the exit path. */
 es_u64 es_shim_registry_lock(void);
 void es_shim_registry_unlock(es_u64 flags);
+/* Call fn(arg, cpu) for each CPU of [first, first + n), one after the other, with interrupts off
+ * and never inside that CPU's exit path: on the CPU itself by IPI when it is online (a CPU in a
+ * guest takes it between two exits), here when it is offline (nothing runs there). CPU hotplug
+ * waits meanwhile. Process context only. */
+void es_shim_on_cpus(es_u32 first, es_u32 n, void (*fn)(void* arg, es_u32 cpu), void* arg);
 
 /* ---- C++ core ---- */
 struct es_load_params {
