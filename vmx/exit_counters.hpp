@@ -77,6 +77,19 @@ template <typename T> T* pinned(T& object) {
     return p;
 }
 
+// hist_bucket on the exit path: BSR alone. Its destination starts at 0 and BSR leaves it as it
+// was for a zero source, which AMD documents and Intel's CPUs do (Linux's fls64 relies on it
+// too), so 0 lands in bucket 0 without the OR hist_bucket needs to be constexpr.
+inline std::uint64_t bucket_of(std::uint64_t cycles) {
+#if defined(__x86_64__)
+    std::uint64_t b = 0;
+    asm("bsrq %[v], %[b]" : [b] "+r"(b) : [v] "rm"(cycles) : "cc");
+    return b;
+#else
+    return hist_bucket(cycles);
+#endif
+}
+
 // sumsq += v * v, as 128 bits.
 inline void add_square(reason_cell& c, std::uint64_t v) {
 #if defined(__x86_64__)
@@ -107,7 +120,7 @@ inline void record_cycles(reason_cell& cell, std::uint64_t cycles, instrument_le
     if (cycles < c->min)
         c->min = cycles;
     add_square(*c, cycles);
-    c->hist[hist_bucket(cycles)] += 1;
+    c->hist[bucket_of(cycles)] += 1;
 }
 
 inline void record_exit(counter_row& row, std::uint32_t reason) {

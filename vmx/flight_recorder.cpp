@@ -11,33 +11,36 @@ namespace {
 // exit that defines none ("Basic VM-Exit Information"), so its slot holds an older exit's.
 constexpr std::uint32_t cpuid_reason = sdm::to_number(sdm::exit_reason::cpuid);
 
-template <std::uint32_t N> struct ring_cursor {
-    const trace_ring<N>* ring;
+template <typename Ring> struct ring_cursor {
+    const Ring* ring;
     std::uint64_t next; // index of the next entry to merge
     std::uint64_t end;
 };
 
 // Merge the rings oldest first; skip the first `skip` matching entries, write up to `capacity`.
 // Returns how many entries matched in all.
-template <std::uint32_t N>
-std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr,
-                    const trace_ring<N> cpu_recorder::*which, std::uint32_t vm, es_trace_entry* out,
-                    std::uint32_t capacity, std::uint64_t skip) {
-    // The ring of each CPU is already in TSC order; repeatedly take the oldest head.
+template <typename Ring>
+std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr, const Ring cpu_recorder::*which,
+                    std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity,
+                    std::uint64_t skip) {
+    // The ring of each CPU is already in TSC order; repeatedly take the oldest head. Slots
+    // never written (TSC 0) are passed over.
     std::uint32_t n = 0;
     std::uint64_t seen = 0;
     constexpr std::uint32_t max_cpus = 64;
-    ring_cursor<N> cur[max_cpus];
+    ring_cursor<Ring> cur[max_cpus];
     if (nr > max_cpus)
         nr = max_cpus;
     for (std::uint32_t c = 0; c < nr; ++c) {
-        const trace_ring<N>& r = cpus[c].*which;
-        const std::uint64_t head = __atomic_load_n(&r.head, __ATOMIC_ACQUIRE);
-        cur[c] = {&r, head > N ? head - N : 0, head};
+        const Ring& r = cpus[c].*which;
+        const ring_window w = r.window();
+        cur[c] = {&r, w.first, w.end};
     }
     for (;;) {
         std::int32_t best = -1;
         for (std::uint32_t c = 0; c < nr; ++c) {
+            while (cur[c].next < cur[c].end && cur[c].ring->at(cur[c].next).tsc == 0)
+                cur[c].next += 1;
             if (cur[c].next >= cur[c].end)
                 continue;
             const es_trace_entry& e = cur[c].ring->at(cur[c].next);
@@ -62,10 +65,9 @@ std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr,
     }
 }
 
-template <std::uint32_t N>
-std::uint32_t collect(const cpu_recorder* cpus, std::uint32_t nr,
-                      const trace_ring<N> cpu_recorder::*which, std::uint32_t vm,
-                      es_trace_entry* out, std::uint32_t capacity) {
+template <typename Ring>
+std::uint32_t collect(const cpu_recorder* cpus, std::uint32_t nr, const Ring cpu_recorder::*which,
+                      std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity) {
     // First pass counts the matching entries so the second keeps only the newest `capacity`.
     const std::uint64_t total = merge(cpus, nr, which, vm, out, 0, 0);
     const std::uint64_t skip = total > capacity ? total - capacity : 0;

@@ -88,7 +88,7 @@ template <instrument_level Level> struct section {
                                                  std::uint64_t exit_tsc, std::uint64_t rip,
                                                  std::uint64_t cycles) {
         auto& ring = *pinned(recorder.last);
-        es_trace_entry& t = *pinned(ring.next());
+        es_trace_entry& t = ring.next();
         t.tsc = exit_tsc;
         t.cycles = cycles;
         t.rip = rip;

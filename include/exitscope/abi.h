@@ -42,7 +42,7 @@ typedef uint64_t es_u64;
 #define ES_HIST_BUCKETS 40
 /* Flight recorder: the last ES_TRACE_RING exits per CPU, and the last ES_TRACE_OUTLIERS exits
  * per CPU whose handling took more than the outlier threshold. */
-#define ES_TRACE_RING 256
+#define ES_TRACE_RING 1024
 #define ES_TRACE_OUTLIERS 64
 
 /* Guest RAM limits for ES_IOC_CREATE_VM. */

@@ -179,3 +179,8 @@ TEST_CASE("64-bit counts do not wrap at 32 bits") {
     record_exit(r.v[0], 10);
     CHECK(sum_count(r.v.data(), 1, 10) == 0x100000000ull);
 }
+
+TEST_CASE("the exit path's bucket is hist_bucket's, 0 included") {
+    for (std::uint64_t c : {0ull, 1ull, 2ull, 3ull, 100ull, 1ull << 39, (1ull << 40) - 1, ~0ull})
+        CHECK(bucket_of(c) == hist_bucket(c));
+}

@@ -101,3 +101,22 @@ TEST_CASE("a CPUID entry reads with qualification 0 whatever its slot held befor
     CHECK(out[1].reason == 10);
     CHECK(out[1].qualification == 0);
 }
+
+TEST_CASE("the exit ring's 16-bit offset wraps to its first slot, and never-written slots are "
+          "skipped") {
+    auto rec = recorders(1);
+    std::vector<es_trace_entry> out(ES_TRACE_RING);
+    CHECK(collect_trace(rec.data(), 1, false, 0, out.data(), out.size()) == 0);
+    push(rec[0], 1, 1);
+    REQUIRE(collect_trace(rec.data(), 1, false, 0, out.data(), out.size()) == 1);
+    CHECK(out[0].tsc == 1);
+    for (std::uint64_t i = 2; i <= ES_TRACE_RING; ++i)
+        push(rec[0], i, 1);
+    CHECK(rec[0].last.next_offset == 0);
+    CHECK(&rec[0].last.next() == &rec[0].last.s[0].entry);
+    push(rec[0], ES_TRACE_RING + 1, 1);
+    CHECK(rec[0].last.s[0].entry.tsc == ES_TRACE_RING + 1);
+    REQUIRE(collect_trace(rec.data(), 1, false, 0, out.data(), out.size()) == ES_TRACE_RING);
+    CHECK(out[0].tsc == 2);
+    CHECK(out[ES_TRACE_RING - 1].tsc == ES_TRACE_RING + 1);
+}
