@@ -69,14 +69,6 @@ inline void split128(u128 v, std::uint64_t& lo, std::uint64_t& hi) {
     hi = static_cast<std::uint64_t>(v >> 64);
 }
 
-// Keeps an address in a register: GCC would otherwise recompute it from its base at each use,
-// an instruction the emulated machine charges a tick for.
-template <typename T> T* pinned(T& object) {
-    T* p = &object;
-    asm("" : "+r"(p));
-    return p;
-}
-
 // hist_bucket on the exit path: BSR alone. Its destination starts at 0 and BSR leaves it as it
 // was for a zero source, which AMD documents and Intel's CPUs do (Linux's fls64 relies on it
 // too), so 0 lands in bucket 0 without the OR hist_bucket needs to be constexpr.
@@ -110,17 +102,16 @@ inline void record_exit(reason_cell& c) {
     c.count += 1;
 }
 
-inline void record_cycles(reason_cell& cell, std::uint64_t cycles, instrument_level level) {
-    reason_cell* c = &cell;
-    c->cycles += cycles;
+inline void record_cycles(reason_cell& c, std::uint64_t cycles, instrument_level level) {
+    c.cycles += cycles;
     if (level < instrument_level::histograms)
         return;
-    if (cycles > c->max)
-        c->max = cycles;
-    if (cycles < c->min)
-        c->min = cycles;
-    add_square(*c, cycles);
-    c->hist[bucket_of(cycles)] += 1;
+    if (cycles > c.max)
+        c.max = cycles;
+    if (cycles < c.min)
+        c.min = cycles;
+    add_square(c, cycles);
+    c.hist[bucket_of(cycles)] += 1;
 }
 
 inline void record_exit(counter_row& row, std::uint32_t reason) {

@@ -44,16 +44,17 @@ struct run_totals {
     std::uint64_t cycles;
 };
 
-// What the exit path knows of an exit at compile time. CPUID's path (on_direct_exit) reads the
-// guest RIP only after the handler, when skipping the instruction needs it anyway (nothing then
-// has to live across the handler), and stores no qualification: the SDM clears it for CPUID
-// ("Basic VM-Exit Information"), and collect_trace reports it as 0.
+// What the exit path knows of an exit at compile time. The table's path reads the guest RIP
+// before the handler when the recorder is on (a handler may move it). CPUID's path
+// (on_direct_exit) reads it after the handler, which leaves it alone, so nothing has to live
+// across the handler; and it stores no qualification: the SDM clears it for CPUID ("Basic
+// VM-Exit Information"), and collect_trace reports it as 0.
 struct table_exit {
-    static constexpr bool rip_known = true;
+    static constexpr bool rip_read_early = true;
     static constexpr bool has_qualification = true;
 };
 struct direct_exit {
-    static constexpr bool rip_known = false;
+    static constexpr bool rip_read_early = false;
     static constexpr bool has_qualification = false;
 };
 
@@ -87,7 +88,7 @@ template <instrument_level Level> struct section {
     [[gnu::always_inline]] es_trace_entry* trace(std::uint64_t reason_and_vm,
                                                  std::uint64_t exit_tsc, std::uint64_t rip,
                                                  std::uint64_t cycles) {
-        auto& ring = *pinned(recorder.last);
+        auto& ring = recorder.last;
         es_trace_entry& t = ring.next();
         t.tsc = exit_tsc;
         t.cycles = cycles;
@@ -142,31 +143,27 @@ template <instrument_level Level> struct section {
     }
 
     // Act on what the handler of basic reason `reason` (counted in `cell`) returned. `tag` is
-    // the exit's reason/vm pair for the recorder; `rip` is the guest RIP if Exit::rip_known
-    // and the recorder is on.
+    // the exit's reason/vm pair for the recorder; `rip` is the guest RIP if
+    // Exit::rip_read_early and the recorder is on.
     template <typename Exit>
     [[gnu::always_inline]] int finish(exit_action action, std::uint32_t raw, std::uint32_t reason,
                                       reason_cell& cell, std::uint64_t tag, std::uint64_t exit_tsc,
                                       std::uint64_t rip) {
+        if constexpr (!Exit::rip_read_early)
+            rip = hw::vmread(f::guest_rip);
         switch (action) {
         case exit_action::skip:
-            if constexpr (Level < instrument_level::recorder || !Exit::rip_known)
+            if constexpr (Level < instrument_level::recorder && Exit::rip_read_early)
                 rip = hw::vmread(f::guest_rip);
             hw::vmwrite_current(f::guest_rip, rip + hw::vmread(f::exit_instruction_length));
             // An emulated instruction ends STI/MOV-SS blocking, as executing it would have.
             hw::vmwrite_current(f::guest_interruptibility, 0);
             break;
         case exit_action::resume:
-            if constexpr (!Exit::rip_known)
-                rip = hw::vmread(f::guest_rip);
             break;
         case exit_action::check_host:
-            if constexpr (!Exit::rip_known)
-                rip = hw::vmread(f::guest_rip);
             return leave_with(leave_reason::host_work, raw, reason, exit_tsc, rip);
         case exit_action::stop:
-            if constexpr (!Exit::rip_known)
-                rip = hw::vmread(f::guest_rip);
             return leave_with(leave_reason::stop, raw, reason, exit_tsc, rip);
         }
         // Handled: the handling time ends here, and the guest is re-entered at once unless this
