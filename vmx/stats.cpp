@@ -29,11 +29,12 @@ class registry_guard {
     es_u64 flags_;
 };
 
-template <typename F> std::uint64_t sum_all_rows(F cell_sum) {
-    std::uint64_t s = cell_sum(core.retired_rows);
+// Call f(rows) for the retired rows and for each live VM's (one row per CPU, indexed by CPU);
+// under the registry lock.
+template <typename F> void for_all_rows(F f) {
+    f(core.retired_rows);
     for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        s += cell_sum(vm->rows);
-    return s;
+        f(vm->rows);
 }
 
 // The totals of a snapshot, from the heap (28 KiB: too big for the kernel stack).
@@ -48,9 +49,7 @@ struct snapshot_scratch {
 // The rows of `cpu`, of every live VM and the retired ones; under the registry lock, on `cpu`
 // with interrupts off.
 void add_cpu_rows(counter_totals& into, std::uint32_t cpu) {
-    add_rows(into, core.retired_rows + cpu, 1);
-    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        add_rows(into, vm->rows + cpu, 1);
+    for_all_rows([&into, cpu](const counter_row* rows) { add_rows(into, rows + cpu, 1); });
 }
 
 // The counters of global and CPU scope: since the last reset.
@@ -128,9 +127,10 @@ std::uint64_t global_cell(std::uint32_t reason) {
     std::uint64_t base = 0;
     for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
         base += core.baselines[cpu].r[reason].*Base;
-    return sum_all_rows(
-               [reason](const counter_row* rows) { return Sum(rows, core.nr_cpus, reason); }) -
-           base;
+    std::uint64_t sum = 0;
+    for_all_rows(
+        [&sum, reason](const counter_row* rows) { sum += Sum(rows, core.nr_cpus, reason); });
+    return sum - base;
 }
 
 std::uint64_t global_count(std::uint32_t reason) {

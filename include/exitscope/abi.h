@@ -116,8 +116,9 @@ struct es_reason_stats {
 };
 
 /* A snapshot of all counters of a scope. Each CPU's counters are copied on that CPU between two
- * of its exits (an IPI), so no update is ever seen in part; count/cycles/sums/histograms are since load or the last ES_IOC_RESET_STATS (global
- * and CPU scope) or since the VM was created; min and max are since load. */
+ * of its exits (an IPI), so no update is ever seen in part; count/cycles/sums/histograms are
+ * since load or the last ES_IOC_RESET_STATS (global and CPU scope) or since the VM was created;
+ * min and max are since load. */
 struct es_stats {
     es_u32 size;
     es_u32 scope;      /* in: enum es_stats_scope (ES_SCOPE_VM only on a VM descriptor) */
