@@ -332,6 +332,8 @@ static int __init es_init(void)
 	}
 	pr_info("exitscope: ready on %u CPUs, /dev/exitscope (VMX on while a VM exists; cpuid_scope=%s, instrument=%d)\n",
 		num_online_cpus(), cpuid_scope, instrument);
+	pr_info("exitscope: counters take %llu bytes per VM (%u possible CPUs)\n",
+		es_core_vm_counter_bytes(), nr_cpu_ids);
 	return 0;
 
 out_cpus:

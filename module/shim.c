@@ -4,6 +4,7 @@
  */
 #include <linux/cpu.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/signal.h>
@@ -190,7 +191,18 @@ void es_shim_end_guest_section(struct es_host_switch *s)
 	kernel_fpu_end();
 }
 
+static DEFINE_MUTEX(es_registry_mutex);
 static DEFINE_RAW_SPINLOCK(es_registry_lock);
+
+void es_shim_registry_mutex_lock(void)
+{
+	mutex_lock(&es_registry_mutex);
+}
+
+void es_shim_registry_mutex_unlock(void)
+{
+	mutex_unlock(&es_registry_mutex);
+}
 
 u64 es_shim_registry_lock(void)
 {

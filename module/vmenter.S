@@ -1,32 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Enter the guest and come back: the only assembly in Exitscope.
+ * Enter the guest and come back: the only assembly in Exitscope, in the shape of KVM's
+ * __vmx_vcpu_run and Jailhouse's vmx-vmexit.S (save, enter; on exit save, return).
  *
- * int es_vmx_enter(struct es_guest_regs *regs, int launched,
- *                  int (*on_exit)(void *ctx, u64 exit_tsc), void *ctx)
+ * es_u64 es_vmx_enter(struct es_guest_regs *regs, int launched)
  *
- * Saves the host's callee-saved registers, records HOST_RSP (every VM exit lands on
- * es_vmx_exit_landing with this stack), loads the guest's registers and CR2 (VMX switches
- * neither), and runs VMLAUNCH or VMRESUME.
+ * Saves the host's callee-saved registers, makes HOST_RSP and CR2 right for this entry (each
+ * written only when it changed), loads the guest's registers and runs VMLAUNCH (launched == 0)
+ * or VMRESUME. The next VM exit lands on es_vmx_exit_landing with RSP = HOST_RSP: the guest's
+ * registers and CR2 go back to *regs, the guest values left in registers are cleared so none
+ * steers host speculation, and the function returns the TSC read right after the exit (the
+ * start of the exit's handling time). Every exit returns here: the run loop handles it in C++
+ * and calls es_vmx_enter again.
  *
- * After each exit it saves the guest's registers, clears them so no guest value steers host
- * speculation, and calls on_exit(ctx, exit_tsc), the core's exit handler, with the TSC read
- * first thing after the exit. When that returns nonzero the
- * guest is re-entered at once from here: the round trip of a common exit (CPUID, I/O, MSR)
- * then runs no function prologue, no VMWRITE of HOST_RSP and no CR2 switch. When it returns 0
- * (the guest stops, or the host has work), es_vmx_enter returns 0 to its caller.
- *
- * Why CR2 is left alone while the handler runs: nothing on that path enables interrupts or can
- * page fault, and NMI handlers restore CR2 themselves, so CR2 still holds the guest's value at
- * the next VMRESUME; it is saved only when the guest is left.
- *
- * Why the return stack buffer is refilled only on the way out: after a VM exit it may hold the
- * guest's return predictions, which matter to a RET that pops more than the host pushed since
- * the exit. The call to on_exit is balanced (it returns to the CALL that made it), so the first
- * unbalanced RET is es_vmx_enter's own, and the refill comes right before it.
- *
- * Returns 0 when on_exit asked to leave, 1 when VMLAUNCH/VMRESUME itself failed.
- * Offsets: ES_REGS_* in include/exitscope/boundary.h.
+ * Returns 0 when VMLAUNCH/VMRESUME itself failed (VM-instruction error in the VMCS, or no
+ * current VMCS); a TSC is never 0 once the kernel runs.
+ * Offsets: ES_REGS_* and ES_VMCS_HOST_RSP in include/exitscope/boundary.h (C++ asserts them).
  */
 #include <linux/linkage.h>
 #include <asm/asm.h>
@@ -34,15 +23,6 @@
 #include <asm/unwind_hints.h>
 
 #include "exitscope/boundary.h"
-
-/* VMCS encoding of HOST_RSP (SDM appendix "Field Encoding in VMCS"). */
-#define VMCS_HOST_RSP 0x6c14
-
-/* Stack at HOST_RSP: the arguments the exit path needs. */
-#define FRAME_REGS 0
-#define FRAME_ON_EXIT 8
-#define FRAME_CTX 16
-#define FRAME_SIZE 24
 
 /* Load the guest's general registers from \regs (a register that is loaded last). */
 .macro LOAD_GUEST regs:req
@@ -73,17 +53,26 @@ SYM_FUNC_START(es_vmx_enter)
 	push %r13
 	push %r12
 	push %rbx
-	push %rcx
-	push %rdx
+	/* regs: all the exit path finds on the stack. */
 	push %rdi
 
-	mov $VMCS_HOST_RSP, %rax
+	/* Every exit lands with RSP = HOST_RSP. It is the same for every entry from the same
+	 * kernel stack, so VMWRITE it only when it changed (first entry, another thread). */
+	cmp %rsp, ES_REGS_HOST_RSP(%rdi)
+	je .Lhost_rsp_ok
+	mov $ES_VMCS_HOST_RSP, %eax
 	vmwrite %rsp, %rax
-	jbe .Lvmfail_early
+	jbe .Lvmfail
+	mov %rsp, ES_REGS_HOST_RSP(%rdi)
+.Lhost_rsp_ok:
 
-	/* VMX does not switch CR2; load the guest's. */
+	/* VMX does not switch CR2: the guest's goes in by hand, only when it differs. */
 	mov ES_REGS_CR2(%rdi), %rax
+	mov %cr2, %rdx
+	cmp %rax, %rdx
+	je .Lcr2_ok
 	mov %rax, %cr2
+.Lcr2_ok:
 
 	/* ZF=1 selects VMLAUNCH; MOV leaves the flags alone. */
 	test %esi, %esi
@@ -99,8 +88,11 @@ SYM_FUNC_START(es_vmx_enter)
 
 SYM_INNER_LABEL(es_vmx_exit_landing, SYM_L_GLOBAL)
 	UNWIND_HINT_RESTORE
+	/* HOST_RIP is an address objtool sees referenced from data: mark it as a branch target,
+	 * as KVM marks its vmx_vmexit. */
+	ENDBR
 	push %rdi
-	mov 8+FRAME_REGS(%rsp), %rdi
+	mov 8(%rsp), %rdi
 	mov %rax, ES_REGS_RAX(%rdi)
 	mov %rdx, ES_REGS_RDX(%rdi)
 	/* The start of this exit's handling time. */
@@ -118,44 +110,15 @@ SYM_INNER_LABEL(es_vmx_exit_landing, SYM_L_GLOBAL)
 	mov %r14, ES_REGS_R14(%rdi)
 	mov %r15, ES_REGS_R15(%rdi)
 	pop ES_REGS_RDI(%rdi)
-	/* The exit's TSC is on_exit's second argument (RDTSC cleared the upper halves of RAX and
-	 * RDX, so a shift and an add join them). */
-	shl $32, %rdx
-	lea (%rax,%rdx), %rsi
-	/* RAX and RDX now hold the TSC and RSI the argument; clear the other guest values. */
-	xor %ecx, %ecx
-	xor %ebx, %ebx
-	xor %ebp, %ebp
-	xor %r8d, %r8d
-	xor %r9d, %r9d
-	xor %r10d, %r10d
-	xor %r11d, %r11d
-	xor %r12d, %r12d
-	xor %r13d, %r13d
-	xor %r14d, %r14d
-	xor %r15d, %r15d
-
-	mov FRAME_CTX(%rsp), %rdi
-	mov FRAME_ON_EXIT(%rsp), %rax
-	CALL_NOSPEC rax
-	test %eax, %eax
-	jz .Lleave
-	/* The handler says re-enter: HOST_RSP and CR2 are still right (see the top). */
-	mov FRAME_REGS(%rsp), %rdi
-	LOAD_GUEST %rdi
-	vmresume
-	jmp .Lvmfail
-
-.Lleave:
-	mov FRAME_REGS(%rsp), %rax
 	mov %cr2, %rcx
-	mov %rcx, ES_REGS_CR2(%rax)
-	xor %ebx, %ebx
+	mov %rcx, ES_REGS_CR2(%rdi)
+	/* The return value: RDTSC cleared the upper halves of RAX and RDX. */
+	shl $32, %rdx
+	or %rdx, %rax
 
-.Lreturn:
-	/* The guest may have poisoned the return stack buffer: refill it where the CPU needs it. */
-	FILL_RETURN_BUFFER %rax, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
-	add $FRAME_SIZE, %rsp
+.Lclear_and_return:
+	/* Clear the guest values the caller could otherwise see; RBX, RBP and R12-R15 are
+	 * reloaded from the stack below. */
 	xor %ecx, %ecx
 	xor %edx, %edx
 	xor %esi, %esi
@@ -164,7 +127,10 @@ SYM_INNER_LABEL(es_vmx_exit_landing, SYM_L_GLOBAL)
 	xor %r9d, %r9d
 	xor %r10d, %r10d
 	xor %r11d, %r11d
-	mov %rbx, %rax
+	add $8, %rsp
+	/* The guest may have poisoned the return stack buffer: refill it where the CPU needs it,
+	 * before the first RET that pops more than the host pushed since the exit. */
+	FILL_RETURN_BUFFER %rcx, RSB_CLEAR_LOOPS, X86_FEATURE_RSB_VMEXIT
 	pop %rbx
 	pop %r12
 	pop %r13
@@ -174,18 +140,8 @@ SYM_INNER_LABEL(es_vmx_exit_landing, SYM_L_GLOBAL)
 	RET
 
 .Lvmfail:
-	/* VMLAUNCH/VMRESUME fell through: VMfailValid or VMfailInvalid. */
-	mov $1, %ebx
-	jmp .Lreturn
-
-.Lvmfail_early:
-	add $FRAME_SIZE, %rsp
-	pop %rbx
-	pop %r12
-	pop %r13
-	pop %r14
-	pop %r15
-	pop %rbp
-	mov $1, %eax
-	RET
+	/* VMLAUNCH/VMRESUME (or the HOST_RSP VMWRITE) fell through: VMfailValid or
+	 * VMfailInvalid. The guest's values may be loaded: the same clearing applies. */
+	xor %eax, %eax
+	jmp .Lclear_and_return
 SYM_FUNC_END(es_vmx_enter)

@@ -16,17 +16,6 @@ namespace es {
 
 constinit core_state core{};
 
-counter_row* alloc_counter_rows(std::uint32_t n, void** alloc) {
-    const std::uint64_t bytes = std::uint64_t{n} * sizeof(counter_row) + alignof(counter_row);
-    void* p = es_shim_zalloc(bytes);
-    *alloc = p;
-    if (!p)
-        return nullptr;
-    auto* rows = static_cast<counter_row*>(align_up(p, alignof(counter_row)));
-    init_rows(rows, n);
-    return rows;
-}
-
 namespace {
 
 constexpr sdm::msr capability_msr_numbers[ES_MSR_COUNT] = {
@@ -117,6 +106,10 @@ extern "C" int es_core_load(const es_load_params* params) {
         return refuse(err::no_mem, "out of memory for counters");
     }
     return 0;
+}
+
+extern "C" es_u64 es_core_vm_counter_bytes(void) {
+    return sizeof(counter_row) + sizeof(reason_sums); // the row and es_vm::section_base
 }
 
 extern "C" void es_core_unload(void) {

@@ -22,13 +22,16 @@ struct core_state {
     std::uint64_t outlier_cycles; // flight-recorder outlier threshold
     std::uint32_t preemption_slice_log2;
     std::uint32_t nr_cpus; // rows in every per-CPU array
-    // Global statistics = the retired rows (VMs already destroyed, folded in) plus the rows of
-    // every live VM, minus the per-CPU baselines of the last reset. All under the registry lock.
-    counter_row* retired_rows; // one per CPU
-    void* retired_alloc;
-    counter_totals* baselines; // one per CPU
-    es_vm* vm_list;            // live VMs, linked through es_vm::next_vm/prev_vm
-    cpu_recorder* recorders;   // one per CPU
+    // Global statistics = the retired row (destroyed VMs, folded in) + the row of every live VM
+    // - the baseline of the last reset; CPU scope = cpu_sums + the section running there -
+    // cpu_baselines. See stats.cpp.
+    counter_row* retired;
+    counter_totals* baseline;
+    es_vm* vm_list;             // live VMs, linked through es_vm::next_vm/prev_vm
+    reason_sums* cpu_sums;      // per CPU: counts and cycles of the guest sections that ended there
+    reason_sums* cpu_baselines; // per CPU: its figures at the last reset
+    const es_vm** running_vm;   // per CPU: the VM whose guest section runs there, or null
+    cpu_recorder* recorders;    // one per CPU
     void* recorders_alloc;
     std::uint8_t reason_flags[nr_reasons]; // ES_REASON_* per reason, derived from exit_table.hpp
     std::uint64_t host_xcr0;
@@ -42,8 +45,5 @@ inline void* align_up(void* p, std::uintptr_t align) {
     const auto addr = reinterpret_cast<std::uintptr_t>(p);
     return static_cast<char*>(p) + ((align - (addr & (align - 1))) & (align - 1));
 }
-
-// Cache-line aligned array of `n` rows from the shim allocator; `alloc` receives what to free.
-counter_row* alloc_counter_rows(std::uint32_t n, void** alloc);
 
 } // namespace es

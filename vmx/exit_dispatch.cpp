@@ -76,13 +76,4 @@ constexpr std::array<handler_fn, sdm::exit_reason_count> build_handler_by_reason
 constexpr std::array<handler_fn, sdm::exit_reason_count> handler_by_reason =
     build_handler_by_reason();
 
-// The run loop handles this reason inline with handlers::cpuid's body: it must be the handler
-// the table names.
-static_assert(exit_handlers_table.h[direct_reason] == handler::cpuid,
-              "the directly dispatched reason is CPUID in the exit table");
-
-exit_action dispatch_unexpected(exit_context& ctx) {
-    return handlers::unexpected(ctx);
-}
-
 } // namespace es

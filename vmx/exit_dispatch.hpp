@@ -1,8 +1,11 @@
-// One dispatcher for every VM exit: the exit table (exit_table.hpp) names the handler, this file
-// maps handler names to functions, and the run loop acts on what the handler returns.
+// One dispatcher for every VM exit: the exit table (exit_table.hpp) names the handler, the table
+// below maps each basic reason to its function, and the run loop (handle_exit) bounds-checks the
+// reason, clamps it against speculation and calls through the table, as KVM's vmx.c does with
+// kvm_vmx_exit_handlers[].
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 
 #include "exit_context.hpp"
@@ -13,22 +16,23 @@ namespace es {
 using handler_fn = exit_action (*)(exit_context&);
 
 // Handler function for every basic reason below sdm::exit_reason_count, resolved at compile time
-// from the exit table (exit_dispatch.cpp): dispatch is one bounds check and one indirect call.
+// from the exit table (exit_dispatch.cpp).
 extern const std::array<handler_fn, sdm::exit_reason_count> handler_by_reason;
 
-exit_action dispatch_unexpected(exit_context& ctx);
-
-// The one reason every benchmark and every exit-counter query takes: the run loop's exit path
-// handles it inline (cpuid_exit::handle), skipping the call and the indirect branch (a retpoline
-// where Spectre v2 mitigations are on), as KVM does for its hottest exits. It is still the
-// table's handler: exit_dispatch.cpp asserts it.
-inline constexpr std::uint32_t direct_reason = sdm::to_number(sdm::exit_reason::cpuid);
-
-inline exit_action dispatch_exit(exit_context& ctx) {
-    // Bounds-checked: a reason past the table (a newer CPU's, or a corrupt field) stops the VM.
-    if (ctx.reason >= sdm::exit_reason_count)
-        return dispatch_unexpected(ctx);
-    return handler_by_reason[ctx.reason](ctx);
+// `index` if it is below `size`, else 0, also under speculation: a mispredicted bounds check
+// must not let a table lookup or counter update use a guest-chosen index (Spectre v1). The
+// mask comes from CMP and SBB, which the CPU does not predict (Linux's array_index_nospec).
+inline std::size_t array_index_nospec(std::size_t index, std::size_t size) {
+#if defined(__x86_64__)
+    std::size_t mask;
+    asm volatile("cmp %[size], %[index]\n\tsbb %[mask], %[mask]"
+                 : [mask] "=r"(mask)
+                 : [size] "g"(size), [index] "r"(index)
+                 : "cc");
+    return index & mask;
+#else
+    return index < size ? index : 0;
+#endif
 }
 
 } // namespace es

@@ -1,15 +1,9 @@
 // Reading the flight recorder: a k-way merge of the per-CPU rings by exit TSC.
 #include "flight_recorder.hpp"
 
-#include "sdm/exit_reasons.hpp"
-
 namespace es {
 
 namespace {
-
-// The exit path does not store the qualification of a CPUID exit: the SDM clears it for every
-// exit that defines none ("Basic VM-Exit Information"), so its slot holds an older exit's.
-constexpr std::uint32_t cpuid_reason = sdm::to_number(sdm::exit_reason::cpuid);
 
 template <typename Ring> struct ring_cursor {
     const Ring* ring;
@@ -23,8 +17,7 @@ template <typename Ring>
 std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr, const Ring cpu_recorder::*which,
                     std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity,
                     std::uint64_t skip) {
-    // The ring of each CPU is already in TSC order; repeatedly take the oldest head. Slots
-    // never written (TSC 0) are passed over.
+    // The ring of each CPU is already in TSC order; repeatedly take the oldest head.
     std::uint32_t n = 0;
     std::uint64_t seen = 0;
     constexpr std::uint32_t max_cpus = 64;
@@ -39,8 +32,6 @@ std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr, const Ring cpu_r
     for (;;) {
         std::int32_t best = -1;
         for (std::uint32_t c = 0; c < nr; ++c) {
-            while (cur[c].next < cur[c].end && cur[c].ring->at(cur[c].next).tsc == 0)
-                cur[c].next += 1;
             if (cur[c].next >= cur[c].end)
                 continue;
             const es_trace_entry& e = cur[c].ring->at(cur[c].next);
@@ -58,8 +49,6 @@ std::uint64_t merge(const cpu_recorder* cpus, std::uint32_t nr, const Ring cpu_r
         if (n < capacity) {
             out[n] = e;
             out[n].cpu = static_cast<std::uint32_t>(best); // the exit path leaves it to us
-            if (e.reason == cpuid_reason)
-                out[n].qualification = 0;
             ++n;
         }
     }

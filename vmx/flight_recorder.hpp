@@ -20,31 +20,9 @@ struct alignas(64) trace_slot {
     es_trace_entry entry;
 };
 
-// The ring of the last exits, written on every exit. It is exactly 64 KiB, so the byte offset of
-// the slot written next wraps by itself as a 16-bit number: the exit path finds its slot with
-// one load and moves on with one add, no index arithmetic. Slots never written have TSC 0.
-struct exit_ring {
-    static constexpr std::uint32_t slots = ES_TRACE_RING;
-    trace_slot s[slots];
-    std::uint16_t next_offset; // byte offset of the slot written next: the oldest once full
-
-    es_trace_entry& next() {
-        return reinterpret_cast<trace_slot*>(reinterpret_cast<char*>(s) + next_offset)->entry;
-    }
-    void commit() { next_offset = static_cast<std::uint16_t>(next_offset + sizeof(trace_slot)); }
-    ring_window window() const {
-        const std::uint64_t first =
-            __atomic_load_n(&next_offset, __ATOMIC_ACQUIRE) / sizeof(trace_slot);
-        return {first, first + slots};
-    }
-    const es_trace_entry& at(std::uint64_t i) const { return s[i % slots].entry; }
-};
-static_assert(sizeof(trace_slot) * exit_ring::slots == 0x10000,
-              "the exit ring's 16-bit offset must wrap exactly at its end");
-
-// The ring of outliers, written rarely: a plain count of entries ever written.
-struct outlier_ring {
-    static constexpr std::uint32_t slots = ES_TRACE_OUTLIERS;
+// A ring of entries: a count of entries ever written, whose remainder picks the slot.
+template <std::uint32_t Slots> struct trace_ring {
+    static constexpr std::uint32_t slots = Slots;
     trace_slot s[slots];
     std::uint64_t head; // entries ever written; the newest is at (head - 1) % slots
 
@@ -56,6 +34,12 @@ struct outlier_ring {
     }
     const es_trace_entry& at(std::uint64_t i) const { return s[i % slots].entry; }
 };
+
+// The last exits (written on every exit: a power of two, so the slot is the head's low bits) and
+// the outliers (exits whose handling took longer than a threshold).
+using exit_ring = trace_ring<ES_TRACE_RING>;
+using outlier_ring = trace_ring<ES_TRACE_OUTLIERS>;
+static_assert((exit_ring::slots & (exit_ring::slots - 1)) == 0);
 
 struct alignas(64) cpu_recorder {
     exit_ring last;

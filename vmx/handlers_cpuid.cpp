@@ -1,8 +1,7 @@
-// CPUID: the four exit-counter leaves, a hypervisor vendor leaf, and the host's answers with VMX
-// and other features the guest cannot use hidden.
+// CPUID: the host's answers with what the guest cannot use hidden, a hypervisor vendor leaf, and
+// the four exit-counter leaves (cpuid/exit_leaves.hpp) answered from the counters.
 #include "core.hpp"
 #include "cpuid/exit_leaves.hpp"
-#include "cpuid_answer.hpp"
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
 #include "sdm/cpu_bits.hpp"
@@ -13,29 +12,22 @@ namespace es {
 
 namespace {
 
-// The counters the leaves read: the calling VM's rows, or (cpuid_scope=global) every VM's since
-// load or the last reset. Only the requested cells are summed; totals sum over all reasons.
+// The counters the leaves read: the calling VM's row, or (cpuid_scope=global) every VM's since
+// load or the last reset. Each leaf reads one figure: totals are kept as totals, so no answer
+// sums over reasons or CPUs.
 struct leaf_counters {
     const es_vm& vm;
     bool global;
 
     std::uint64_t count(std::uint32_t r) const {
-        return global ? global_count(r) : sum_count(vm.rows, core.nr_cpus, r);
+        return global ? global_count(r) : vm.counters->cell[r].count;
     }
     std::uint64_t cycles(std::uint32_t r) const {
-        return global ? global_cycles(r) : sum_cycles(vm.rows, core.nr_cpus, r);
+        return global ? global_cycles(r) : vm.counters->cell[r].cycles;
     }
-    std::uint64_t total_count() const {
-        std::uint64_t s = 0;
-        for (std::uint32_t r = 0; r < nr_reasons; ++r)
-            s += count(r);
-        return s;
-    }
+    std::uint64_t total_count() const { return global ? global_exits() : vm.counters->exits; }
     std::uint64_t total_cycles() const {
-        std::uint64_t s = 0;
-        for (std::uint32_t r = 0; r < nr_reasons; ++r)
-            s += cycles(r);
-        return s;
+        return global ? global_exit_cycles() : vm.counters->cycles;
     }
     bool enabled(std::uint32_t r) const { return (core.reason_flags[r] & ES_REASON_ENABLED) != 0; }
 };
@@ -47,26 +39,43 @@ constexpr std::uint32_t vendor_ebx = 0x74697845; // "Exit"
 constexpr std::uint32_t vendor_ecx = 0x706f6373; // "scop"
 constexpr std::uint32_t vendor_edx = 0x4d4d5665; // "eVMM"
 
-// The bits edited_host_cpuid hides.
+// Feature bits hidden from the guest.
 constexpr std::uint32_t leaf1_ecx_monitor = 1u << 3;
 constexpr std::uint32_t leaf7_ebx_invpcid = 1u << 10;
 constexpr std::uint32_t ext1_edx_rdtscp = 1u << 27;
 constexpr std::uint32_t xsave_leaf1_eax_xsaves = 1u << 3;
+constexpr std::uint32_t ext_leaf1 = 0x80000001;
 
-} // namespace
+// 0x40000000-0x4FFFFFFF: the hypervisor range, with the exit-counter leaves at its top.
+constexpr bool is_hypervisor_range(std::uint32_t leaf) {
+    return (leaf >> 28) == 4;
+}
 
-namespace cpuid_exit {
+void set(es_guest_regs& g, std::uint32_t eax, std::uint32_t ebx, std::uint32_t ecx,
+         std::uint32_t edx) {
+    g.rax = eax;
+    g.rbx = ebx;
+    g.rcx = ecx;
+    g.rdx = edx;
+}
 
-void edited_host_cpuid(es_guest_regs& g) {
-    const auto leaf = static_cast<std::uint32_t>(g.rax);
-    const auto sub = static_cast<std::uint32_t>(g.rcx);
-    host_cpuid(leaf, sub, g);
+// The host's answer, straight into the guest's registers. In 64-bit mode CPUID clears the upper
+// halves of the four registers.
+void host_cpuid(std::uint32_t leaf, std::uint32_t sub, es_guest_regs& g) {
+    asm volatile("cpuid"
+                 : "=a"(g.rax), "=b"(g.rbx), "=c"(g.rcx), "=d"(g.rdx)
+                 : "a"(leaf), "c"(sub));
+}
+
+// Hide what the guest cannot use: VMX and SMX (no nesting), MONITOR/MWAIT (they exit), INVPCID,
+// RDTSCP and XSAVES (their controls are off, so they would raise #UD); mirror OSXSAVE from the
+// guest's own CR4 and set the hypervisor-present bit.
+void hide_host_features(std::uint32_t leaf, std::uint32_t sub, es_guest_regs& g) {
     switch (leaf) {
     case 1:
         g.rcx &= ~std::uint64_t{sdm::cpuid1_ecx::vmx | sdm::cpuid1_ecx::smx | leaf1_ecx_monitor |
                                 sdm::cpuid1_ecx::osxsave};
         g.rcx |= sdm::cpuid1_ecx::hypervisor;
-        // OSXSAVE mirrors the guest's own CR4, not the host's.
         if (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave)
             g.rcx |= sdm::cpuid1_ecx::osxsave;
         break;
@@ -78,7 +87,7 @@ void edited_host_cpuid(es_guest_regs& g) {
         if (sub == 1)
             g.rax &= ~std::uint64_t{xsave_leaf1_eax_xsaves};
         break;
-    case edited_ext_leaf:
+    case ext_leaf1:
         g.rdx &= ~std::uint64_t{ext1_edx_rdtscp};
         break;
     default:
@@ -86,24 +95,9 @@ void edited_host_cpuid(es_guest_regs& g) {
     }
 }
 
-namespace {
-
-void set(es_guest_regs& g, std::uint32_t eax, std::uint32_t ebx, std::uint32_t ecx,
-         std::uint32_t edx) {
-    g.rax = eax;
-    g.rbx = ebx;
-    g.rcx = ecx;
-    g.rdx = edx;
-}
-
-} // namespace
-
 // The hypervisor range: the four exit leaves, the vendor leaf, nothing in the rest of
 // 0x40000001-0x400000FF; above that, the host's answer as for any other leaf.
-void hypervisor_answer(es_vm& vm) {
-    es_guest_regs& g = vm.regs;
-    const auto leaf = static_cast<std::uint32_t>(g.rax);
-    const auto sub = static_cast<std::uint32_t>(g.rcx);
+void hypervisor_answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub, es_guest_regs& g) {
     if (is_exit_leaf(leaf)) {
         const leaf_counters c{vm, core.cpuid_scope_global};
         const cpuid_answer a = answer_exit_leaf(leaf, sub, c);
@@ -117,12 +111,21 @@ void hypervisor_answer(es_vm& vm) {
     }
 }
 
-} // namespace cpuid_exit
+} // namespace
 
 namespace handlers {
 
 exit_action cpuid(exit_context& ctx) {
-    return cpuid_exit::handle(ctx);
+    es_guest_regs& g = ctx.vm.regs;
+    const auto leaf = static_cast<std::uint32_t>(g.rax);
+    const auto sub = static_cast<std::uint32_t>(g.rcx);
+    if (is_hypervisor_range(leaf)) {
+        hypervisor_answer(ctx.vm, leaf, sub, g);
+    } else {
+        host_cpuid(leaf, sub, g);
+        hide_host_features(leaf, sub, g);
+    }
+    return exit_action::skip;
 }
 
 } // namespace handlers

@@ -1,16 +1,19 @@
-// The run loop: enter the guest, take each exit through the dispatcher, count and time it, and
-// return to user space only when the guest stops, a signal arrives, or the console fills.
+// The run loop, in the shape of KVM's vcpu_run/vmx_vcpu_run/vmx_handle_exit: module/vmenter.S
+// enters the guest and returns at its next exit; handle_exit counts the exit and dispatches it
+// through the exit table; the loop times it and enters again. It returns to user space only when
+// the guest stops, a signal arrives, or the console fills.
 //
-// A "guest section" runs with preemption off, the guest's FPU state loaded and the VMCS current
-// on this CPU; host interrupts are taken inside it (external-interrupt exits re-enable them
-// briefly). Rescheduling ends the section, so the next one may be on another CPU: every section
-// starts with VMPTRLD and VMLAUNCH and ends with VMCLEAR, which makes migration trivial.
+// A "guest section" runs with preemption and interrupts off, the guest's FPU state loaded and the
+// VMCS current on this CPU. Interrupts are enabled only for a host turn between two exits, so the
+// host takes the interrupt that caused an exit, IPIs and signals. Rescheduling ends the section,
+// so the next one may be on another CPU: every section starts with VMPTRLD and VMLAUNCH and ends
+// with VMCLEAR, which makes migration trivial.
 #include "arg_checks.hpp"
 #include "core.hpp"
-#include "cpuid_answer.hpp"
 #include "exit_dispatch.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/errno.hpp"
+#include "stats.hpp"
 #include "vm.hpp"
 #include "vmcs_setup.hpp"
 #include "vmx_ops.hpp"
@@ -21,320 +24,258 @@ namespace {
 
 using f = sdm::vmcs_field;
 
-constexpr std::uint32_t no_pending = ~0u;
-
-// module/vmenter.S addresses es_guest_regs by these offsets.
-static_assert(__builtin_offsetof(es_guest_regs, rax) == ES_REGS_RAX);
-static_assert(__builtin_offsetof(es_guest_regs, rdi) == ES_REGS_RDI);
-static_assert(__builtin_offsetof(es_guest_regs, r8) == ES_REGS_R8);
-static_assert(__builtin_offsetof(es_guest_regs, r15) == ES_REGS_R15);
-static_assert(__builtin_offsetof(es_guest_regs, cr2) == ES_REGS_CR2);
+// module/vmenter.S addresses es_guest_regs by these offsets, and VMWRITEs HOST_RSP by number.
+#define ES_ASSERT_REGS_OFFSET(field, offset)                                                       \
+    static_assert(__builtin_offsetof(es_guest_regs, field) == (offset), #offset)
+ES_ASSERT_REGS_OFFSET(rax, ES_REGS_RAX);
+ES_ASSERT_REGS_OFFSET(rcx, ES_REGS_RCX);
+ES_ASSERT_REGS_OFFSET(rdx, ES_REGS_RDX);
+ES_ASSERT_REGS_OFFSET(rbx, ES_REGS_RBX);
+ES_ASSERT_REGS_OFFSET(rbp, ES_REGS_RBP);
+ES_ASSERT_REGS_OFFSET(rsi, ES_REGS_RSI);
+ES_ASSERT_REGS_OFFSET(rdi, ES_REGS_RDI);
+ES_ASSERT_REGS_OFFSET(r8, ES_REGS_R8);
+ES_ASSERT_REGS_OFFSET(r9, ES_REGS_R9);
+ES_ASSERT_REGS_OFFSET(r10, ES_REGS_R10);
+ES_ASSERT_REGS_OFFSET(r11, ES_REGS_R11);
+ES_ASSERT_REGS_OFFSET(r12, ES_REGS_R12);
+ES_ASSERT_REGS_OFFSET(r13, ES_REGS_R13);
+ES_ASSERT_REGS_OFFSET(r14, ES_REGS_R14);
+ES_ASSERT_REGS_OFFSET(r15, ES_REGS_R15);
+ES_ASSERT_REGS_OFFSET(cr2, ES_REGS_CR2);
+ES_ASSERT_REGS_OFFSET(host_rsp, ES_REGS_HOST_RSP);
+#undef ES_ASSERT_REGS_OFFSET
+static_assert(static_cast<std::uint32_t>(f::host_rsp) == ES_VMCS_HOST_RSP);
 
 // How a guest section ended. vmx_gone: the reboot notifier turned VMX off on this CPU while
 // interrupts were briefly enabled; no VMX instruction (not even VMCLEAR) may follow.
-enum class section_end { stop, reschedule, signal, vmx_gone };
+enum class section_end { none, stop, reschedule, signal, vmx_gone };
 
-// Why the exit handler left the entry stub for the section loop.
-enum class leave_reason : std::uint8_t { host_work, stop, entry_failure, exit_limit };
+// What the loop does after an exit.
+enum class next_step { enter, host_turn, stop };
 
-// The run's totals for es_run. The exit budget (es_run.max_exits, a bound for tests and fuzzing)
-// counts down: one instruction counts an exit and tests the bound.
-struct run_totals {
-    std::uint64_t exits_left;
-    std::uint64_t cycles;
-};
+// A host turn: interrupts on, so the host takes what caused the exit, then a look for signals
+// and rescheduling.
+section_end host_check() {
+    es_shim_irq_enable();
+    const int work = es_shim_pending_work();
+    es_shim_irq_disable();
+    if (es_shim_vmx_going_down())
+        return section_end::vmx_gone;
+    if (work < 0)
+        return section_end::signal;
+    return work > 0 ? section_end::reschedule : section_end::none;
+}
 
-// What the exit path knows of an exit at compile time. The table's path reads the guest RIP
-// before the handler when the recorder is on (a handler may move it). CPUID's path
-// (on_direct_exit) reads it after the handler, which leaves it alone, so nothing has to live
-// across the handler; and it stores no qualification: the SDM clears it for CPUID ("Basic
-// VM-Exit Information"), and collect_trace reports it as 0.
-struct table_exit {
-    static constexpr bool rip_read_early = true;
-    static constexpr bool has_qualification = true;
-};
-struct direct_exit {
-    static constexpr bool rip_read_early = false;
-    static constexpr bool has_qualification = false;
-};
-
-// The instrumentation level is a template parameter: it never changes while the module is
-// loaded, and each level's exit path then carries no test for the others.
-template <instrument_level Level> struct section {
-    es_vm& vm;
-    es_run& out;
-    std::uint32_t cpu;
-    counter_row& row;       // this VM's row for this CPU: the only counters the exit path writes
-    cpu_recorder& recorder; // this CPU's flight recorder
-    run_totals totals;      // the section's copy, handed back when it ends
-
-    // Filled in when on_exit leaves the entry stub.
-    leave_reason leave = leave_reason::stop;
-    std::uint32_t leave_raw = 0;
-    stop_report stop{};
-    exit_context ctx{vm, 0, cpu, stop};
-    // A leaving exit's handling time runs on (host work, the return to user space) until the
-    // section loop charges it.
-    std::uint32_t pending = no_pending;
-    std::uint64_t pending_since = 0;
-    es_trace_entry* pending_trace = nullptr;
-    // The VM id in the upper half of a trace entry's reason/vm pair, stored in one go.
-    std::uint64_t vm_tag = std::uint64_t{vm.id} << 32;
-    // CPUID's reason/vm pair, ready for on_direct_exit.
-    std::uint64_t direct_tag = vm_tag | direct_reason;
-
-    // Flight-recorder entry for an exit; the caller adds the qualification if the reason has one.
-    // t.cpu is left to collect_trace (the ring is the CPU's).
-    [[gnu::always_inline]] es_trace_entry* trace(std::uint64_t reason_and_vm,
-                                                 std::uint64_t exit_tsc, std::uint64_t rip,
-                                                 std::uint64_t cycles) {
-        auto& ring = recorder.last;
-        es_trace_entry& t = ring.next();
-        t.tsc = exit_tsc;
-        t.cycles = cycles;
-        t.rip = rip;
-        __builtin_memcpy(&t.reason, &reason_and_vm, sizeof(reason_and_vm));
-        ring.commit();
-        return &t;
-    }
-
-    [[gnu::always_inline]] void outlier(const es_trace_entry& t, std::uint64_t cycles) {
-        if (cycles > core.outlier_cycles) {
-            recorder.outliers.next() = t;
-            recorder.outliers.commit();
-        }
-    }
-
-    // The handling of an exit counted in `cell` took `cycles`.
-    [[gnu::always_inline]] void charge(reason_cell& cell, std::uint64_t cycles) {
-        if constexpr (Level != instrument_level::off)
-            record_cycles(cell, cycles, Level);
-        totals.cycles += cycles;
-    }
-
-    // The pending exit's handling ended at `now`.
-    void charge_pending(std::uint64_t now) {
-        if (pending == no_pending)
-            return;
-        const std::uint64_t cycles = now - pending_since;
-        charge(row.cell[pending], cycles);
-        if (Level >= instrument_level::recorder && pending_trace) {
-            pending_trace->cycles = cycles;
-            outlier(*pending_trace, cycles);
-        }
-        pending = no_pending;
-        pending_trace = nullptr;
-    }
-
-    // Leave the entry stub; the exit's handling time keeps running. `reason` is no_pending for
-    // a reason past the table.
-    int leave_with(leave_reason why, std::uint32_t raw, std::uint32_t reason,
-                   std::uint64_t exit_tsc, std::uint64_t rip) {
-        totals.exits_left -= 1;
-        leave = why;
-        leave_raw = raw;
-        pending = reason;
-        pending_since = exit_tsc;
-        if constexpr (Level >= instrument_level::recorder) {
-            pending_trace = trace(vm_tag | raw, exit_tsc, rip, 0);
-            pending_trace->qualification = hw::vmread(f::exit_qualification);
-        }
-        return 0;
-    }
-
-    // Act on what the handler of basic reason `reason` (counted in `cell`) returned. `tag` is
-    // the exit's reason/vm pair for the recorder; `rip` is the guest RIP if
-    // Exit::rip_read_early and the recorder is on.
-    template <typename Exit>
-    [[gnu::always_inline]] int finish(exit_action action, std::uint32_t raw, std::uint32_t reason,
-                                      reason_cell& cell, std::uint64_t tag, std::uint64_t exit_tsc,
-                                      std::uint64_t rip) {
-        if constexpr (!Exit::rip_read_early)
-            rip = hw::vmread(f::guest_rip);
-        switch (action) {
-        case exit_action::skip:
-            if constexpr (Level < instrument_level::recorder && Exit::rip_read_early)
-                rip = hw::vmread(f::guest_rip);
-            hw::vmwrite_current(f::guest_rip, rip + hw::vmread(f::exit_instruction_length));
-            // An emulated instruction ends STI/MOV-SS blocking, as executing it would have.
-            hw::vmwrite_current(f::guest_interruptibility, 0);
-            break;
-        case exit_action::resume:
-            break;
-        case exit_action::check_host:
-            return leave_with(leave_reason::host_work, raw, reason, exit_tsc, rip);
-        case exit_action::stop:
-            return leave_with(leave_reason::stop, raw, reason, exit_tsc, rip);
-        }
-        // Handled: the handling time ends here, and the guest is re-entered at once unless this
-        // was the last exit of the budget.
-        const std::uint64_t cycles = hw::rdtsc() - exit_tsc;
-        charge(cell, cycles);
-        if constexpr (Level >= instrument_level::recorder) {
-            es_trace_entry* t = trace(tag, exit_tsc, rip, cycles);
-            if constexpr (Exit::has_qualification)
-                t->qualification = hw::vmread(f::exit_qualification);
-            outlier(*t, cycles);
-        }
-        if (--totals.exits_left != 0) [[likely]]
-            return 1;
-        leave = leave_reason::exit_limit;
-        return 0;
-    }
-
-    // A raw exit-reason field with more than a basic reason in it: a failed entry (bit 31), or
-    // a reason past the table (a newer CPU's, or a corrupt field), which is neither counted nor
-    // handled.
-    int unusual_exit(std::uint32_t raw, std::uint64_t exit_tsc, std::uint64_t rip) {
-        const std::uint32_t reason = raw & sdm::exit_reason_basic_mask;
-        if (reason >= nr_reasons) {
-            stop = {ES_STOP_UNHANDLED, 0, 0};
-            return leave_with(leave_reason::stop, raw, no_pending, exit_tsc, rip);
-        }
-        if constexpr (Level != instrument_level::off)
-            record_exit(row, reason);
-        if (raw & sdm::exit_reason_entry_failure_bit)
-            return leave_with(leave_reason::entry_failure, raw, reason, exit_tsc, rip);
-        // Other flag bits (none of the features that set them is in use) do not change what
-        // the basic reason asks for.
-        ctx.reason = reason;
-        return finish<table_exit>(dispatch_exit(ctx), raw, reason, row.cell[reason], vm_tag | raw,
-                                  exit_tsc, rip);
-    }
-
-    int on_exit(std::uint64_t exit_tsc);
-    int on_direct_exit(std::uint64_t exit_tsc);
-    int on_table_exit(std::uint64_t exit_tsc, std::uint32_t raw);
-    void report_entry_failure(std::uint32_t raw_reason) {
-        out.stop = ES_STOP_ENTRY_FAILED;
-        out.exit_reason = raw_reason;
-        out.vm_instruction_error = static_cast<std::uint32_t>(hw::vmread(f::vm_instruction_error));
-        out.qualification = hw::vmread(f::exit_qualification);
-        out.rip = hw::vmread(f::guest_rip);
-    }
-
-    section_end run_exits(bool& launched);
-};
+// The next host turn comes after a slice of guest time (the VMX-preemption timer, saved at exits
+// so it runs down across them) or a slice of host time, whichever ends first: the timer counts
+// only while the guest runs, so a guest that exits all the time would barely move it. Returns the
+// host TSC by which the turn is due.
+std::uint64_t new_turn() {
+    arm_preemption_timer();
+    return hw::rdtsc() + (std::uint64_t{1} << core.preemption_slice_log2);
+}
 
 static_assert(__builtin_offsetof(es_trace_entry, vm) ==
                   __builtin_offsetof(es_trace_entry, reason) + 4,
               "a trace entry's reason and VM id are stored as one 64-bit word");
 
-// The exit path, called by the entry stub after every VM exit with the guest's registers saved
-// and interrupts off. Each returns 1 to re-enter the guest at once, 0 to leave for the section
-// loop. CPUID, the exit every benchmark and every exit-counter query takes, has a path of its own
-// with the handler inline (see direct_reason): separate functions keep the registers each needs
-// (and so the prologue it saves) to a minimum.
+// One exit as the loop tracks it between its handling and its accounting.
+struct exit_info {
+    std::uint64_t tsc;     // read by the entry stub right after the exit
+    std::uint32_t raw;     // the exit-reason field
+    reason_cell* cell;     // its reason's counters; null for a reason past the table
+    es_trace_entry* trace; // its flight-recorder entry (level 3)
+};
+
+// The counters and recorder one section writes. The instrumentation level is a template
+// parameter: it never changes while the module is loaded, so each level's loop carries no test
+// for the others. Kept apart from the exit context, whose address the handlers get, so the
+// compiler can hold these in registers.
+template <instrument_level Level> struct exit_path {
+    counter_row& row; // the VM's counters: written only here, by this CPU
+    cpu_recorder& recorder;
+    std::uint64_t vm_tag; // the VM id where a trace entry keeps it: the upper half of reason/vm
+
+    // Count the exit and dispatch it through the exit table (KVM's __vmx_handle_exit).
+    [[gnu::always_inline]] next_step handle_exit(exit_info& e, exit_context& ctx,
+                                                 std::uint64_t turn_end) {
+        e.raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
+        // Counted before the handler runs: a CPUID exit-leaf query sees itself (CONTRACT.md, 1).
+        row.exits += 1;
+        if constexpr (Level >= instrument_level::recorder)
+            e.trace = start_trace(e);
+        // The bounds check. A raw field at or past the table also covers the flag bits (a failed
+        // entry) and reasons this table does not know.
+        if (e.raw >= nr_reasons) [[unlikely]]
+            return unusual_exit(e, ctx, turn_end);
+        return dispatch(array_index_nospec(e.raw, nr_reasons), e, ctx, turn_end);
+    }
+
+    // `reason` is clamped: a mispredicted bounds check cannot steer the table or counter index.
+    [[gnu::always_inline]] next_step dispatch(std::size_t reason, exit_info& e, exit_context& ctx,
+                                              std::uint64_t turn_end) {
+        e.cell = &row.cell[reason];
+        if constexpr (Level != instrument_level::off)
+            record_exit(*e.cell);
+        ctx.reason = static_cast<std::uint32_t>(reason);
+        const exit_action action = handler_by_reason[reason](ctx);
+        if (action == exit_action::skip) [[likely]]
+            skip_instruction(e);
+        else if (action == exit_action::check_host)
+            return next_step::host_turn;
+        else if (action == exit_action::stop)
+            return next_step::stop;
+        if (e.tsc >= turn_end) [[unlikely]]
+            return next_step::host_turn;
+        return next_step::enter;
+    }
+
+    // A raw exit-reason field with more than a basic reason in it: a failed entry (bit 31), or a
+    // reason past the table (a newer CPU's, or a corrupt field), which stops the VM uncounted.
+    [[gnu::always_inline]] next_step unusual_exit(exit_info& e, exit_context& ctx,
+                                                  std::uint64_t turn_end) {
+        const std::uint32_t basic = e.raw & sdm::exit_reason_basic_mask;
+        if (basic >= nr_reasons) {
+            e.cell = nullptr;
+            ctx.stop = {ES_STOP_UNHANDLED, 0, 0};
+            return next_step::stop;
+        }
+        if (e.raw & sdm::exit_reason_entry_failure_bit) {
+            e.cell = &row.cell[array_index_nospec(basic, nr_reasons)];
+            if constexpr (Level != instrument_level::off)
+                record_exit(*e.cell);
+            ctx.stop = {ES_STOP_ENTRY_FAILED, 0, 0};
+            return next_step::stop;
+        }
+        // Other flag bits (none of the features that set them is in use) do not change what the
+        // basic reason asks for.
+        return dispatch(array_index_nospec(basic, nr_reasons), e, ctx, turn_end);
+    }
+
+    // The exit's flight-recorder entry, written as the exit arrives; its cycles stay 0 until
+    // the handling ends (what ES_IOC_TRACE shows of an exit still being handled).
+    [[gnu::always_inline]] es_trace_entry* start_trace(const exit_info& e) {
+        es_trace_entry& t = recorder.last.next();
+        recorder.last.commit();
+        t.tsc = e.tsc;
+        t.cycles = 0;
+        // The reason and the VM id in one store; t.cpu is left to collect_trace (the ring is the
+        // CPU's).
+        const std::uint64_t reason_and_vm = vm_tag | e.raw;
+        __builtin_memcpy(&t.reason, &reason_and_vm, sizeof(reason_and_vm));
+        t.rip = hw::vmread(f::guest_rip);
+        t.qualification = hw::vmread(f::exit_qualification);
+        return &t;
+    }
+
+    // The instruction was emulated: the guest goes on after it, in one place for every handler.
+    [[gnu::always_inline]] void skip_instruction(const exit_info& e) {
+        std::uint64_t rip;
+        if constexpr (Level >= instrument_level::recorder)
+            rip = e.trace->rip;
+        else
+            rip = hw::vmread(f::guest_rip);
+        hw::vmwrite_current(f::guest_rip, rip + hw::vmread(f::exit_instruction_length));
+        // Executing the instruction would have ended STI/MOV-SS blocking: so does emulating it.
+        hw::vmwrite_current(f::guest_interruptibility, 0);
+    }
+
+    // The exit's handling ended at `end_tsc`: its cycles go to the row and the recorder.
+    // `counted`: the reason has a cell (only a stop can come from a reason past the table). No
+    // VMX instruction here: after a host turn VMX may be off (reboot).
+    [[gnu::always_inline]] void account(const exit_info& e, std::uint64_t end_tsc,
+                                        bool counted = true) {
+        const std::uint64_t cycles = end_tsc - e.tsc;
+        row.cycles += cycles;
+        if constexpr (Level != instrument_level::off)
+            if (counted)
+                record_cycles(*e.cell, cycles, Level);
+        if constexpr (Level >= instrument_level::recorder) {
+            e.trace->cycles = cycles;
+            if (cycles > core.outlier_cycles) [[unlikely]] {
+                recorder.outliers.next() = *e.trace;
+                recorder.outliers.commit();
+            }
+        }
+    }
+};
+
+void report_entry_failure(es_run& out, std::uint32_t raw) {
+    out.stop = ES_STOP_ENTRY_FAILED;
+    out.exit_reason = raw;
+    out.vm_instruction_error = static_cast<std::uint32_t>(hw::vmread(f::vm_instruction_error));
+    out.qualification = hw::vmread(f::exit_qualification);
+    out.rip = hw::vmread(f::guest_rip);
+}
+
+// What user space learns of the exit that stopped the run.
+void report_stop(es_run& out, const stop_report& stop, std::uint32_t raw) {
+    if (stop.stop == ES_STOP_ENTRY_FAILED) {
+        report_entry_failure(out, raw);
+        return;
+    }
+    // A run that ends on HLT, an exit request or a full console continues after that
+    // instruction next time.
+    if (stop.stop == ES_STOP_HALTED || stop.stop == ES_STOP_EXIT_REQUEST ||
+        stop.stop == ES_STOP_CONSOLE_FULL)
+        hw::vmwrite(f::guest_rip,
+                    hw::vmread(f::guest_rip) + hw::vmread(f::exit_instruction_length));
+    out.stop = stop.stop;
+    out.exit_reason = raw;
+    out.exit_code = stop.exit_code;
+    out.gpa = stop.gpa;
+    out.qualification = hw::vmread(f::exit_qualification);
+    out.rip = hw::vmread(f::guest_rip);
+}
+
+// The exits of one guest section: enter, handle, account, until the run stops or the host needs
+// the CPU. Interrupts are off but for host turns.
 template <instrument_level Level>
-[[gnu::no_instrument_function]] int section<Level>::on_exit(std::uint64_t exit_tsc) {
-    const auto raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
-    if (raw == direct_reason)
-        return on_direct_exit(exit_tsc);
-    return on_table_exit(exit_tsc, raw);
-}
-
-template <instrument_level Level>
-[[gnu::no_instrument_function, gnu::noinline]] int
-section<Level>::on_direct_exit(std::uint64_t exit_tsc) {
-    // Counted before handling: a CPUID exit-leaf query sees itself (CONTRACT.md, section 1).
-    if constexpr (Level != instrument_level::off)
-        record_exit(row, direct_reason);
-    const exit_action action = cpuid_exit::handle(ctx);
-    // Read the section's fields again rather than keep them in callee-saved registers across
-    // the handler: a load costs less than the push and pop.
-    asm volatile("" ::: "memory");
-    return finish<direct_exit>(action, direct_reason, direct_reason, row.cell[direct_reason],
-                               direct_tag, exit_tsc, 0);
-}
-
-template <instrument_level Level>
-[[gnu::no_instrument_function, gnu::noinline]] int
-section<Level>::on_table_exit(std::uint64_t exit_tsc, std::uint32_t raw) {
-    std::uint64_t rip = 0;
-    if constexpr (Level >= instrument_level::recorder)
-        rip = hw::vmread(f::guest_rip);
-    // A plain basic reason within the table: one comparison for the common case.
-    if (raw >= nr_reasons) [[unlikely]]
-        return unusual_exit(raw, exit_tsc, rip);
-    if constexpr (Level != instrument_level::off)
-        record_exit(row, raw);
-    ctx.reason = raw;
-    return finish<table_exit>(dispatch_exit(ctx), raw, raw, row.cell[raw], vm_tag | raw, exit_tsc,
-                              rip);
-}
-
-// The entry stub's callback: no ftrace hook on the exit path (as KVM's noinstr entry code).
-template <instrument_level Level>
-[[gnu::no_instrument_function]] int on_exit_entry(void* s, std::uint64_t exit_tsc) {
-    return static_cast<section<Level>*>(s)->on_exit(exit_tsc);
-}
-
-// Host work pending? Interrupts are enabled for the check so the host takes what caused the exit.
-section_end host_check() {
-    es_shim_irq_enable();
-    const int work = es_shim_pending_work();
-    es_shim_irq_disable();
-    if (work < 0)
-        return section_end::signal;
-    return work > 0 ? section_end::reschedule : section_end::stop;
-}
-
-template <instrument_level Level> section_end section<Level>::run_exits(bool& launched) {
+[[gnu::noinline]] section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu,
+                                          std::uint64_t exit_limit) {
+    stop_report stop{};
+    exit_context ctx{vm, 0, cpu, stop};
+    exit_path<Level> path{*vm.counters, core.recorders[cpu], std::uint64_t{vm.id} << 32};
+    std::uint64_t turn_end = new_turn();
+    bool launched = false;
+    exit_info e; // the exit in hand: filled in as it is handled
     for (;;) {
-        if (totals.exits_left == 0) {
+        if (path.row.exits == exit_limit) {
             out.stop = ES_STOP_EXIT_LIMIT;
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
-        arm_preemption_timer();
-        if (es_vmx_enter(&vm.regs, launched, &on_exit_entry<Level>, this) != 0) {
-            report_entry_failure(0);
+        e.tsc = es_vmx_enter(&vm.regs, launched);
+        if (e.tsc == 0) {
+            report_entry_failure(out, 0);
             return section_end::stop;
         }
         launched = true;
-        switch (leave) {
-        case leave_reason::exit_limit:
-            continue; // stops at the top
-        case leave_reason::entry_failure:
-            report_entry_failure(leave_raw);
-            return section_end::stop;
-        case leave_reason::host_work: {
-            const section_end e = host_check();
-            if (es_shim_vmx_going_down())
-                return section_end::vmx_gone;
-            if (e == section_end::stop) {
-                charge_pending(hw::rdtsc());
-                continue;
+        switch (path.handle_exit(e, ctx, turn_end)) {
+        case next_step::enter:
+            break;
+        case next_step::host_turn: {
+            // A host turn is part of the exit's handling time: it ends at the next entry.
+            const section_end end = host_check();
+            if (end == section_end::none) {
+                turn_end = new_turn();
+                break;
             }
-            out.exit_reason = leave_raw;
-            out.rip = hw::vmread(f::guest_rip);
-            return e;
+            if (end != section_end::vmx_gone) {
+                out.exit_reason = e.raw;
+                out.rip = hw::vmread(f::guest_rip);
+            }
+            path.account(e, hw::rdtsc());
+            return end;
         }
-        case leave_reason::stop:
-            if (stop.stop == ES_STOP_HALTED || stop.stop == ES_STOP_EXIT_REQUEST ||
-                stop.stop == ES_STOP_CONSOLE_FULL)
-                hw::vmwrite(f::guest_rip,
-                            hw::vmread(f::guest_rip) + hw::vmread(f::exit_instruction_length));
-            out.stop = stop.stop;
-            out.exit_reason = leave_raw;
-            out.exit_code = stop.exit_code;
-            out.gpa = stop.gpa;
-            out.qualification = hw::vmread(f::exit_qualification);
-            out.rip = hw::vmread(f::guest_rip);
+        case next_step::stop:
+            report_stop(out, stop, e.raw);
+            path.account(e, hw::rdtsc(), e.cell != nullptr);
             return section_end::stop;
         }
+        path.account(e, hw::rdtsc());
     }
-}
-
-// The exits of one guest section; interrupts are off (the host checks for work between exits).
-template <instrument_level Level>
-section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu, run_totals& totals) {
-    section<Level> s{vm, out, cpu, vm.rows[cpu], core.recorders[cpu], totals};
-    bool launched = false;
-    const section_end end = s.run_exits(launched);
-    s.charge_pending(hw::rdtsc());
-    totals = s.totals;
-    return end;
 }
 
 // Start of a section: make the VMCS current here and bring it up to date.
@@ -363,6 +304,36 @@ bool load_vmcs(es_vm& vm) {
     return write_host_per_section(vm);
 }
 
+// One guest section on this CPU, interrupts off.
+section_end run_on_this_cpu(es_vm& vm, es_run& out, std::uint32_t cpu, std::uint64_t exit_limit) {
+    if (es_shim_vmx_going_down())
+        return section_end::vmx_gone; // VMX is gone for a reboot: nothing to do
+    if (!load_vmcs(vm)) {
+        out.stop = ES_STOP_ENTRY_FAILED; // VMPTRLD or a VMWRITE failed: our bug, reported
+        return section_end::stop;
+    }
+    begin_section(vm, cpu);
+    section_end end = section_end::stop;
+    switch (core.instrument) {
+    case instrument_level::off:
+        end = run_section<instrument_level::off>(vm, out, cpu, exit_limit);
+        break;
+    case instrument_level::counters:
+        end = run_section<instrument_level::counters>(vm, out, cpu, exit_limit);
+        break;
+    case instrument_level::histograms:
+        end = run_section<instrument_level::histograms>(vm, out, cpu, exit_limit);
+        break;
+    default:
+        end = run_section<instrument_level::recorder>(vm, out, cpu, exit_limit);
+        break;
+    }
+    end_section(vm, cpu);
+    if (end != section_end::vmx_gone)
+        hw::vmclear(vm.vmcs.pa);
+    return end;
+}
+
 } // namespace
 
 } // namespace es
@@ -377,9 +348,10 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     out->exit_code = out->qualification = out->gpa = out->rip = 0;
     out->vm_instruction_error = 0;
     out->vm_id = vm->id;
+    const std::uint64_t exits_before = vm->counters->exits;
+    const std::uint64_t cycles_before = vm->counters->cycles;
     // No budget: 2^64 - 1 exits, more than any run makes.
-    const std::uint64_t budget = out->max_exits ? out->max_exits : ~0ull;
-    run_totals totals{budget, 0};
+    const std::uint64_t exit_limit = exits_before + (out->max_exits ? out->max_exits : ~0ull);
     int result = 0;
     vm->console_len = 0;
     vm->console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
@@ -387,34 +359,11 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     for (;;) {
         es_shim_begin_guest_section(&vm->host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
-        // Every VMX instruction of the section runs with interrupts off, after this check: the
-        // reboot notifier's IPI can only arrive while they are on (between exits), and the run
-        // loop checks again right after.
+        // Every VMX instruction of the section runs with interrupts off, after the reboot
+        // notifier's flag is checked: its IPI can only arrive while they are on (host turns),
+        // and the loop checks again right after each.
         es_shim_irq_disable();
-        section_end end = section_end::vmx_gone;
-        if (es_shim_vmx_going_down()) {
-            // VMX is gone for a reboot: nothing to do.
-        } else if (!load_vmcs(*vm)) {
-            out->stop = ES_STOP_ENTRY_FAILED; // VMPTRLD or a VMWRITE failed: our bug, reported
-            end = section_end::stop;
-        } else {
-            switch (core.instrument) {
-            case instrument_level::off:
-                end = run_section<instrument_level::off>(*vm, *out, cpu, totals);
-                break;
-            case instrument_level::counters:
-                end = run_section<instrument_level::counters>(*vm, *out, cpu, totals);
-                break;
-            case instrument_level::histograms:
-                end = run_section<instrument_level::histograms>(*vm, *out, cpu, totals);
-                break;
-            default:
-                end = run_section<instrument_level::recorder>(*vm, *out, cpu, totals);
-                break;
-            }
-        }
-        if (end != section_end::vmx_gone)
-            hw::vmclear(vm->vmcs.pa);
+        const section_end end = run_on_this_cpu(*vm, *out, cpu, exit_limit);
         es_shim_irq_enable();
         out->cpu = cpu;
         es_shim_end_guest_section(&vm->host);
@@ -430,8 +379,8 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
             result = -err::intr;
         break;
     }
-    out->exits = budget - totals.exits_left;
-    out->cycles = totals.cycles;
+    out->exits = vm->counters->exits - exits_before;
+    out->cycles = vm->counters->cycles - cycles_before;
     // Console bytes go to user space even when the run was interrupted.
     if (vm->console_len && es_shim_copy_to_user(out->console, vm->console, vm->console_len))
         return -err::fault;

@@ -1,10 +1,15 @@
-// Statistics: the registry of live VMs, snapshots for ES_IOC_STATS/ES_VM_STATS, reset, and the
-// flight-recorder ioctl. Exit paths write only their own VM's row on their own CPU, with
-// interrupts off; everything global is derived here by summing. A snapshot copies each CPU's
-// rows on that CPU (es_shim_on_cpus: an IPI, taken only between two exits), so it never sees
-// half an update and the exit path needs no sequence counter. The registry (VM list, retired
-// rows, reset baselines) is under a spinlock taken with interrupts off, so the CPUID exit path
-// and those IPIs may take it too.
+// Statistics: the registry of live VMs, snapshots for ES_IOC_STATS/ES_VM_STATS, reset, the
+// global-scope figures of the CPUID leaves, and the flight-recorder ioctl.
+//
+// Each VM's row is written only by the CPU running its vCPU, with interrupts off; everything
+// wider is derived here. Global = the retired row (destroyed VMs) + every live VM's row - the
+// baseline of the last reset. CPU scope = the counts and cycles of the guest sections that CPU
+// ran (folded in as each section ends) + the section running there now - its baseline.
+//
+// A snapshot must not see half an update. A VM's row is copied on the CPU running the VM (by IPI,
+// which that CPU takes only between two exits) or, while it runs nowhere, in place, checked by
+// the VM's section sequence number. The registry mutex keeps VMs alive while a snapshot copies
+// them; the registry spinlock lets the exit path read the registry for global-scope leaves.
 #include "stats.hpp"
 
 #include "arg_checks.hpp"
@@ -17,52 +22,96 @@ namespace es {
 
 namespace {
 
-// Holds the registry lock for a scope.
-class registry_guard {
+// Holds the registry mutex (process context) for a scope.
+class registry_mutex_guard {
   public:
-    registry_guard() : flags_(es_shim_registry_lock()) {}
-    ~registry_guard() { es_shim_registry_unlock(flags_); }
-    registry_guard(const registry_guard&) = delete;
-    registry_guard& operator=(const registry_guard&) = delete;
+    registry_mutex_guard() { es_shim_registry_mutex_lock(); }
+    ~registry_mutex_guard() { es_shim_registry_mutex_unlock(); }
+    registry_mutex_guard(const registry_mutex_guard&) = delete;
+    registry_mutex_guard& operator=(const registry_mutex_guard&) = delete;
+};
+
+// Holds the registry spinlock for a scope, with interrupts off.
+class registry_lock_guard {
+  public:
+    registry_lock_guard() : flags_(es_shim_registry_lock()) {}
+    ~registry_lock_guard() { es_shim_registry_unlock(flags_); }
+    registry_lock_guard(const registry_lock_guard&) = delete;
+    registry_lock_guard& operator=(const registry_lock_guard&) = delete;
 
   private:
     es_u64 flags_;
 };
 
-// Call f(rows) for the retired rows and for each live VM's (one row per CPU, indexed by CPU);
-// under the registry lock.
-template <typename F> void for_all_rows(F f) {
-    f(core.retired_rows);
-    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        f(vm->rows);
-}
-
-// The totals of a snapshot, from the heap (28 KiB: too big for the kernel stack).
-struct snapshot_scratch {
-    counter_totals* totals = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
-    ~snapshot_scratch() { es_shim_free(totals); }
-    snapshot_scratch() = default;
-    snapshot_scratch(const snapshot_scratch&) = delete;
-    snapshot_scratch& operator=(const snapshot_scratch&) = delete;
-};
-
-// The rows of `cpu`, of every live VM and the retired ones; under the registry lock, on `cpu`
-// with interrupts off.
-void add_cpu_rows(counter_totals& into, std::uint32_t cpu) {
-    for_all_rows([&into, cpu](const counter_row* rows) { add_rows(into, rows + cpu, 1); });
-}
-
-// The counters of global and CPU scope: since the last reset.
-void add_cpu_since_reset(counter_totals& into, std::uint32_t cpu) {
-    const registry_guard g;
-    add_cpu_rows(into, cpu);
-    subtract(into, core.baselines[cpu]);
-}
-
-// Run `f(cpu)` on each CPU of [first, first + n), one after the other (see es_shim_on_cpus).
+// Run `f(cpu)` on each CPU of [first, first + n) with interrupts off (see es_shim_on_cpus).
 template <typename F> void on_cpus(std::uint32_t first, std::uint32_t n, F& f) {
     es_shim_on_cpus(
-        first, n, [](void* arg, es_u32 cpu) { (*static_cast<F*>(arg))(cpu); }, &f);
+        first, n, [](void* arg, es_u32 c) { (*static_cast<F*>(arg))(c); }, &f);
+}
+
+// Snapshot scratch from the heap (a row is 43 KiB: too big for the kernel stack).
+template <typename T> class scratch {
+  public:
+    scratch() : p_(static_cast<T*>(es_shim_zalloc(sizeof(T)))) {}
+    ~scratch() { es_shim_free(p_); }
+    scratch(const scratch&) = delete;
+    scratch& operator=(const scratch&) = delete;
+    explicit operator bool() const { return p_ != nullptr; }
+    T& operator*() const { return *p_; }
+
+  private:
+    T* p_;
+};
+
+constexpr std::int32_t no_cpu = -1;
+// A VM that starts and ends sections faster than a snapshot can catch it still is copied word by
+// word after this many tries (each word is still whole).
+constexpr int copy_tries = 64;
+
+// Copy `vm`'s row whole into `into`.
+void copy_row(const es_vm& vm, counter_row& into) {
+    for (int i = 0; i < copy_tries; ++i) {
+        const std::int32_t cpu = __atomic_load_n(&vm.section_cpu, __ATOMIC_ACQUIRE);
+        if (cpu != no_cpu) {
+            bool copied = false;
+            auto copy_there = [&vm, &into, &copied](std::uint32_t c) {
+                if (__atomic_load_n(&vm.section_cpu, __ATOMIC_RELAXED) ==
+                    static_cast<std::int32_t>(c)) {
+                    into = *vm.counters;
+                    copied = true;
+                }
+            };
+            on_cpus(static_cast<std::uint32_t>(cpu), 1, copy_there);
+            if (copied)
+                return;
+            continue; // it moved or stopped meanwhile
+        }
+        const std::uint32_t seq = __atomic_load_n(&vm.section_seq, __ATOMIC_ACQUIRE);
+        if (seq & 1)
+            continue; // a section is starting
+        into = *vm.counters;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if (__atomic_load_n(&vm.section_seq, __ATOMIC_RELAXED) == seq)
+            return;
+    }
+    into = *vm.counters;
+}
+
+// The global counters since the last reset, under the registry mutex. `row` is scratch.
+void add_global(counter_totals& into, counter_row& row) {
+    add_row(into, *core.retired);
+    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm) {
+        copy_row(*vm, row);
+        add_row(into, row);
+    }
+}
+
+// CPU `cpu`'s counts and cycles: its folded sections and the one running there now. On that
+// CPU with interrupts off, so the running section is between two exits.
+void cpu_sums_now(reason_sums& into, std::uint32_t cpu) {
+    into = core.cpu_sums[cpu];
+    if (const es_vm* vm = core.running_vm[cpu])
+        add_section(into, *vm->counters, vm->section_base);
 }
 
 void copy_out(es_stats& out, const counter_totals& t) {
@@ -77,28 +126,43 @@ template <typename T> bool arguments_clear(const T& a) {
 } // namespace
 
 bool alloc_stats(std::uint32_t nr_cpus) {
-    core.retired_rows = alloc_counter_rows(nr_cpus, &core.retired_alloc);
-    core.baselines = static_cast<counter_totals*>(
-        es_shim_zalloc(sizeof(counter_totals) * std::uint64_t{nr_cpus}));
+    core.retired = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
+    core.baseline = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
+    const std::uint64_t sums_bytes = sizeof(reason_sums) * std::uint64_t{nr_cpus};
+    core.cpu_sums = static_cast<reason_sums*>(es_shim_zalloc(sums_bytes));
+    core.cpu_baselines = static_cast<reason_sums*>(es_shim_zalloc(sums_bytes));
+    core.running_vm =
+        static_cast<const es_vm**>(es_shim_zalloc(sizeof(es_vm*) * std::uint64_t{nr_cpus}));
     const std::uint64_t rec_bytes = sizeof(cpu_recorder) * std::uint64_t{nr_cpus} + 64;
     core.recorders_alloc = es_shim_zalloc(rec_bytes);
     core.recorders = core.recorders_alloc
                          ? static_cast<cpu_recorder*>(align_up(core.recorders_alloc, 64))
                          : nullptr;
-    return core.retired_rows && core.baselines && core.recorders;
+    if (core.retired)
+        init_row(*core.retired);
+    return core.retired && core.baseline && core.cpu_sums && core.cpu_baselines &&
+           core.running_vm && core.recorders;
 }
 
 void free_stats() {
-    es_shim_free(core.retired_alloc);
-    es_shim_free(core.baselines);
+    es_shim_free(core.retired);
+    es_shim_free(core.baseline);
+    es_shim_free(core.cpu_sums);
+    es_shim_free(core.cpu_baselines);
+    es_shim_free(core.running_vm);
     es_shim_free(core.recorders_alloc);
-    core.retired_rows = nullptr;
-    core.baselines = nullptr;
+    core.retired = nullptr;
+    core.baseline = nullptr;
+    core.cpu_sums = nullptr;
+    core.cpu_baselines = nullptr;
+    core.running_vm = nullptr;
     core.recorders = nullptr;
 }
 
 void register_vm(es_vm& vm) {
-    const registry_guard g;
+    vm.section_cpu = no_cpu;
+    const registry_mutex_guard m;
+    const registry_lock_guard g;
     vm.prev_vm = nullptr;
     vm.next_vm = core.vm_list;
     if (core.vm_list)
@@ -107,10 +171,10 @@ void register_vm(es_vm& vm) {
 }
 
 void unregister_vm(es_vm& vm) {
-    const registry_guard g;
-    // The VM runs nowhere now (its descriptor is gone), so its rows are stable.
-    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
-        fold_row(core.retired_rows[cpu], vm.rows[cpu]);
+    const registry_mutex_guard m;
+    const registry_lock_guard g;
+    // The VM runs nowhere now (its descriptor is gone), so its row is stable.
+    fold_row(*core.retired, *vm.counters);
     if (vm.prev_vm)
         vm.prev_vm->next_vm = vm.next_vm;
     else
@@ -119,26 +183,54 @@ void unregister_vm(es_vm& vm) {
         vm.next_vm->prev_vm = vm.prev_vm;
 }
 
-// One cell of one reason over every VM, since the last reset (whose baselines are per CPU).
-template <std::uint64_t es_reason_stats::*Base,
-          std::uint64_t (*Sum)(const counter_row*, std::uint32_t, std::uint32_t)>
-std::uint64_t global_cell(std::uint32_t reason) {
-    const registry_guard g;
-    std::uint64_t base = 0;
-    for (std::uint32_t cpu = 0; cpu < core.nr_cpus; ++cpu)
-        base += core.baselines[cpu].r[reason].*Base;
-    std::uint64_t sum = 0;
-    for_all_rows(
-        [&sum, reason](const counter_row* rows) { sum += Sum(rows, core.nr_cpus, reason); });
-    return sum - base;
+// The section protocol copy_row relies on: the sequence number is odd while the VM runs a section
+// (the release fence orders it before the row's updates), and section_cpu names the CPU.
+void begin_section(es_vm& vm, std::uint32_t cpu) {
+    section_start(vm.section_base, *vm.counters);
+    __atomic_store_n(&vm.section_seq, vm.section_seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    core.running_vm[cpu] = &vm;
+    __atomic_store_n(&vm.section_cpu, static_cast<std::int32_t>(cpu), __ATOMIC_RELEASE);
+}
+
+void end_section(es_vm& vm, std::uint32_t cpu) {
+    add_section(core.cpu_sums[cpu], *vm.counters, vm.section_base);
+    core.running_vm[cpu] = nullptr;
+    __atomic_store_n(&vm.section_cpu, no_cpu, __ATOMIC_RELEASE);
+    __atomic_store_n(&vm.section_seq, vm.section_seq + 1, __ATOMIC_RELEASE);
+}
+
+// One global figure for the CPUID leaves: retired + live VMs - baseline. The registry spinlock
+// is taken once; the cost grows with the live VMs, not with CPUs or reasons.
+template <typename RowFigure, typename BaseFigure>
+std::uint64_t global_figure(RowFigure of_row, BaseFigure of_base) {
+    const registry_lock_guard g;
+    std::uint64_t sum = of_row(*core.retired) - of_base(*core.baseline);
+    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
+        sum += of_row(*vm->counters);
+    return sum;
 }
 
 std::uint64_t global_count(std::uint32_t reason) {
-    return global_cell<&es_reason_stats::count, sum_count>(reason);
+    return global_figure(
+        [reason](const counter_row& row) { return relaxed_read(row.cell[reason].count); },
+        [reason](const counter_totals& base) { return base.r[reason].count; });
 }
 
 std::uint64_t global_cycles(std::uint32_t reason) {
-    return global_cell<&es_reason_stats::cycles, sum_cycles>(reason);
+    return global_figure(
+        [reason](const counter_row& row) { return relaxed_read(row.cell[reason].cycles); },
+        [reason](const counter_totals& base) { return base.r[reason].cycles; });
+}
+
+std::uint64_t global_exits() {
+    return global_figure([](const counter_row& row) { return relaxed_read(row.exits); },
+                         [](const counter_totals& base) { return base.exits; });
+}
+
+std::uint64_t global_exit_cycles() {
+    return global_figure([](const counter_row& row) { return relaxed_read(row.cycles); },
+                         [](const counter_totals& base) { return base.cycles; });
 }
 
 } // namespace es
@@ -152,34 +244,55 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
         return -err::inval;
     if (out->scope > ES_SCOPE_VM || (out->scope == ES_SCOPE_VM && !vm))
         return -err::inval;
-    const snapshot_scratch s;
-    if (!s.totals)
+    const scratch<counter_totals> totals;
+    const scratch<counter_row> row;
+    const scratch<reason_sums> sums;
+    if (!totals || !row || !sums)
         return -err::no_mem;
     out->nr_reasons = nr_reasons;
     out->instrument = static_cast<std::uint32_t>(core.instrument);
     out->tsc = hw::rdtsc();
-    counter_totals& t = *s.totals;
-    auto add_cpu = [&t, vm, scope = out->scope](std::uint32_t cpu) {
-        if (scope == ES_SCOPE_VM) // the VM is alive while its descriptor is held
-            add_rows(t, vm->rows + cpu, 1);
-        else
-            add_cpu_since_reset(t, cpu);
-    };
-    if (out->scope == ES_SCOPE_CPU)
-        on_cpus(out->cpu, 1, add_cpu);
-    else
-        on_cpus(0, core.nr_cpus, add_cpu);
-    out->retries = 0; // nothing is ever read twice (see the top of this file)
-    copy_out(*out, *s.totals);
+    counter_totals& t = *totals;
+    switch (out->scope) {
+    case ES_SCOPE_VM: // the VM is alive while its descriptor is held
+        copy_row(*vm, *row);
+        add_row(t, *row);
+        break;
+    case ES_SCOPE_CPU: {
+        auto read_cpu = [&s = *sums](std::uint32_t cpu) { cpu_sums_now(s, cpu); };
+        on_cpus(out->cpu, 1, read_cpu);
+        add_sums(t, *sums);
+        const reason_sums& base = core.cpu_baselines[out->cpu];
+        for (std::uint32_t r = 0; r < nr_reasons; ++r) {
+            t.r[r].count -= base.r[r].count;
+            t.r[r].cycles -= base.r[r].cycles;
+        }
+        break;
+    }
+    default: {
+        const registry_mutex_guard m;
+        add_global(t, *row);
+        subtract(t, *core.baseline);
+        break;
+    }
+    }
+    out->retries = 0; // nothing is ever read twice
+    copy_out(*out, t);
     return 0;
 }
 
 extern "C" int es_core_reset_stats(void) {
-    auto reset_cpu = [](std::uint32_t cpu) {
-        const registry_guard g;
-        clear(core.baselines[cpu]);
-        add_cpu_rows(core.baselines[cpu], cpu);
-    };
+    const scratch<counter_totals> base;
+    const scratch<counter_row> row;
+    if (!base || !row)
+        return -err::no_mem;
+    const registry_mutex_guard m;
+    add_global(*base, *row);
+    {
+        const registry_lock_guard g;
+        *core.baseline = *base;
+    }
+    auto reset_cpu = [](std::uint32_t cpu) { cpu_sums_now(core.cpu_baselines[cpu], cpu); };
     on_cpus(0, core.nr_cpus, reset_cpu);
     return 0;
 }

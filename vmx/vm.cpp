@@ -83,7 +83,7 @@ void free_vm(es_vm* vm) {
         free_page(vm->msr_bitmap);
     release_vpid(vm->vpid);
     es_shim_free(vm->fpu_alloc);
-    es_shim_free(vm->rows_alloc);
+    es_shim_free(vm->counters);
     es_shim_free(vm);
 }
 
@@ -141,8 +141,11 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
     ok = ok && build_ept(*vm) && alloc_page(vm->vmcs) && alloc_page(vm->msr_bitmap) &&
          alloc_fpu_area(*vm);
     if (ok) {
-        vm->rows = alloc_counter_rows(core.nr_cpus, &vm->rows_alloc);
-        ok = vm->rows != nullptr;
+        // One row whatever the number of CPUs; an allocation this size is page aligned.
+        vm->counters = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
+        ok = vm->counters != nullptr;
+        if (ok)
+            init_row(*vm->counters);
     }
     if (!ok) {
         free_vm(vm);

@@ -26,7 +26,7 @@ struct stop_report {
 } // namespace es
 
 struct es_vm {
-    es_guest_regs regs; // first: the exit path addresses it with the VM's own pointer
+    es_guest_regs regs; // module/vmenter.S loads and saves it
     std::uint64_t mem_bytes;
     std::uint64_t nr_pages;
     es::host_page* ram;         // nr_pages entries, guest-physical page i at ram[i]
@@ -43,10 +43,12 @@ struct es_vm {
     es_host_switch host;
     void* fpu_alloc;
     std::uint64_t guest_xcr0;
-    es::counter_row* rows; // one per CPU, each written only by its CPU
-    void* rows_alloc;
-    std::uint32_t id; // names the VM in traces
-    es_vm* next_vm;   // registry links (stats.cpp), under the registry lock
+    es::counter_row* counters;    // written only by the CPU running the vCPU (exit_counters.hpp)
+    es::reason_sums section_base; // the counters' figures when the running section started
+    std::int32_t section_cpu;     // the CPU running a guest section of this VM, or -1
+    std::uint32_t section_seq;    // odd while a guest section runs (stats.cpp's copy_row)
+    std::uint32_t id;             // names the VM in traces
+    es_vm* next_vm;               // registry links (stats.cpp), under the registry lock
     es_vm* prev_vm;
     std::uint32_t console_len;
     std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)

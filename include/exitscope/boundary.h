@@ -25,6 +25,9 @@
 #define ES_REGS_R14 104
 #define ES_REGS_R15 112
 #define ES_REGS_CR2 120
+#define ES_REGS_HOST_RSP 128
+/* VMCS encoding of HOST_RSP, for the assembly (C++ asserts it equals sdm::vmcs_field::host_rsp). */
+#define ES_VMCS_HOST_RSP 0x6c14
 
 #ifndef __ASSEMBLY__
 
@@ -51,14 +54,14 @@ struct es_guest_regs {
     es_u64 rax, rcx, rdx, rbx, rbp, rsi, rdi;
     es_u64 r8, r9, r10, r11, r12, r13, r14, r15;
     es_u64 cr2;
+    es_u64 host_rsp; /* not the guest's: the HOST_RSP the VMCS holds (0: not written yet) */
 };
 
-/* module/vmenter.S: enter the guest whose VMCS is current and call on_exit(ctx, exit_tsc) after
- * each VM exit, with the TSC read first thing after it; re-enter while it returns nonzero. Returns
- * 0 once on_exit returned 0, 1 when VMLAUNCH/VMRESUME itself failed (VM-instruction error in the
+/* module/vmenter.S: enter the guest whose VMCS is current (VMLAUNCH unless `launched`) and
+ * return at its next VM exit with the guest's registers saved in *regs. Returns the TSC read
+ * right after the exit, or 0 when VMLAUNCH/VMRESUME itself failed (VM-instruction error in the
  * VMCS, or no current VMCS). */
-int es_vmx_enter(struct es_guest_regs* regs, int launched,
-                 int (*on_exit)(void* ctx, es_u64 exit_tsc), void* ctx);
+es_u64 es_vmx_enter(struct es_guest_regs* regs, int launched);
 /* The host RIP every VM exit lands on (a label inside es_vmx_enter). */
 extern const char es_vmx_exit_landing[];
 
@@ -103,8 +106,12 @@ int es_shim_pending_work(void); /* -EINTR on a signal, 1 when rescheduling is du
 void es_shim_reschedule(void);
 void es_shim_deliver_nmi(void);
 es_u64 es_shim_xcr0(void);
-/* The registry lock (VM list, retired counters, reset baselines): a spinlock taken with
- * interrupts off, usable from the exit path. */
+/* The registry (VM list, retired counters, reset baselines) has two locks. The mutex serialises
+ * whatever changes it or reads whole VMs' counters (create, destroy, snapshots, reset) and may be
+ * held across IPIs. The spinlock, taken with interrupts off inside the mutex for the change
+ * itself, lets the exit path (global-scope CPUID leaves) read the registry. */
+void es_shim_registry_mutex_lock(void);
+void es_shim_registry_mutex_unlock(void);
 es_u64 es_shim_registry_lock(void);
 void es_shim_registry_unlock(es_u64 flags);
 /* Call fn(arg, cpu) for each CPU of [first, first + n), one after the other, with interrupts off
@@ -123,6 +130,8 @@ struct es_load_params {
 /* Parse capabilities from this CPU's MSRs and choose controls; 0 or -errno (message logged). */
 int es_core_load(const struct es_load_params* params);
 void es_core_unload(void);
+/* Bytes of exit counters each VM allocates (the same whatever the number of CPUs). */
+es_u64 es_core_vm_counter_bytes(void);
 /* On the calling CPU, with preemption off: enable VMX with this VMXON region. 0 or -errno. */
 int es_core_cpu_on(void* vmxon_region, es_u64 vmxon_phys);
 void es_core_cpu_off(void);

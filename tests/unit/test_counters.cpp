@@ -1,19 +1,20 @@
-// Per-CPU counter rows: recording, histograms, folding and aggregation.
+// Exit counters: recording, histograms, folding, reset baselines and per-CPU section sums.
 #include <catch2/catch.hpp>
 #include <memory>
-#include <vector>
 
 #include "vmx/exit_counters.hpp"
+#include "vmx/exit_dispatch.hpp"
 
 using namespace es;
 
 namespace {
 
-// Rows are big (43 KiB): keep them on the heap, aligned as the kernel allocates them.
-struct rows {
-    std::vector<counter_row> v;
-    explicit rows(std::size_t n) : v(n) { init_rows(v.data(), n); }
-};
+// Rows are big (43 KiB): keep them on the heap.
+std::unique_ptr<counter_row> row() {
+    auto r = std::make_unique<counter_row>();
+    init_row(*r);
+    return r;
+}
 
 std::unique_ptr<counter_totals> totals() {
     auto t = std::make_unique<counter_totals>();
@@ -21,15 +22,31 @@ std::unique_ptr<counter_totals> totals() {
     return t;
 }
 
+std::unique_ptr<reason_sums> sums() {
+    return std::make_unique<reason_sums>();
+}
+
 unsigned __int128 sumsq(const es_reason_stats& s) {
     return (static_cast<unsigned __int128>(s.sumsq_hi) << 64) | s.sumsq_lo;
 }
 
+// One exit as the run loop records it: the totals at every level, the cell from level 1 on.
+void exit_of(counter_row& r, std::uint32_t reason, std::uint64_t cycles,
+             instrument_level level = instrument_level::recorder) {
+    r.exits += 1;
+    r.cycles += cycles;
+    if (level == instrument_level::off)
+        return;
+    record_exit(r.cell[reason]);
+    record_cycles(r.cell[reason], cycles, level);
+}
+
 } // namespace
 
-TEST_CASE("rows are cache-line aligned and sized") {
+TEST_CASE("a row is cache-line aligned, and its size does not depend on CPUs") {
     CHECK(alignof(counter_row) == 64);
     CHECK(sizeof(counter_row) % 64 == 0);
+    CHECK(sizeof(counter_row) < 48 * 1024);
 }
 
 TEST_CASE("row buckets are floor(log2(cycles)); the ABI's last bucket takes the rest") {
@@ -46,29 +63,27 @@ TEST_CASE("row buckets are floor(log2(cycles)); the ABI's last bucket takes the 
 }
 
 TEST_CASE("handling times past the ABI's buckets are counted in its last one") {
-    rows r(1);
-    for (std::uint64_t c : {1ull << 39, 1ull << 45, ~0ull, 5ull}) {
-        record_exit(r.v[0], 10);
-        record_cycles(r.v[0], 10, c, instrument_level::histograms);
-    }
-    CHECK(r.v[0].cell[10].hist[63] == 1);
+    auto r = row();
+    for (std::uint64_t c : {1ull << 39, 1ull << 45, ~0ull, 5ull})
+        exit_of(*r, 10, c, instrument_level::histograms);
+    CHECK(r->cell[10].hist[63] == 1);
     auto t = totals();
-    add_rows(*t, r.v.data(), 1);
+    add_row(*t, *r);
     CHECK(t->r[10].hist[hist_buckets - 1] == 3);
     CHECK(t->r[10].hist[2] == 1);
     CHECK(t->r[10].max_cycles == ~0ull);
 }
 
-TEST_CASE("recording keeps count, cycles, extremes, squares and histogram") {
-    rows r(1);
-    counter_row& row = r.v[0];
-    for (std::uint64_t c : {100u, 300u, 200u}) {
-        record_exit(row, 10);
-        record_cycles(row, 10, c, instrument_level::recorder);
-    }
+TEST_CASE("recording keeps totals, count, cycles, extremes, squares and histogram") {
+    auto r = row();
+    for (std::uint64_t c : {100u, 300u, 200u})
+        exit_of(*r, 10, c);
+    exit_of(*r, 30, 7);
     auto t = totals();
-    add_rows(*t, &row, 1);
+    add_row(*t, *r);
     const es_reason_stats& s = t->r[10];
+    CHECK(t->exits == 4);
+    CHECK(t->cycles == 607);
     CHECK(s.count == 3);
     CHECK(s.cycles == 600);
     CHECK(s.min_cycles == 100);
@@ -83,50 +98,57 @@ TEST_CASE("recording keeps count, cycles, extremes, squares and histogram") {
     CHECK(in_hist == s.count);
 }
 
-TEST_CASE("level 1 keeps only counts and cycles") {
-    rows r(1);
-    record_exit(r.v[0], 12);
-    record_cycles(r.v[0], 12, 50, instrument_level::counters);
-    CHECK(r.v[0].cell[12].cycles == 50);
-    CHECK(r.v[0].cell[12].max == 0);
-    CHECK(r.v[0].cell[12].hist[5] == 0);
-    CHECK(r.v[0].cell[12].min == no_min);
+TEST_CASE("level 1 keeps only counts and cycles; level 0 only the totals") {
+    auto r = row();
+    exit_of(*r, 12, 50, instrument_level::counters);
+    CHECK(r->cell[12].cycles == 50);
+    CHECK(r->cell[12].max == 0);
+    CHECK(r->cell[12].hist[5] == 0);
+    CHECK(r->cell[12].min == no_min);
+    exit_of(*r, 12, 50, instrument_level::off);
+    CHECK(r->cell[12].count == 1);
+    CHECK(r->exits == 2);
+    CHECK(r->cycles == 100);
 }
 
 TEST_CASE("sum of squares carries into the high word") {
-    rows r(1);
+    auto r = row();
     const std::uint64_t big = 1ull << 40;
     for (int i = 0; i < 1000; ++i)
-        record_cycles(r.v[0], 1, big, instrument_level::histograms);
+        exit_of(*r, 1, big, instrument_level::histograms);
     auto t = totals();
-    add_rows(*t, r.v.data(), 1);
+    add_row(*t, *r);
     CHECK(sumsq(t->r[1]) == static_cast<unsigned __int128>(big) * big * 1000);
     CHECK(t->r[1].sumsq_hi != 0);
 }
 
-TEST_CASE("summing over CPUs: min ignores rows without exits") {
-    rows r(3);
-    record_exit(r.v[0], 10);
-    record_cycles(r.v[0], 10, 500, instrument_level::histograms);
-    record_exit(r.v[2], 10);
-    record_cycles(r.v[2], 10, 70, instrument_level::histograms);
+TEST_CASE("summing rows: min ignores rows without exits") {
+    auto a = row();
+    auto b = row();
+    auto c = row();
+    exit_of(*a, 10, 500);
+    exit_of(*c, 10, 70);
     auto t = totals();
-    add_rows(*t, r.v.data(), 3);
+    add_row(*t, *a);
+    add_row(*t, *b);
+    add_row(*t, *c);
     CHECK(t->r[10].count == 2);
     CHECK(t->r[10].min_cycles == 70);
     CHECK(t->r[10].max_cycles == 500);
     CHECK(t->r[30].min_cycles == 0);
 }
 
-TEST_CASE("folding a dying VM's row keeps every statistic") {
-    rows r(2);
-    record_exit(r.v[0], 48);
-    record_cycles(r.v[0], 48, 900, instrument_level::histograms);
-    record_exit(r.v[1], 48);
-    record_cycles(r.v[1], 48, 40, instrument_level::histograms);
-    fold_row(r.v[0], r.v[1]);
+TEST_CASE("folding a dying VM's row into the retired row keeps every statistic") {
+    auto retired = row();
+    auto vm = row();
+    exit_of(*retired, 48, 900);
+    exit_of(*vm, 48, 40);
+    exit_of(*vm, 10, 5);
+    fold_row(*retired, *vm);
     auto t = totals();
-    add_rows(*t, r.v.data(), 1);
+    add_row(*t, *retired);
+    CHECK(t->exits == 3);
+    CHECK(t->cycles == 945);
     CHECK(t->r[48].count == 2);
     CHECK(t->r[48].min_cycles == 40);
     CHECK(t->r[48].max_cycles == 900);
@@ -134,29 +156,30 @@ TEST_CASE("folding a dying VM's row keeps every statistic") {
 }
 
 TEST_CASE("folding a row without exits keeps the minimum; a fresh fold target takes the other's") {
-    rows r(3);
-    record_exit(r.v[0], 10);
-    record_cycles(r.v[0], 10, 70, instrument_level::histograms);
-    fold_row(r.v[0], r.v[1]); // r.v[1] never saw an exit
-    fold_row(r.v[2], r.v[0]); // r.v[2] is fresh, like the retired rows after load
+    auto a = row();
+    auto empty = row();
+    auto fresh = row();
+    exit_of(*a, 10, 70);
+    fold_row(*a, *empty);
+    fold_row(*fresh, *a); // like the retired row after load
     auto t = totals();
-    add_rows(*t, r.v.data() + 2, 1);
+    add_row(*t, *fresh);
     CHECK(t->r[10].min_cycles == 70);
     CHECK(t->r[30].min_cycles == 0); // no exits: no minimum
-    CHECK(r.v[1].cell[10].min == no_min);
+    CHECK(empty->cell[10].min == no_min);
 }
 
-TEST_CASE("subtracting a reset baseline leaves what happened since") {
-    rows r(1);
-    record_exit(r.v[0], 10);
-    record_cycles(r.v[0], 10, 8, instrument_level::histograms);
+TEST_CASE("subtracting a reset baseline leaves what happened since, totals included") {
+    auto r = row();
+    exit_of(*r, 10, 8);
     auto base = totals();
-    add_rows(*base, r.v.data(), 1);
-    record_exit(r.v[0], 10);
-    record_cycles(r.v[0], 10, 16, instrument_level::histograms);
+    add_row(*base, *r);
+    exit_of(*r, 10, 16);
     auto now = totals();
-    add_rows(*now, r.v.data(), 1);
+    add_row(*now, *r);
     subtract(*now, *base);
+    CHECK(now->exits == 1);
+    CHECK(now->cycles == 16);
     CHECK(now->r[10].count == 1);
     CHECK(now->r[10].cycles == 16);
     CHECK(now->r[10].hist[3] == 0);
@@ -164,23 +187,66 @@ TEST_CASE("subtracting a reset baseline leaves what happened since") {
     CHECK(sumsq(now->r[10]) == 256);
 }
 
-TEST_CASE("single cells sum over CPUs for the CPUID leaves") {
-    rows r(2);
-    record_exit(r.v[0], 10);
-    record_exit(r.v[1], 10);
-    record_cycles(r.v[1], 10, 9, instrument_level::counters);
-    CHECK(sum_count(r.v.data(), 2, 10) == 2);
-    CHECK(sum_cycles(r.v.data(), 2, 10) == 9);
+TEST_CASE("a baseline taken before a VM was destroyed still subtracts exactly after the fold") {
+    auto retired = row();
+    auto vm = row();
+    exit_of(*vm, 10, 3);
+    auto base = totals(); // reset: retired + the live VM
+    add_row(*base, *retired);
+    add_row(*base, *vm);
+    exit_of(*vm, 10, 4);
+    fold_row(*retired, *vm); // the VM goes away
+    auto now = totals();
+    add_row(*now, *retired);
+    subtract(*now, *base);
+    CHECK(now->exits == 1);
+    CHECK(now->r[10].count == 1);
+    CHECK(now->r[10].cycles == 4);
+}
+
+TEST_CASE("per-CPU sums: a CPU that joins late counts only its own sections") {
+    auto vm = row();
+    auto cpu0 = sums();
+    auto cpu1 = sums();
+    auto start = sums();
+    section_start(*start, *vm); // a section on CPU 0
+    exit_of(*vm, 10, 5);
+    exit_of(*vm, 30, 6);
+    add_section(*cpu0, *vm, *start);
+    section_start(*start, *vm); // the VM moves to CPU 1, which has run nothing so far
+    exit_of(*vm, 10, 7);
+    // While the section runs, CPU 1's figure is its folded sums plus the section so far.
+    auto now = sums();
+    *now = *cpu1;
+    add_section(*now, *vm, *start);
+    CHECK(now->r[10].count == 1);
+    CHECK(now->r[10].cycles == 7);
+    add_section(*cpu1, *vm, *start);
+    CHECK(cpu0->r[10].count == 1);
+    CHECK(cpu0->r[30].count == 1);
+    CHECK(cpu1->r[10].count == 1);
+    CHECK(cpu1->r[30].count == 0);
+    // The CPUs together account for the VM's row exactly.
+    auto t = totals();
+    add_sums(*t, *cpu0);
+    add_sums(*t, *cpu1);
+    CHECK(t->r[10].count == vm->cell[10].count);
+    CHECK(t->r[10].cycles == vm->cell[10].cycles);
+    CHECK(t->exits == vm->exits);
+    CHECK(t->cycles == vm->cycles);
 }
 
 TEST_CASE("64-bit counts do not wrap at 32 bits") {
-    rows r(1);
-    r.v[0].cell[10].count = 0xffffffffull;
-    record_exit(r.v[0], 10);
-    CHECK(sum_count(r.v.data(), 1, 10) == 0x100000000ull);
+    auto r = row();
+    r->cell[10].count = 0xffffffffull;
+    exit_of(*r, 10, 1);
+    CHECK(r->cell[10].count == 0x100000000ull);
 }
 
-TEST_CASE("the exit path's bucket is hist_bucket's, 0 included") {
-    for (std::uint64_t c : {0ull, 1ull, 2ull, 3ull, 100ull, 1ull << 39, (1ull << 40) - 1, ~0ull})
-        CHECK(bucket_of(c) == hist_bucket(c));
+TEST_CASE("the dispatcher's index clamp keeps in-range indices and zeroes the rest") {
+    CHECK(array_index_nospec(0, nr_reasons) == 0);
+    CHECK(array_index_nospec(nr_reasons - 1, nr_reasons) == nr_reasons - 1);
+    CHECK(array_index_nospec(nr_reasons, nr_reasons) == 0);
+    CHECK(array_index_nospec(0x80000021u, nr_reasons) == 0);
+    CHECK(array_index_nospec(~std::size_t{0}, nr_reasons) == 0);
 }
