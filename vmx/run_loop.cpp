@@ -76,14 +76,9 @@ std::uint64_t new_turn() {
     return hw::rdtsc() + (std::uint64_t{1} << core.preemption_slice_log2);
 }
 
-static_assert(__builtin_offsetof(es_trace_entry, vm) ==
-                  __builtin_offsetof(es_trace_entry, reason) + 4,
-              "a trace entry's reason and VM id are stored as one 64-bit word");
-
 // One exit as the loop tracks it between its handling and its accounting.
 struct exit_info {
     std::uint64_t tsc;     // read by the entry stub right after the exit
-    std::uint32_t raw;     // the exit-reason field
     reason_cell* cell;     // its reason's counters; null for a reason past the table
     es_trace_entry* trace; // its flight-recorder entry (level 3)
 };
@@ -95,21 +90,21 @@ struct exit_info {
 template <instrument_level Level> struct exit_path {
     counter_row& row; // the VM's counters: written only here, by this CPU
     cpu_recorder& recorder;
-    std::uint64_t vm_tag; // the VM id where a trace entry keeps it: the upper half of reason/vm
+    std::uint32_t vm_id;
 
     // Count the exit and dispatch it through the exit table (KVM's __vmx_handle_exit).
     [[gnu::always_inline]] next_step handle_exit(exit_info& e, exit_context& ctx,
                                                  std::uint64_t turn_end) {
-        e.raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
+        const auto raw = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
         // Counted before the handler runs: a CPUID exit-leaf query sees itself (CONTRACT.md, 1).
         row.exits += 1;
         if constexpr (Level >= instrument_level::recorder)
-            e.trace = start_trace(e);
+            e.trace = start_trace(e.tsc, raw);
         // The bounds check. A raw field at or past the table also covers the flag bits (a failed
         // entry) and reasons this table does not know.
-        if (e.raw >= nr_reasons) [[unlikely]]
-            return unusual_exit(e, ctx, turn_end);
-        return dispatch(array_index_nospec(e.raw, nr_reasons), e, ctx, turn_end);
+        if (raw >= nr_reasons) [[unlikely]]
+            return unusual_exit(raw, e, ctx, turn_end);
+        return dispatch(array_index_nospec(raw, nr_reasons), e, ctx, turn_end);
     }
 
     // `reason` is clamped: a mispredicted bounds check cannot steer the table or counter index.
@@ -133,15 +128,15 @@ template <instrument_level Level> struct exit_path {
 
     // A raw exit-reason field with more than a basic reason in it: a failed entry (bit 31), or a
     // reason past the table (a newer CPU's, or a corrupt field), which stops the VM uncounted.
-    [[gnu::always_inline]] next_step unusual_exit(exit_info& e, exit_context& ctx,
-                                                  std::uint64_t turn_end) {
-        const std::uint32_t basic = e.raw & sdm::exit_reason_basic_mask;
+    [[gnu::always_inline]] next_step unusual_exit(std::uint32_t raw, exit_info& e,
+                                                  exit_context& ctx, std::uint64_t turn_end) {
+        const std::uint32_t basic = raw & sdm::exit_reason_basic_mask;
         if (basic >= nr_reasons) {
             e.cell = nullptr;
             ctx.stop = {ES_STOP_UNHANDLED, 0, 0};
             return next_step::stop;
         }
-        if (e.raw & sdm::exit_reason_entry_failure_bit) {
+        if (raw & sdm::exit_reason_entry_failure_bit) {
             e.cell = &row.cell[array_index_nospec(basic, nr_reasons)];
             if constexpr (Level != instrument_level::off)
                 record_exit(*e.cell);
@@ -155,15 +150,13 @@ template <instrument_level Level> struct exit_path {
 
     // The exit's flight-recorder entry, written as the exit arrives; its cycles stay 0 until
     // the handling ends (what ES_IOC_TRACE shows of an exit still being handled).
-    [[gnu::always_inline]] es_trace_entry* start_trace(const exit_info& e) {
+    [[gnu::always_inline]] es_trace_entry* start_trace(std::uint64_t tsc, std::uint32_t raw) {
         es_trace_entry& t = recorder.last.next();
         recorder.last.commit();
-        t.tsc = e.tsc;
+        t.tsc = tsc;
         t.cycles = 0;
-        // The reason and the VM id in one store; t.cpu is left to collect_trace (the ring is the
-        // CPU's).
-        const std::uint64_t reason_and_vm = vm_tag | e.raw;
-        __builtin_memcpy(&t.reason, &reason_and_vm, sizeof(reason_and_vm));
+        t.reason = raw;
+        t.vm = vm_id; // t.cpu is left to collect_trace (the ring is the CPU's)
         t.rip = hw::vmread(f::guest_rip);
         t.qualification = hw::vmread(f::exit_qualification);
         return &t;
@@ -236,7 +229,7 @@ template <instrument_level Level>
                                           std::uint64_t exit_limit) {
     stop_report stop{};
     exit_context ctx{vm, 0, cpu, stop};
-    exit_path<Level> path{*vm.counters, core.recorders[cpu], std::uint64_t{vm.id} << 32};
+    exit_path<Level> path{*vm.counters, core.recorders[cpu], vm.id};
     std::uint64_t turn_end = new_turn();
     bool launched = false;
     exit_info e; // the exit in hand: filled in as it is handled
@@ -263,14 +256,14 @@ template <instrument_level Level>
                 break;
             }
             if (end != section_end::vmx_gone) {
-                out.exit_reason = e.raw;
+                out.exit_reason = static_cast<std::uint32_t>(hw::vmread(f::exit_reason));
                 out.rip = hw::vmread(f::guest_rip);
             }
             path.account(e, hw::rdtsc());
             return end;
         }
         case next_step::stop:
-            report_stop(out, stop, e.raw);
+            report_stop(out, stop, static_cast<std::uint32_t>(hw::vmread(f::exit_reason)));
             path.account(e, hw::rdtsc(), e.cell != nullptr);
             return section_end::stop;
         }

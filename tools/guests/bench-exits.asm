@@ -1,7 +1,7 @@
 ; bench-exits: time each exit type `make bench` reports, 1000 round trips each (exit, handling,
 ; entry), measured by the guest with RDTSC, and print "bench: NAME TICKS" per exit type. Each
-; figure includes the loop's own instructions (set-up, DEC, JNZ), as bench-cpuid's does, so the
-; figures compare directly with it and with KVM running this same image. In Bochs the TSC
+; figure includes the loop's own instructions (set-up, DEC, JNZ), the same for every hypervisor,
+; so the figures compare directly with KVM running this same image. In Bochs the TSC
 ; advances about one tick per emulated instruction: the figures are instruction counts.
 bits 16
 org 0x1000

@@ -5,10 +5,14 @@
 
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 
+# running PID: the process exists and has not exited (a background job stays a zombie, which
+# `kill -0` still reaches, until the shell waits for it).
+running() { [ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status; }
+
 # hop PID: move the process to the next CPU every 0.2 s while it runs; prints the number of moves.
 hop() {
     n=0
-    while kill -0 "$1" 2>/dev/null; do
+    while running "$1"; do
         taskset -p $((1 << (n % ncpu))) "$1" >/dev/null 2>&1
         n=$((n + 1))
         sleep 0.2
@@ -17,7 +21,7 @@ hop() {
 }
 
 # field FILE NAME: the number after NAME on leaf-check's line.
-field() { sed -n "s/^leaf-check: .* $2 \([0-9]*\).*/\1/p" "$1"; }
+field() { sed -n "s/^leaf-check:.* $2 \([0-9]*\).*/\1/p" "$1"; }
 
 # check_vm_scope NAME OUT STAT: in the VM's own scope the CPUID leaf is exact, and the total leaf
 # differs from what the guest caused only by the exits it did not cause (interrupts, timer).
@@ -98,7 +102,7 @@ else fail leaves_global_total_within_stat "total leaf $tl, guests' CPUIDs $((cl 
 # A global reset while a VM runs: its final query counts exactly what happened since.
 exitscope run /guests/leaf-check-long.bin >/tmp/long.out 2>/dev/null &
 pl=$!
-sleep 1
+sleep 0.5
 exitscope reset
 hop $pl >/dev/null
 wait $pl
