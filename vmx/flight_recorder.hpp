@@ -46,9 +46,20 @@ struct alignas(64) cpu_recorder {
     outlier_ring outliers;
 };
 
+// A reader's place in one CPU's ring.
+struct ring_cursor {
+    const trace_slot* slots;
+    std::uint64_t size;
+    std::uint64_t next; // index of the next entry to merge
+    std::uint64_t end;
+    const es_trace_entry& at(std::uint64_t i) const { return slots[i % size].entry; }
+};
+
 // Copy up to `capacity` of the newest entries of `nr` CPUs' rings (the last exits, or the
-// outliers) into `out`, oldest first, keeping only VM `vm` unless it is 0. Returns the count.
+// outliers) into `out`, oldest first, keeping only VM `vm` unless it is 0. `cursors` is scratch,
+// one per CPU (every CPU counts, however many). Returns the count.
 std::uint32_t collect_trace(const cpu_recorder* cpus, std::uint32_t nr, bool outliers,
-                            std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity);
+                            std::uint32_t vm, es_trace_entry* out, std::uint32_t capacity,
+                            ring_cursor* cursors);
 
 } // namespace es

@@ -298,8 +298,13 @@ extern "C" int es_core_reset_stats(void) {
 }
 
 extern "C" int es_core_trace(es_trace* t, es_trace_entry* buffer, es_u32 capacity) {
+    auto* cursors = static_cast<ring_cursor*>(
+        es_shim_zalloc(sizeof(ring_cursor) * std::uint64_t{core.nr_cpus}));
+    if (!cursors)
+        return -err::no_mem;
     t->count = collect_trace(core.recorders, core.nr_cpus, (t->flags & ES_TRACE_OUTLIER_RING) != 0,
-                             t->vm, buffer, capacity);
+                             t->vm, buffer, capacity, cursors);
+    es_shim_free(cursors);
     t->outlier_cycles = core.outlier_cycles;
     return 0;
 }

@@ -39,12 +39,28 @@ inline constexpr std::uint64_t vm = 1ull << 17;
 
 // CPUID.1:ECX.
 namespace cpuid1_ecx {
+inline constexpr std::uint32_t monitor = 1u << 3;
 inline constexpr std::uint32_t vmx = 1u << 5;
 inline constexpr std::uint32_t smx = 1u << 6;
 inline constexpr std::uint32_t xsave = 1u << 26;
 inline constexpr std::uint32_t osxsave = 1u << 27;
 inline constexpr std::uint32_t hypervisor = 1u << 31;
 } // namespace cpuid1_ecx
+
+// CPUID.(EAX=7,ECX=0):EBX.
+namespace cpuid7_ebx {
+inline constexpr std::uint32_t invpcid = 1u << 10;
+} // namespace cpuid7_ebx
+
+// CPUID.(EAX=0DH,ECX=1):EAX.
+namespace cpuid_d1_eax {
+inline constexpr std::uint32_t xsaves = 1u << 3;
+} // namespace cpuid_d1_eax
+
+// CPUID.80000001H:EDX.
+namespace cpuid_ext1_edx {
+inline constexpr std::uint32_t rdtscp = 1u << 27;
+} // namespace cpuid_ext1_edx
 
 // Exception vectors Exitscope injects or intercepts.
 namespace vector {

@@ -1,0 +1,66 @@
+// CPUID leaves other than the four exit leaves: the host's answers with what a guest cannot use
+// hidden, and the hypervisor range (0x40000000-0x4FFFFFFF) with Exitscope's vendor leaf. Pure:
+// the handler (vmx/handlers_cpuid.cpp) runs the host's CPUID and passes the answer in, so every
+// branch is unit-tested on the host.
+#pragma once
+
+#include <cstdint>
+
+#include "cpuid/exit_leaves.hpp"
+#include "sdm/cpu_bits.hpp"
+
+namespace es {
+
+inline constexpr std::uint32_t hypervisor_leaf = 0x40000000;
+inline constexpr std::uint32_t hypervisor_leaf_last = 0x400000ff;
+inline constexpr std::uint32_t extended_leaf1 = 0x80000001;
+
+// "ExitscopeVMM" as EBX, ECX, EDX, the way vendor strings are returned.
+inline constexpr cpuid_answer vendor_answer{hypervisor_leaf, 0x74697845 /* "Exit" */,
+                                            0x706f6373 /* "scop" */, 0x4d4d5665 /* "eVMM" */};
+
+// 0x40000000-0x4FFFFFFF: the hypervisor range, with the exit-counter leaves at its top.
+constexpr bool is_hypervisor_range(std::uint32_t leaf) {
+    return (leaf >> 28) == 4;
+}
+
+// Leaves of the hypervisor range Exitscope answers itself (the vendor leaf, then nothing up to
+// 0x400000FF); the rest of the range, exit leaves aside, gets the host's answer.
+constexpr bool is_own_hypervisor_leaf(std::uint32_t leaf) {
+    return leaf >= hypervisor_leaf && leaf <= hypervisor_leaf_last;
+}
+constexpr cpuid_answer own_hypervisor_answer(std::uint32_t leaf) {
+    return leaf == hypervisor_leaf ? vendor_answer : cpuid_answer{0, 0, 0, 0};
+}
+
+// The host's answer to (leaf, subleaf) as the guest sees it: VMX and SMX hidden (no nesting),
+// MONITOR/MWAIT hidden (they exit), INVPCID, RDTSCP and XSAVES hidden (their controls are off, so
+// they would raise #UD), OSXSAVE mirrored from the guest's own CR4, the hypervisor bit set.
+constexpr cpuid_answer guest_view_of_host(std::uint32_t leaf, std::uint32_t sub, cpuid_answer a,
+                                          bool guest_osxsave) {
+    switch (leaf) {
+    case 1:
+        a.ecx &= ~(sdm::cpuid1_ecx::vmx | sdm::cpuid1_ecx::smx | sdm::cpuid1_ecx::monitor |
+                   sdm::cpuid1_ecx::osxsave);
+        a.ecx |= sdm::cpuid1_ecx::hypervisor;
+        if (guest_osxsave)
+            a.ecx |= sdm::cpuid1_ecx::osxsave;
+        break;
+    case 7:
+        if (sub == 0)
+            a.ebx &= ~sdm::cpuid7_ebx::invpcid;
+        break;
+    case 0xd:
+        if (sub == 1)
+            a.eax &= ~sdm::cpuid_d1_eax::xsaves;
+        break;
+    case extended_leaf1:
+        a.edx &= ~sdm::cpuid_ext1_edx::rdtscp;
+        break;
+    default:
+        break;
+    }
+    return a;
+}
+
+} // namespace es

@@ -1,0 +1,59 @@
+// The guest's view of the host's CPUID leaves and the hypervisor range, branch by branch.
+#include <catch2/catch.hpp>
+
+#include "cpuid/host_leaves.hpp"
+
+using namespace es;
+
+namespace {
+
+constexpr cpuid_answer all_ones{~0u, ~0u, ~0u, ~0u};
+
+bool same(cpuid_answer a, cpuid_answer b) {
+    return a.eax == b.eax && a.ebx == b.ebx && a.ecx == b.ecx && a.edx == b.edx;
+}
+
+} // namespace
+
+TEST_CASE("leaf 1 hides VMX, SMX and MONITOR, sets the hypervisor bit, mirrors OSXSAVE") {
+    const cpuid_answer off = guest_view_of_host(1, 0, all_ones, false);
+    CHECK((off.ecx & sdm::cpuid1_ecx::vmx) == 0);
+    CHECK((off.ecx & sdm::cpuid1_ecx::smx) == 0);
+    CHECK((off.ecx & sdm::cpuid1_ecx::monitor) == 0);
+    CHECK((off.ecx & sdm::cpuid1_ecx::osxsave) == 0);
+    CHECK((off.ecx & sdm::cpuid1_ecx::xsave) != 0);
+    CHECK(off.eax == ~0u);
+    CHECK(off.edx == ~0u);
+    const cpuid_answer on = guest_view_of_host(1, 0, cpuid_answer{0, 0, 0, 0}, true);
+    CHECK(on.ecx == (sdm::cpuid1_ecx::hypervisor | sdm::cpuid1_ecx::osxsave));
+}
+
+TEST_CASE("leaf 7 subleaf 0 hides INVPCID; other subleaves pass") {
+    CHECK((guest_view_of_host(7, 0, all_ones, false).ebx & sdm::cpuid7_ebx::invpcid) == 0);
+    CHECK(same(guest_view_of_host(7, 1, all_ones, false), all_ones));
+}
+
+TEST_CASE("leaf 0xD subleaf 1 hides XSAVES; subleaf 0 passes") {
+    CHECK((guest_view_of_host(0xd, 1, all_ones, false).eax & sdm::cpuid_d1_eax::xsaves) == 0);
+    CHECK(same(guest_view_of_host(0xd, 0, all_ones, false), all_ones));
+}
+
+TEST_CASE("leaf 0x80000001 hides RDTSCP; other leaves pass unchanged") {
+    CHECK((guest_view_of_host(extended_leaf1, 0, all_ones, false).edx &
+           sdm::cpuid_ext1_edx::rdtscp) == 0);
+    for (std::uint32_t leaf : {0u, 2u, 4u, 0xbu, 0x80000000u, 0x80000008u})
+        CHECK(same(guest_view_of_host(leaf, 0, all_ones, true), all_ones));
+}
+
+TEST_CASE("the hypervisor range: vendor leaf, zeros up to 0x400000FF, the host above") {
+    CHECK(is_hypervisor_range(0x40000000));
+    CHECK(is_hypervisor_range(0x4fffffff));
+    CHECK(!is_hypervisor_range(0x3fffffff));
+    CHECK(!is_hypervisor_range(0x50000000));
+    CHECK(same(own_hypervisor_answer(hypervisor_leaf), vendor_answer));
+    CHECK(vendor_answer.ebx == 0x74697845); // "Exit"
+    CHECK(is_own_hypervisor_leaf(0x400000ff));
+    CHECK(same(own_hypervisor_answer(0x40000001), cpuid_answer{0, 0, 0, 0}));
+    CHECK(!is_own_hypervisor_leaf(0x40000100));
+    CHECK(!is_own_hypervisor_leaf(0x4ffffffc));
+}
