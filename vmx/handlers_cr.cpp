@@ -3,6 +3,7 @@
 #include "core.hpp"
 #include "exit_handlers.hpp"
 #include "sdm/cpu_bits.hpp"
+#include "sdm/exit_qualification.hpp"
 #include "sdm/msrs.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vmx_ops.hpp"
@@ -12,8 +13,6 @@ namespace es::handlers {
 namespace {
 
 using f = sdm::vmcs_field;
-
-enum class cr_access_type : unsigned { to_cr = 0, from_cr = 1, clts = 2, lmsw = 3 };
 
 // Guest writes CR0 with a bit we own (NE, or a fixed bit): keep what it wrote in the shadow and
 // the hardware value legal. A change of CR0.PG in that same write switches IA-32e mode, which
@@ -59,13 +58,10 @@ exit_action write_cr4(exit_context& ctx, std::uint64_t value) {
 } // namespace
 
 exit_action cr_access(exit_context& ctx) {
-    const std::uint64_t q = hw::vmread(f::exit_qualification);
-    const unsigned cr = q & 0xf;
-    const auto type = static_cast<cr_access_type>((q >> 4) & 3);
-    const unsigned gpr = (q >> 8) & 0xf;
-    if (type == cr_access_type::to_cr) {
-        const std::uint64_t value = read_gpr(ctx.vm, gpr);
-        switch (cr) {
+    const auto q = sdm::decode_cr_access(hw::vmread(f::exit_qualification));
+    if (q.type == sdm::cr_access_type::to_cr) {
+        const std::uint64_t value = read_gpr(ctx.vm, q.gpr);
+        switch (q.cr) {
         case 0:
             return write_cr0(ctx, value);
         case 4:
@@ -76,8 +72,8 @@ exit_action cr_access(exit_context& ctx) {
             return unexpected(ctx);
         }
     }
-    if (type == cr_access_type::from_cr && cr == 8) {
-        write_gpr(ctx.vm, gpr, 0);
+    if (q.type == sdm::cr_access_type::from_cr && q.cr == 8) {
+        write_gpr(ctx.vm, q.gpr, 0);
         return exit_action::skip;
     }
     return unexpected(ctx);
@@ -86,14 +82,9 @@ exit_action cr_access(exit_context& ctx) {
 // Debug registers are host state (VMX switches only DR7): reads see reset values, writes are
 // dropped.
 exit_action mov_dr(exit_context& ctx) {
-    const std::uint64_t q = hw::vmread(f::exit_qualification);
-    const unsigned dr = q & 7;
-    const bool from_dr = (q >> 4) & 1;
-    const unsigned gpr = (q >> 8) & 0xf;
-    constexpr std::uint64_t dr6_reset = 0xffff0ff0;
-    constexpr std::uint64_t dr7_reset = 0x400;
-    if (from_dr)
-        write_gpr(ctx.vm, gpr, dr == 6 ? dr6_reset : dr == 7 ? dr7_reset : 0);
+    const auto q = sdm::decode_mov_dr(hw::vmread(f::exit_qualification));
+    if (q.from_dr)
+        write_gpr(ctx.vm, q.gpr, q.dr == 6 ? sdm::dr6_reset : q.dr == 7 ? sdm::dr7_reset : 0);
     return exit_action::skip;
 }
 

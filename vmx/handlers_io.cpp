@@ -2,6 +2,7 @@
 // an exit code, other writes are dropped and other reads return all ones.
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
+#include "sdm/exit_qualification.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
@@ -11,19 +12,6 @@ namespace {
 constexpr std::uint16_t console_port = 0xe9;
 constexpr std::uint16_t exit_port = 0xf4;
 
-// Exit qualification for I/O instructions ("Exit Qualification for I/O Instructions").
-struct io_qualification {
-    unsigned size; // bytes: 1, 2 or 4
-    bool in;
-    bool string;
-    std::uint16_t port;
-};
-
-io_qualification decode(std::uint64_t q) {
-    return {static_cast<unsigned>((q & 7) + 1), (q & (1u << 3)) != 0, (q & (1u << 4)) != 0,
-            static_cast<std::uint16_t>(q >> 16)};
-}
-
 std::uint64_t size_mask(unsigned size) {
     return size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
 }
@@ -32,7 +20,7 @@ std::uint64_t size_mask(unsigned size) {
 
 exit_action io(exit_context& ctx) {
     es_vm& vm = ctx.vm;
-    const io_qualification q = decode(hw::vmread(sdm::vmcs_field::exit_qualification));
+    const auto q = sdm::decode_io(hw::vmread(sdm::vmcs_field::exit_qualification));
     // INS/OUTS would need guest linear-address translation; the toy guests do not use them.
     if (q.string)
         return unexpected(ctx);

@@ -5,6 +5,7 @@
 #include "core.hpp"
 #include "guest_modes.hpp"
 #include "sdm/cpu_bits.hpp"
+#include "sdm/exit_qualification.hpp"
 #include "sdm/msrs.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vmx_ops.hpp"
@@ -158,7 +159,7 @@ bool write_guest_start_state(es_vm& vm) {
     w(f::guest_rip, g.rip);
     w(f::guest_rsp, g.rsp);
     w(f::guest_rflags, g.rflags);
-    w(f::guest_dr7, 0x400); // architectural reset value
+    w(f::guest_dr7, sdm::dr7_reset);
     w(f::guest_debugctl, 0);
     w(f::guest_sysenter_cs, 0);
     w(f::guest_sysenter_esp, 0);
