@@ -14,82 +14,92 @@
 
 namespace sdm {
 
+// The list: identifier, number, the SDM's name (for people), a short upper-case key (for tables
+// and JSON). Everything else in this header is generated from it, as KVM does with
+// VMX_EXIT_REASONS.
+// clang-format off
+#define SDM_EXIT_REASONS(X) \
+    X(exception_or_nmi, 0, "exception or NMI", "EXCEPTION_NMI") \
+    X(external_interrupt, 1, "external interrupt", "EXTERNAL_INTERRUPT") \
+    X(triple_fault, 2, "triple fault", "TRIPLE_FAULT") \
+    X(init_signal, 3, "INIT signal", "INIT_SIGNAL") \
+    X(startup_ipi, 4, "start-up IPI", "STARTUP_IPI") \
+    X(io_smi, 5, "I/O SMI", "IO_SMI") \
+    X(other_smi, 6, "other SMI", "OTHER_SMI") \
+    X(interrupt_window, 7, "interrupt window", "INTERRUPT_WINDOW") \
+    X(nmi_window, 8, "NMI window", "NMI_WINDOW") \
+    X(task_switch, 9, "task switch", "TASK_SWITCH") \
+    X(cpuid, 10, "CPUID", "CPUID") \
+    X(getsec, 11, "GETSEC", "GETSEC") \
+    X(hlt, 12, "HLT", "HLT") \
+    X(invd, 13, "INVD", "INVD") \
+    X(invlpg, 14, "INVLPG", "INVLPG") \
+    X(rdpmc, 15, "RDPMC", "RDPMC") \
+    X(rdtsc, 16, "RDTSC", "RDTSC") \
+    X(rsm, 17, "RSM", "RSM") \
+    X(vmcall, 18, "VMCALL", "VMCALL") \
+    X(vmclear, 19, "VMCLEAR", "VMCLEAR") \
+    X(vmlaunch, 20, "VMLAUNCH", "VMLAUNCH") \
+    X(vmptrld, 21, "VMPTRLD", "VMPTRLD") \
+    X(vmptrst, 22, "VMPTRST", "VMPTRST") \
+    X(vmread, 23, "VMREAD", "VMREAD") \
+    X(vmresume, 24, "VMRESUME", "VMRESUME") \
+    X(vmwrite, 25, "VMWRITE", "VMWRITE") \
+    X(vmxoff, 26, "VMXOFF", "VMXOFF") \
+    X(vmxon, 27, "VMXON", "VMXON") \
+    X(cr_access, 28, "control-register access", "CR_ACCESS") \
+    X(mov_dr, 29, "MOV DR", "DR_ACCESS") \
+    X(io_instruction, 30, "I/O instruction", "IO_INSTRUCTION") \
+    X(rdmsr, 31, "RDMSR", "MSR_READ") \
+    X(wrmsr, 32, "WRMSR", "MSR_WRITE") \
+    X(entry_fail_guest_state, 33, "VM-entry failure: invalid guest state", "INVALID_STATE") \
+    X(entry_fail_msr_load, 34, "VM-entry failure: MSR loading", "MSR_LOAD_FAIL") \
+    X(mwait, 36, "MWAIT", "MWAIT") \
+    X(monitor_trap_flag, 37, "monitor trap flag", "MONITOR_TRAP_FLAG") \
+    X(monitor, 39, "MONITOR", "MONITOR") \
+    X(pause, 40, "PAUSE", "PAUSE") \
+    X(entry_fail_machine_check, 41, "VM-entry failure: machine-check event", "MCE_DURING_VMENTRY") \
+    X(tpr_below_threshold, 43, "TPR below threshold", "TPR_BELOW_THRESHOLD") \
+    X(apic_access, 44, "APIC access", "APIC_ACCESS") \
+    X(virtualized_eoi, 45, "virtualized EOI", "EOI_INDUCED") \
+    X(gdtr_idtr_access, 46, "access to GDTR or IDTR", "GDTR_IDTR") \
+    X(ldtr_tr_access, 47, "access to LDTR or TR", "LDTR_TR") \
+    X(ept_violation, 48, "EPT violation", "EPT_VIOLATION") \
+    X(ept_misconfig, 49, "EPT misconfiguration", "EPT_MISCONFIG") \
+    X(invept, 50, "INVEPT", "INVEPT") \
+    X(rdtscp, 51, "RDTSCP", "RDTSCP") \
+    X(preemption_timer, 52, "VMX-preemption timer expired", "PREEMPTION_TIMER") \
+    X(invvpid, 53, "INVVPID", "INVVPID") \
+    X(wbinvd, 54, "WBINVD or WBNOINVD", "WBINVD") \
+    X(xsetbv, 55, "XSETBV", "XSETBV") \
+    X(apic_write, 56, "APIC write", "APIC_WRITE") \
+    X(rdrand, 57, "RDRAND", "RDRAND") \
+    X(invpcid, 58, "INVPCID", "INVPCID") \
+    X(vmfunc, 59, "VMFUNC", "VMFUNC") \
+    X(encls, 60, "ENCLS", "ENCLS") \
+    X(rdseed, 61, "RDSEED", "RDSEED") \
+    X(pml_full, 62, "page-modification log full", "PML_FULL") \
+    X(xsaves, 63, "XSAVES", "XSAVES") \
+    X(xrstors, 64, "XRSTORS", "XRSTORS") \
+    X(pconfig, 65, "PCONFIG", "PCONFIG") \
+    X(spp_event, 66, "SPP-related event", "SPP") \
+    X(umwait, 67, "UMWAIT", "UMWAIT") \
+    X(tpause, 68, "TPAUSE", "TPAUSE") \
+    X(loadiwkey, 69, "LOADIWKEY", "LOADIWKEY") \
+    X(enclv, 70, "ENCLV", "ENCLV") \
+    X(sgx_conflict, 71, "SGX conflict", "SGX_CONFLICT") \
+    X(enqcmd_pasid_fail, 72, "ENQCMD PASID translation failure", "ENQCMD_PASID_FAIL") \
+    X(enqcmds_pasid_fail, 73, "ENQCMDS PASID translation failure", "ENQCMDS_PASID_FAIL") \
+    X(bus_lock, 74, "bus lock", "BUS_LOCK") \
+    X(notify, 75, "instruction timeout (notify)", "NOTIFY") \
+    X(seamcall, 76, "SEAMCALL", "SEAMCALL") \
+    X(tdcall, 77, "TDCALL", "TDCALL")
+// clang-format on
+
 enum class exit_reason : std::uint16_t {
-    exception_or_nmi = 0,
-    external_interrupt = 1,
-    triple_fault = 2,
-    init_signal = 3,
-    startup_ipi = 4,
-    io_smi = 5,
-    other_smi = 6,
-    interrupt_window = 7,
-    nmi_window = 8,
-    task_switch = 9,
-    cpuid = 10,
-    getsec = 11,
-    hlt = 12,
-    invd = 13,
-    invlpg = 14,
-    rdpmc = 15,
-    rdtsc = 16,
-    rsm = 17,
-    vmcall = 18,
-    vmclear = 19,
-    vmlaunch = 20,
-    vmptrld = 21,
-    vmptrst = 22,
-    vmread = 23,
-    vmresume = 24,
-    vmwrite = 25,
-    vmxoff = 26,
-    vmxon = 27,
-    cr_access = 28,
-    mov_dr = 29,
-    io_instruction = 30,
-    rdmsr = 31,
-    wrmsr = 32,
-    entry_fail_guest_state = 33,
-    entry_fail_msr_load = 34,
-    mwait = 36,
-    monitor_trap_flag = 37,
-    monitor = 39,
-    pause = 40,
-    entry_fail_machine_check = 41,
-    tpr_below_threshold = 43,
-    apic_access = 44,
-    virtualized_eoi = 45,
-    gdtr_idtr_access = 46,
-    ldtr_tr_access = 47,
-    ept_violation = 48,
-    ept_misconfig = 49,
-    invept = 50,
-    rdtscp = 51,
-    preemption_timer = 52,
-    invvpid = 53,
-    wbinvd = 54,
-    xsetbv = 55,
-    apic_write = 56,
-    rdrand = 57,
-    invpcid = 58,
-    vmfunc = 59,
-    encls = 60,
-    rdseed = 61,
-    pml_full = 62,
-    xsaves = 63,
-    xrstors = 64,
-    pconfig = 65,
-    spp_event = 66,
-    umwait = 67,
-    tpause = 68,
-    loadiwkey = 69,
-    enclv = 70,
-    sgx_conflict = 71,
-    enqcmd_pasid_fail = 72,
-    enqcmds_pasid_fail = 73,
-    bus_lock = 74,
-    notify = 75,
-    seamcall = 76,
-    tdcall = 77,
+#define SDM_EXIT_REASON_ENUMERATOR(id, number, name, key) id = number,
+    SDM_EXIT_REASONS(SDM_EXIT_REASON_ENUMERATOR)
+#undef SDM_EXIT_REASON_ENUMERATOR
 };
 
 // One past the highest number the cited revision defines: the size of every per-reason table.
@@ -108,81 +118,9 @@ struct exit_reason_info {
 
 // Every defined reason, in number order; undefined numbers are absent.
 inline constexpr exit_reason_info defined_exit_reasons[] = {
-    {0, "exception or NMI", "EXCEPTION_NMI"},
-    {1, "external interrupt", "EXTERNAL_INTERRUPT"},
-    {2, "triple fault", "TRIPLE_FAULT"},
-    {3, "INIT signal", "INIT_SIGNAL"},
-    {4, "start-up IPI", "STARTUP_IPI"},
-    {5, "I/O SMI", "IO_SMI"},
-    {6, "other SMI", "OTHER_SMI"},
-    {7, "interrupt window", "INTERRUPT_WINDOW"},
-    {8, "NMI window", "NMI_WINDOW"},
-    {9, "task switch", "TASK_SWITCH"},
-    {10, "CPUID", "CPUID"},
-    {11, "GETSEC", "GETSEC"},
-    {12, "HLT", "HLT"},
-    {13, "INVD", "INVD"},
-    {14, "INVLPG", "INVLPG"},
-    {15, "RDPMC", "RDPMC"},
-    {16, "RDTSC", "RDTSC"},
-    {17, "RSM", "RSM"},
-    {18, "VMCALL", "VMCALL"},
-    {19, "VMCLEAR", "VMCLEAR"},
-    {20, "VMLAUNCH", "VMLAUNCH"},
-    {21, "VMPTRLD", "VMPTRLD"},
-    {22, "VMPTRST", "VMPTRST"},
-    {23, "VMREAD", "VMREAD"},
-    {24, "VMRESUME", "VMRESUME"},
-    {25, "VMWRITE", "VMWRITE"},
-    {26, "VMXOFF", "VMXOFF"},
-    {27, "VMXON", "VMXON"},
-    {28, "control-register access", "CR_ACCESS"},
-    {29, "MOV DR", "DR_ACCESS"},
-    {30, "I/O instruction", "IO_INSTRUCTION"},
-    {31, "RDMSR", "MSR_READ"},
-    {32, "WRMSR", "MSR_WRITE"},
-    {33, "VM-entry failure: invalid guest state", "INVALID_STATE"},
-    {34, "VM-entry failure: MSR loading", "MSR_LOAD_FAIL"},
-    {36, "MWAIT", "MWAIT"},
-    {37, "monitor trap flag", "MONITOR_TRAP_FLAG"},
-    {39, "MONITOR", "MONITOR"},
-    {40, "PAUSE", "PAUSE"},
-    {41, "VM-entry failure: machine-check event", "MCE_DURING_VMENTRY"},
-    {43, "TPR below threshold", "TPR_BELOW_THRESHOLD"},
-    {44, "APIC access", "APIC_ACCESS"},
-    {45, "virtualized EOI", "EOI_INDUCED"},
-    {46, "access to GDTR or IDTR", "GDTR_IDTR"},
-    {47, "access to LDTR or TR", "LDTR_TR"},
-    {48, "EPT violation", "EPT_VIOLATION"},
-    {49, "EPT misconfiguration", "EPT_MISCONFIG"},
-    {50, "INVEPT", "INVEPT"},
-    {51, "RDTSCP", "RDTSCP"},
-    {52, "VMX-preemption timer expired", "PREEMPTION_TIMER"},
-    {53, "INVVPID", "INVVPID"},
-    {54, "WBINVD or WBNOINVD", "WBINVD"},
-    {55, "XSETBV", "XSETBV"},
-    {56, "APIC write", "APIC_WRITE"},
-    {57, "RDRAND", "RDRAND"},
-    {58, "INVPCID", "INVPCID"},
-    {59, "VMFUNC", "VMFUNC"},
-    {60, "ENCLS", "ENCLS"},
-    {61, "RDSEED", "RDSEED"},
-    {62, "page-modification log full", "PML_FULL"},
-    {63, "XSAVES", "XSAVES"},
-    {64, "XRSTORS", "XRSTORS"},
-    {65, "PCONFIG", "PCONFIG"},
-    {66, "SPP-related event", "SPP"},
-    {67, "UMWAIT", "UMWAIT"},
-    {68, "TPAUSE", "TPAUSE"},
-    {69, "LOADIWKEY", "LOADIWKEY"},
-    {70, "ENCLV", "ENCLV"},
-    {71, "SGX conflict", "SGX_CONFLICT"},
-    {72, "ENQCMD PASID translation failure", "ENQCMD_PASID_FAIL"},
-    {73, "ENQCMDS PASID translation failure", "ENQCMDS_PASID_FAIL"},
-    {74, "bus lock", "BUS_LOCK"},
-    {75, "instruction timeout (notify)", "NOTIFY"},
-    {76, "SEAMCALL", "SEAMCALL"},
-    {77, "TDCALL", "TDCALL"},
+#define SDM_EXIT_REASON_INFO(id, number, name, key) {number, name, key},
+    SDM_EXIT_REASONS(SDM_EXIT_REASON_INFO)
+#undef SDM_EXIT_REASON_INFO
 };
 
 // Dense lookup by number, built at compile time from the list above: the position of each
@@ -216,6 +154,17 @@ constexpr std::uint32_t to_number(exit_reason r) {
     return static_cast<std::uint32_t>(r);
 }
 
+constexpr bool numbers_strictly_increase() {
+    std::int32_t last = -1;
+    for (const auto& info : defined_exit_reasons) {
+        if (info.number <= last)
+            return false;
+        last = info.number;
+    }
+    return last + 1 == static_cast<std::int32_t>(exit_reason_count);
+}
+static_assert(numbers_strictly_increase(),
+              "the list is in number order, each number once, ending at exit_reason_count - 1");
 static_assert(sizeof(defined_exit_reasons) / sizeof(defined_exit_reasons[0]) == 75,
               "0..77 less the three undefined numbers");
 static_assert(!is_defined_exit_reason(35) && !is_defined_exit_reason(38) &&
