@@ -33,11 +33,11 @@ KBUILD_SRCS = Kbuild $(shell find module vmx cpuid include -type f \( -name '*.[
 	-o -name '*.[ch]pp' -o -name probe-cxx-flags \) | LC_ALL=C sort)
 # DKMS: the package version is dkms.conf's.
 DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
-DKMS_SRC = /usr/src/exitscope-$(DKMS_VERSION)
+DKMS_SRC ?= /usr/src/exitscope-$(DKMS_VERSION)
 GUEST_SRCS := $(wildcard tools/guests/*.asm)
 GUESTS := $(patsubst tools/guests/%.asm,$(BUILD)/guests/%.bin,$(GUEST_SRCS))
 
-.PHONY: all deps module cli guests unit e2e test demo bench lint clean dkms-install dkms-uninstall
+.PHONY: all deps module cli guests unit e2e test demo bench lint clean dkms-install dkms-source dkms-uninstall
 
 all: module cli guests
 
@@ -96,9 +96,7 @@ lint:
 dkms-install:
 	@command -v dkms >/dev/null || { echo "dkms-install: install dkms first (apt-get install dkms)" >&2; exit 1; }
 	-dkms remove -m exitscope -v $(DKMS_VERSION) --all >/dev/null 2>&1
-	rm -rf $(DKMS_SRC)
-	mkdir -p $(DKMS_SRC)
-	cp --parents dkms.conf $(KBUILD_SRCS) $(DKMS_SRC)/
+	$(MAKE) --no-print-directory dkms-source
 	dkms add -m exitscope -v $(DKMS_VERSION)
 	@if [ -d /lib/modules/$$(uname -r)/build ]; then \
 		dkms install -m exitscope -v $(DKMS_VERSION) -k $$(uname -r); \
@@ -106,6 +104,12 @@ dkms-install:
 		echo "dkms-install: no headers for the running kernel $$(uname -r); DKMS builds the module" \
 			"when a kernel with headers is installed (or: dkms install -m exitscope -v $(DKMS_VERSION) -k VERSION)"; \
 	fi
+
+# The DKMS source tree alone (DKMS_SRC=DIR: elsewhere; tests/dkms/run uses it).
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp --parents dkms.conf $(KBUILD_SRCS) $(DKMS_SRC)/
 
 dkms-uninstall:
 	-dkms remove -m exitscope -v $(DKMS_VERSION) --all
