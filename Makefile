@@ -95,7 +95,7 @@ lint:
 # rebuilds it for every kernel installed later (AUTOINSTALL).
 dkms-install:
 	@command -v dkms >/dev/null || { echo "dkms-install: install dkms first (apt-get install dkms)" >&2; exit 1; }
-	-dkms remove -m exitscope -v $(DKMS_VERSION) --all >/dev/null 2>&1
+	@dkms remove -m exitscope -v $(DKMS_VERSION) --all >/dev/null 2>&1 || true
 	$(MAKE) --no-print-directory dkms-source
 	dkms add -m exitscope -v $(DKMS_VERSION)
 	@if [ -d /lib/modules/$$(uname -r)/build ]; then \
