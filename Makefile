@@ -80,7 +80,7 @@ test: deps
 	@EMU_KERNEL=$(EMU_KERNEL) tests/run-all
 
 demo: deps
-	@tools/demo
+	@EMU_KERNEL=$(EMU_KERNEL) tools/demo
 
 bench: deps
 	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)
