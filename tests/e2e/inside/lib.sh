@@ -46,3 +46,14 @@ klog_since() {
         /^\[ *[0-9]+\.[0-9]+\]/ { ts = substr($0, 2, index($0, "]") - 2) + 0; keep = ts > t0 }
         keep { print }'
 }
+
+# Load Debian's KVM modules so that KVM holds VMX only while one of its VMs runs: on Linux 6.12+
+# (kvm.ko has enable_virt_at_load) kvm.ko is loaded again with enable_virt_at_load=0, since by
+# default kvm_intel would take VMX at load and Exitscope could not load beside it.
+kvm_load_idle() {
+    insmod /lib/modules/kvm/irqbypass.ko && insmod /lib/modules/kvm/kvm.ko || return 1
+    if [ -e /sys/module/kvm/parameters/enable_virt_at_load ]; then
+        rmmod kvm && insmod /lib/modules/kvm/kvm.ko enable_virt_at_load=0 || return 1
+    fi
+    insmod /lib/modules/kvm/kvm-intel.ko
+}
