@@ -1,31 +1,60 @@
 # Exitscope: `make demo` and `make test` are the two commands of the README.
 #
 #   make            module (for KDIR), CLI, guests
+#   make module EMU_KERNEL=6.12   the module for an emulated machine's kernel (6.1 or 6.12), in
+#                   build/module-<kernel>/, where tools/emu-run --kernel <kernel> finds it
 #   make demo       build, load, run a toy guest, show the counters (natively if this CPU has
 #                   VMX and the running kernel's headers exist, else in the emulated machine)
 #   make test       host unit tests and end-to-end tests in the emulated machines
 #   make bench      benchmarks (figures, not pass/fail)
+#   make dkms-install / dkms-uninstall   register the module with DKMS (rebuilt on kernel upgrades)
 SHELL := /bin/bash
 .DEFAULT_GOAL := all
 
 BUILD := build
 RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
-# The emulated machine runs Debian's current cloud kernel; its ABI is resolved from the archive.
-EMU_KDIR = /usr/src/linux-headers-$(shell tools/emu/kernel-abi)
+# The emulated machine runs one of Debian 12's cloud kernels, 6.1 (default) or 6.12; its ABI is
+# resolved from the archive's meta package when a recipe needs it (never for `make clean`).
+EMU_KERNEL ?= 6.1
+EMU_KDIR = /usr/src/linux-headers-$(shell tools/emu/kernel-abi $(EMU_KERNEL))
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(EMU_KDIR))
+# Plain `make module` builds in place for KDIR (insmod ./exitscope.ko). With EMU_KERNEL given,
+# it builds for that kernel in build/module-<kernel>/, a tree of links to the sources: Kbuild
+# writes objects beside their sources, so each kernel needs a tree of its own.
+ifneq ($(filter command line environment,$(origin EMU_KERNEL)),)
+MODULE_DIR = $(CURDIR)/$(BUILD)/module-$(EMU_KERNEL)
+MODULE_KDIR = $(EMU_KDIR)
+else
+MODULE_DIR = $(CURDIR)
+MODULE_KDIR = $(KDIR)
+endif
+# What Kbuild (and DKMS) needs of the tree: sources only, never build products.
+KBUILD_SRCS = Kbuild $(shell find module vmx cpuid include -type f \( -name '*.[chS]' \
+	-o -name '*.[ch]pp' -o -name probe-cxx-flags \) | LC_ALL=C sort)
+# DKMS: the package version is dkms.conf's.
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_SRC ?= /usr/src/exitscope-$(DKMS_VERSION)
 GUEST_SRCS := $(wildcard tools/guests/*.asm)
 GUESTS := $(patsubst tools/guests/%.asm,$(BUILD)/guests/%.bin,$(GUEST_SRCS))
 
-.PHONY: all deps module cli guests unit e2e test demo bench lint clean
+.PHONY: all deps module cli guests unit e2e test demo bench lint clean dkms-install dkms-source dkms-uninstall
 
 all: module cli guests
 
 deps:
 	@tools/install-deps
 
+# CONFIG_DEBUG_INFO_BTF_MODULES= : Debian's headers have no vmlinux to take BTF types from, so
+# Kbuild would warn that it skips BTF for the module.
 module:
-	$(MAKE) -C $(KDIR) M=$(CURDIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
-	@tools/check-cxx-objects
+	@if [ "$(MODULE_DIR)" != "$(CURDIR)" ]; then \
+		mkdir -p $(MODULE_DIR) && find $(MODULE_DIR) -type l -delete && \
+		for f in $(KBUILD_SRCS); do \
+			mkdir -p $(MODULE_DIR)/$$(dirname $$f) && ln -s $(CURDIR)/$$f $(MODULE_DIR)/$$f; \
+		done; \
+	fi
+	$(MAKE) -C $(MODULE_KDIR) M=$(MODULE_DIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
+	@tools/check-cxx-objects $(MODULE_DIR)
 
 $(BUILD)/cmake/CMakeCache.txt:
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -43,22 +72,53 @@ $(BUILD)/guests/%.bin: tools/guests/%.asm $(wildcard tools/guests/*.inc)
 unit: $(BUILD)/cmake/CMakeCache.txt
 	cmake --build $(BUILD)/cmake -j2 --target unit_tests
 
+# Both kernels: EMU_KERNEL (default 6.1) gets the full suites, the other one a shorter set.
 test: deps
-	$(MAKE) module KDIR=$(EMU_KDIR)
+	$(MAKE) module EMU_KERNEL=6.1
+	$(MAKE) module EMU_KERNEL=6.12
 	$(MAKE) cli guests unit
-	@tests/run-all
+	@EMU_KERNEL=$(EMU_KERNEL) tests/run-all
 
 demo: deps
-	@tools/demo
+	@EMU_KERNEL=$(EMU_KERNEL) tools/demo
 
 bench: deps
-	$(MAKE) module KDIR=$(EMU_KDIR)
+	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)
 	$(MAKE) cli guests
-	@tests/bench/run
+	@EMU_KERNEL=$(EMU_KERNEL) tests/bench/run
 
 lint:
 	@tools/lint --tidy
 
+# Copies the Kbuild sources and dkms.conf to /usr/src/exitscope-<version>, adds them to DKMS and
+# builds and installs the module for the running kernel when its headers are there; DKMS then
+# rebuilds it for every kernel installed later (AUTOINSTALL).
+dkms-install:
+	@command -v dkms >/dev/null || { echo "dkms-install: install dkms first (apt-get install dkms)" >&2; exit 1; }
+	@dkms remove -m exitscope -v $(DKMS_VERSION) --all >/dev/null 2>&1 || true
+	$(MAKE) --no-print-directory dkms-source
+	dkms add -m exitscope -v $(DKMS_VERSION)
+	@if [ -d /lib/modules/$$(uname -r)/build ]; then \
+		dkms install -m exitscope -v $(DKMS_VERSION) -k $$(uname -r); \
+	else \
+		echo "dkms-install: no headers for the running kernel $$(uname -r); DKMS builds the module" \
+			"when a kernel with headers is installed (or: dkms install -m exitscope -v $(DKMS_VERSION) -k VERSION)"; \
+	fi
+
+# The DKMS source tree alone (DKMS_SRC=DIR: elsewhere; tests/dkms/run uses it).
+dkms-source:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp --parents dkms.conf $(KBUILD_SRCS) $(DKMS_SRC)/
+
+dkms-uninstall:
+	-dkms remove -m exitscope -v $(DKMS_VERSION) --all
+	rm -rf $(DKMS_SRC)
+
+# Needs no kernel headers and resolves nothing: Kbuild's products are removed by name.
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
 	rm -rf $(BUILD)
+	rm -f exitscope.ko exitscope.o exitscope.mod exitscope.mod.c exitscope.mod.o modules.order \
+		Module.symvers .es-cxx-flags .es-cxx-flags.tmp
+	find . -maxdepth 1 -name '.*.cmd' -delete
+	find module vmx cpuid include \( -name '*.o' -o -name '.*.cmd' -o -name '.*.d' \) -delete

@@ -74,7 +74,7 @@ static int es_cpu_online(unsigned int cpu)
 		es_cpu_on_local(NULL);
 		err = r->error;
 	} else if (!r->on && (es_shim_cr4_read() & X86_CR4_VMXE)) {
-		pr_err("exitscope: VMX is already in use on CPU %u (CR4.VMXE set), probably by kvm_intel with a running VM or kvm.enable_virt_at_load=1 (Linux 6.12+): stop its VMs or unload it (rmmod kvm_intel), then load exitscope again\n",
+		pr_err("exitscope: VMX is already in use on CPU %u (CR4.VMXE set), probably by kvm_intel with a running VM or kvm.enable_virt_at_load=1 (Linux 6.12+): stop its VMs or unload it (rmmod kvm_intel), or load kvm with enable_virt_at_load=0, then load exitscope again\n",
 		       cpu);
 		err = -EBUSY;
 	}

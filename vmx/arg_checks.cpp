@@ -2,6 +2,8 @@
 // on the host. Each check returns 0 or a negative errno the README documents.
 #include "arg_checks.hpp"
 
+// Declares es_core_check_create (the C glue calls it), so its definition below matches it.
+#include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
 #include "guest_modes.hpp"
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Self-test of tools/emu-run (the emulated test machine), not of Exitscope.
 # Prints "PASS name" / "FAIL name" per check, then "N passed, N failed";
-# exits non-zero if any check failed. Takes about a minute.
+# exits non-zero if any check failed. Takes about two minutes.
 set -uo pipefail
 
 REPO=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../.." && pwd)
@@ -72,6 +72,42 @@ run qemu_add --emulator qemu --add "$TMP/a.txt" --add "$TMP/b.txt:/deep/dir/b.tx
     -- 'cat /a.txt /deep/dir/b.txt; ls /lib/modules/kvm'
 check qemu_add "want both files and kvm modules" \
     eval '[[ $RC -eq 0 && $OUT == *added-default*added-explicit* && $OUT == *kvm-intel.ko* ]]'
+
+# 3e. Known emulator warnings (emu-run's KNOWN_WARNINGS, by file and line) do
+# not fail the run and are reported once; any other WARNING still fails it,
+# even one from the same file at another line. The reports are written to
+# /dev/kmsg, so they are kernel-log lines like the real ones (twice, to show
+# that a known one is reported once).
+kmsg_warning() { # FILE:LINE -> a shell command that logs a WARNING report from there
+    local w="echo '<4>WARNING: CPU: 0 PID: 1 at $1 selftest+0x0/0x10' >/dev/kmsg"
+    local c="echo '<4>Call Trace:' >/dev/kmsg"
+    local e="echo '<4>---[ end trace 0000000000000000 ]---' >/dev/kmsg"
+    printf '%s; %s; %s; %s; %s; %s' "$w" "$c" "$e" "$w" "$c" "$e"
+}
+run qemu_known_warning --emulator qemu -- "$(kmsg_warning arch/x86/kernel/cpu/topology_common.c:57); echo survived"
+check qemu_known_warning "want status 0 and the known warning reported once" \
+    eval '[[ $RC -eq 0 && $OUT == *survived* && $(grep -c "known emulator warning.*topology_common.c:57" <<<"$ERR") -eq 1 ]]'
+run qemu_other_line_warning --emulator qemu -- "$(kmsg_warning arch/x86/kernel/cpu/topology_common.c:58); echo survived"
+check qemu_other_line_warning "want status 125 and the WARNING quoted" \
+    eval '[[ $RC -eq 125 && $ERR == *"WARNING: CPU: 0 PID: 1 at arch/x86/kernel/cpu/topology_common.c:58"* && $ERR != *"known emulator warning"* ]]'
+run qemu_other_warning --emulator qemu -- "$(kmsg_warning mm/slub.c:1234); echo survived"
+check qemu_other_warning "want status 125 and the WARNING quoted" \
+    eval '[[ $RC -eq 125 && $ERR == *"WARNING: CPU: 0 PID: 1 at mm/slub.c:1234"* ]]'
+# A known warning's report does not hide trouble after it.
+run qemu_known_then_trace --emulator qemu -- "$(kmsg_warning arch/x86/kernel/cpu/topology_common.c:57); echo l >/proc/sysrq-trigger"
+check qemu_known_then_trace "want status 125 and the Call Trace quoted" \
+    eval '[[ $RC -eq 125 && $ERR == *"Call Trace"* ]]'
+
+# 3f. --append and EMU_KERNEL_ARGS reach the kernel command line; --kernel
+# picks the kernel (6.12 here, under QEMU for speed) and rejects others.
+EMU_KERNEL_ARGS=es_selftest_env=1 run qemu_append --emulator qemu --append es_selftest_a=1 \
+    --append 'es_selftest_b=x&y' -- 'cat /proc/cmdline'
+check qemu_append "want both arguments and the environment's in /proc/cmdline" \
+    eval '[[ $RC -eq 0 && $OUT == *"es_selftest_env=1 es_selftest_a=1 es_selftest_b=x&y"* ]]'
+run qemu_kernel_612 --emulator qemu --kernel 6.12 -- 'uname -r'
+check qemu_kernel_612 "want a 6.12 kernel" eval '[[ $RC -eq 0 && $OUT == 6.12.* ]]'
+run bad_kernel --emulator qemu --kernel 5.10 -- 'true'
+check bad_kernel "want status 2 naming the choices" eval '[[ $RC -eq 2 && $ERR == *"6.1 or 6.12"* ]]'
 
 # 4. Bochs exposes VMX (the point of using Bochs).
 run bochs_vmx -- 'grep -c vmx /proc/cpuinfo'

@@ -1,9 +1,39 @@
 # Other hypervisors: Debian's kvm_intel and Exitscope take turns with VMX. While a KVM VM runs,
 # Exitscope refuses (EBUSY, message naming kvm_intel) to load and to create VMs; while an
 # Exitscope VM runs, KVM cannot create a VM and Exitscope keeps working.
+# Linux 6.12+ (kvm.ko has enable_virt_at_load): kvm_intel loaded with its defaults holds VMX from
+# load on, so Exitscope refuses to load at all; after rmmod kvm_intel it works; with
+# kvm.enable_virt_at_load=0 the two take turns as above.
 . /tests/lib.sh
 
 for m in irqbypass kvm kvm-intel; do insmod /lib/modules/kvm/$m.ko || fail kvm_load "$m"; done
+
+if [ -e /sys/module/kvm/parameters/enable_virt_at_load ]; then
+    dmesg -c >/dev/null
+    insmod /exitscope.ko 2>/tmp/insmod.err
+    st=$?
+    if [ $st -ne 0 ] && grep -q 'busy' /tmp/insmod.err && dmesg | grep -q 'VMX is already in use.*kvm_intel'; then
+        pass insmod_refused_while_kvm_intel_holds_vmx_from_load
+    else
+        fail insmod_refused_while_kvm_intel_holds_vmx_from_load "insmod status $st: $(cat /tmp/insmod.err) $(dmesg | grep exitscope | tail -n 2)"
+        unload
+    fi
+    dmesg >/tmp/refusal.log
+    contains refusal_names_the_fixes /tmp/refusal.log 'rmmod kvm_intel.*enable_virt_at_load=0'
+    rmmod kvm_intel
+    expect_status kvm_intel_unloads 0 $?
+    load
+    expect_status loads_after_rmmod_kvm_intel 0 $?
+    exitscope run /guests/hello-real.bin >/dev/null 2>&1
+    expect_status runs_after_rmmod_kvm_intel 0 $?
+    unload
+    rmmod kvm
+    insmod /lib/modules/kvm/kvm.ko enable_virt_at_load=0 && insmod /lib/modules/kvm/kvm-intel.ko
+    expect_status kvm_loads_with_enable_virt_at_load_0 0 $?
+    load
+    expect_status loads_next_to_kvm_intel_without_virt_at_load 0 $?
+    unload
+fi
 
 # A KVM guest holds VMX.
 exitscope run --backend kvm /guests/spin-sti.bin >/dev/null 2>&1 &

@@ -7,6 +7,7 @@ if [ ! -x /bin/ioctl_matrix ]; then
     fail matrix_present "/bin/ioctl_matrix missing (emu-run --add it)"
     exit 0
 fi
+t0=$(klog_now)
 load || { fail load "insmod failed"; exit 0; }
 
 # The matrix prints its own PASS/FAIL lines; its summary line says how many cases it ran.
@@ -21,10 +22,12 @@ else fail matrix_completed "status $st, $npass PASS + $nfail FAIL lines, summary
 if [ $st = 0 ] || [ "$nfail" != 0 ]; then pass matrix_exit_status
 else fail matrix_exit_status "exit status $st without a FAIL line"; fi
 
-# The kernel log has no warning, oops, BUG or OOM kill (emu-run checks the console too; the
-# timestamps are cut from the message so that emu-run does not take it for a kernel line).
-if dmesg | grep -Eq 'WARNING:|BUG:|Oops|general protection fault|Call Trace|invoked oom-killer'; then
-    fail dmesg_clean "$(dmesg | grep -E -m 5 'WARNING:|BUG:|Oops|general protection|Call Trace|oom-killer' | sed 's/^\[ *[0-9.]*\] //' | tr '\n' ';')"
+# The kernel log since the matrix started has no warning, oops, BUG or OOM kill (emu-run checks
+# the console too; the timestamps are cut from the message so that emu-run does not take it for
+# a kernel line).
+klog_since "$t0" >/tmp/ioctl.klog
+if grep -Eq 'WARNING:|BUG:|Oops|general protection fault|Call Trace|invoked oom-killer' /tmp/ioctl.klog; then
+    fail dmesg_clean "$(grep -E -m 5 'WARNING:|BUG:|Oops|general protection|Call Trace|oom-killer' /tmp/ioctl.klog | sed 's/^\[ *[0-9.]*\] //' | tr '\n' ';')"
 else pass dmesg_clean; fi
 
 # The program closed every descriptor: the module unloads.

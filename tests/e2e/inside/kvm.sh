@@ -3,11 +3,8 @@
 # have: under KVM only its stop is checked.
 . /tests/lib.sh
 
-ok=1
-for m in irqbypass kvm kvm-intel; do
-    insmod /lib/modules/kvm/$m.ko 2>/tmp/insmod.err || { ok=0; fail kvm_modules_load "insmod $m.ko: $(cat /tmp/insmod.err)"; break; }
-done
-[ $ok = 1 ] && pass kvm_modules_load
+if kvm_load_idle 2>/tmp/insmod.err; then pass kvm_modules_load
+else fail kvm_modules_load "insmod: $(cat /tmp/insmod.err)"; fi
 [ -c /dev/kvm ] && pass dev_kvm_exists || { fail dev_kvm_exists "no /dev/kvm"; exit 0; }
 
 for m in real protected long; do

@@ -36,3 +36,24 @@ json_field() { sed -n "s/.*\"$2\":\([a-z0-9]*\).*/\1/p" "$1" | head -n 1; }
 
 # reason_count JSONFILE N: "count" of reason N in `exitscope stat --json` output.
 reason_count() { tr '{' '\n' <"$1" | sed -n "s/^\"reason\":$2,.*\"count\":\([0-9]*\).*/\1/p"; }
+
+# Kernel log time stamp now, and the kernel log after such a stamp: checks that look for
+# warnings in dmesg look at what their own test caused (a boot-time WARNING that the emulator
+# causes, such as Linux 6.12's in Bochs, is emu-run's business: it knows those).
+klog_now() { dmesg | tail -n 1 | sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p'; }
+klog_since() {
+    dmesg | awk -v t0="${1:-0}" '
+        /^\[ *[0-9]+\.[0-9]+\]/ { ts = substr($0, 2, index($0, "]") - 2) + 0; keep = ts > t0 }
+        keep { print }'
+}
+
+# Load Debian's KVM modules so that KVM holds VMX only while one of its VMs runs: on Linux 6.12+
+# (kvm.ko has enable_virt_at_load) kvm.ko is loaded again with enable_virt_at_load=0, since by
+# default kvm_intel would take VMX at load and Exitscope could not load beside it.
+kvm_load_idle() {
+    insmod /lib/modules/kvm/irqbypass.ko && insmod /lib/modules/kvm/kvm.ko || return 1
+    if [ -e /sys/module/kvm/parameters/enable_virt_at_load ]; then
+        rmmod kvm && insmod /lib/modules/kvm/kvm.ko enable_virt_at_load=0 || return 1
+    fi
+    insmod /lib/modules/kvm/kvm-intel.ko
+}
