@@ -63,9 +63,11 @@ int cmd_plot(const words& args) {
                  "exitscope plot");
     configure(app);
     std::string csv, png, title;
-    app.add_option("FILE.csv", csv, "the CSV from exitscope record");
-    const CLI::Option* png_opt = app.add_option("-o", png, "the PNG to write");
-    const CLI::Option* title_opt = app.add_option("--title", title, "the plot's title");
+    app.add_option("FILE.csv", csv, "the CSV from exitscope record")->type_name("");
+    const CLI::Option* png_opt =
+        app.add_option("-o", png, "the PNG to write")->type_name("FILE.png");
+    const CLI::Option* title_opt =
+        app.add_option("--title", title, "the plot's title")->type_name("TEXT");
     if (const auto problem = parse_args(app, args))
         return report_problem("plot", app, *problem);
     if (!app.count("FILE.csv") || !png_opt->count()) {

@@ -36,13 +36,17 @@ std::optional<record_request> parse_record(const words& args, int& status) {
                  "count, cycles), while a guest runs (-- RUN-OPTIONS IMAGE) or until Ctrl-C.",
                  "exitscope record");
     configure(app);
+    app.footer("After --: the options of exitscope run and the IMAGE (exitscope run --help).");
     std::string interval, duration;
     record_request q;
     const CLI::Option* interval_opt =
-        app.add_option("--interval", interval, "milliseconds between samples (100)");
-    const CLI::Option* out_opt = app.add_option("-o", q.out_path, "FILE.csv, or - for stdout");
+        app.add_option("--interval", interval, "milliseconds between samples (100)")
+            ->type_name("MS");
+    const CLI::Option* out_opt =
+        app.add_option("-o", q.out_path, "FILE.csv, or - for stdout")->type_name("FILE.csv|-");
     const CLI::Option* duration_opt =
-        app.add_option("--duration", duration, "stop after this many milliseconds");
+        app.add_option("--duration", duration, "stop after this many milliseconds")
+            ->type_name("MS");
     if (const auto problem = parse_args(app, own)) {
         status = report_problem("record", app, *problem);
         return std::nullopt;

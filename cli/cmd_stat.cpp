@@ -37,10 +37,11 @@ std::optional<stat_request> parse_stat(const words& args, int& status) {
     app.add_flag("--json", q.json, "one JSON object");
     app.add_flag("--csv", q.csv, "CSV, every defined reason");
     app.add_flag("--all", q.all, "show reasons without exits too");
-    const CLI::Option* cpu_opt = app.add_option("--cpu", cpu, "one CPU's counters");
-    app.add_option("--hist", hist, "log2 histogram of one reason (number or name, e.g. CPUID)");
-    app.add_option("--save", q.save, "keep a snapshot in this file");
-    app.add_option("--since", q.since, "show what happened after this snapshot");
+    const CLI::Option* cpu_opt = app.add_option("--cpu", cpu, "one CPU's counters")->type_name("N");
+    app.add_option("--hist", hist, "log2 histogram of one reason (number or name, e.g. CPUID)")
+        ->type_name("REASON");
+    app.add_option("--save", q.save, "keep a snapshot in this file")->type_name("FILE");
+    app.add_option("--since", q.since, "show what happened after this snapshot")->type_name("FILE");
     if (const auto problem = parse_args(app, args)) {
         status = report_problem("stat", app, *problem);
         return std::nullopt;

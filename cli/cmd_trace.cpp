@@ -20,8 +20,10 @@ int cmd_trace(const words& args) {
     app.add_flag("--outliers", outliers, "the slow exits instead of the last ones");
     app.add_flag("--json", json, "one JSON object");
     app.add_flag("--csv", csv, "CSV");
-    const CLI::Option* vm_opt = app.add_option("--vm", vm_word, "only this VM's exits");
-    const CLI::Option* last_opt = app.add_option("--last", last_word, "at most this many exits");
+    const CLI::Option* vm_opt =
+        app.add_option("--vm", vm_word, "only this VM's exits")->type_name("N");
+    const CLI::Option* last_opt =
+        app.add_option("--last", last_word, "at most this many exits")->type_name("N");
     if (const auto problem = parse_args(app, args))
         return report_problem("trace", app, *problem);
     if (json && csv) {

@@ -17,10 +17,12 @@ int cmd_watch(const words& args) {
     bool batch = false;
     std::string interval_word, count_word, filter;
     const CLI::Option* interval_opt =
-        app.add_option("--interval", interval_word, "milliseconds between refreshes (1000)");
-    app.add_option("--filter", filter, "only reasons whose name contains this");
+        app.add_option("--interval", interval_word, "milliseconds between refreshes (1000)")
+            ->type_name("MS");
+    app.add_option("--filter", filter, "only reasons whose name contains this")->type_name("TEXT");
     app.add_flag("--batch", batch, "one block per interval, without escape codes");
-    const CLI::Option* count_opt = app.add_option("--count", count_word, "stop after N blocks");
+    const CLI::Option* count_opt =
+        app.add_option("--count", count_word, "stop after N blocks")->type_name("N");
     if (const auto problem = parse_args(app, args))
         return report_problem("watch", app, *problem);
     const auto interval = number_arg("watch", interval_opt, interval_word, 1000, 10, 3600000);

@@ -50,13 +50,17 @@ void add_run_options(CLI::App& app, run_words& w) {
     app.set_help_flag("-h,--help", "print this help and exit");
     app.allow_extras();
     app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-    app.add_option("--mode", w.mode, "start mode: real (default), protected or long");
-    app.add_option("--mem", w.mem, "guest RAM in MiB (default 2)");
-    app.add_option("--load", w.load, "guest-physical address of the image (default 0x1000)");
-    app.add_option("--entry", w.entry, "guest-physical entry point (default: --load)");
-    app.add_option("--max-exits", w.max_exits, "stop after this many exits");
-    app.add_option("--backend", w.backend, "exitscope (default) or kvm");
-    app.add_option("IMAGE", w.image, "flat binary guest image");
+    app.add_option("--mode", w.mode, "start mode: real (default), protected or long")
+        ->type_name("real|protected|long");
+    app.add_option("--mem", w.mem, "guest RAM in MiB (default 2)")->type_name("MIB");
+    app.add_option("--load", w.load, "guest-physical address of the image (default 0x1000)")
+        ->type_name("GPA");
+    app.add_option("--entry", w.entry, "guest-physical entry point (default: --load)")
+        ->type_name("GPA");
+    app.add_option("--max-exits", w.max_exits, "stop after this many exits")->type_name("N");
+    app.add_option("--backend", w.backend, "exitscope (default) or kvm")
+        ->type_name("exitscope|kvm");
+    app.add_option("IMAGE", w.image, "flat binary guest image")->type_name("FILE");
 }
 
 // Converts the parsed words into options; false with `error` set on the first bad one.
