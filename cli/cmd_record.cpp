@@ -63,11 +63,10 @@ std::optional<record_request> parse_record(const words& args, int& status) {
         return std::nullopt;
     }
     if (dashdash != args.end()) {
-        std::string error, help;
-        q.run = parse_run_options(words(dashdash + 1, args.end()), error, &help);
+        std::string error;
+        q.run = parse_run_options(words(dashdash + 1, args.end()), error);
         if (!q.run) {
-            std::fprintf(stderr, "exitscope record: after --: %s\n",
-                         error.empty() ? "--help is not a run option here" : error.c_str());
+            std::fprintf(stderr, "exitscope record: after --: %s\n", error.c_str());
             return std::nullopt;
         }
         if (q.run->backend != "exitscope") {

@@ -134,9 +134,13 @@ std::optional<run_options> parse_run_options(const std::vector<std::string>& arg
     try {
         app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
     } catch (const CLI::CallForHelp&) {
-        error.clear();
-        if (help)
+        // CLI11 also reads "-h" clustered with other letters ("-hx") as a request for help.
+        if (help) {
             *help = app.help();
+            error.clear();
+        } else {
+            error = "--help is not taken here (exitscope run --help lists the run options)";
+        }
         return std::nullopt;
     } catch (const CLI::ArgumentMismatch& e) {
         const std::string what = e.what();

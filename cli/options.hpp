@@ -22,8 +22,8 @@ struct run_options {
 };
 
 // Parses the arguments after `run` (with CLI11); on failure returns nullopt and sets `error` to a
-// message that says what to do. With --help, returns nullopt with `error` empty and sets `*help`
-// (when given) to the option list.
+// message that says what to do. With --help (or -h) and `help` given, returns nullopt with
+// `error` empty and `*help` set to the option list.
 std::optional<run_options> parse_run_options(const std::vector<std::string>& args,
                                              std::string& error, std::string* help = nullptr);
 

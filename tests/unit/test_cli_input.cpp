@@ -125,6 +125,9 @@ TEST_CASE("run options through CLI11: help, last value wins, no image that looks
     CHECK_FALSE(parse_run_options({"--help"}, err, &help));
     CHECK(err.empty());
     CHECK(help.find("--mode") != std::string::npos);
+    // Without a place for the help text (record's words after --), help is a mistake to name.
+    CHECK_FALSE(parse_run_options({"-helpe"}, err)); // CLI11: -h clustered with other letters
+    CHECK(err.find("--help is not taken here") == 0);
     const auto o = parse_run_options({"--mem", "4", "--mem", "8", "g.bin"}, err);
     REQUIRE(o);
     CHECK(o->mem_bytes == 8ull << 20);
