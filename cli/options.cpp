@@ -1,7 +1,7 @@
 // `exitscope run` option parsing.
 #include "options.hpp"
 
-#include <CLI/CLI.hpp>
+#include "args.hpp"
 
 #include "exitscope/abi.h"
 
@@ -47,9 +47,7 @@ const char* const usage_hint = "exitscope run [--mode real|protected|long] [--me
 
 // Builds the parser; numbers stay strings so that CLI11 never reads a leading 0 as octal.
 void add_run_options(CLI::App& app, run_words& w) {
-    app.set_help_flag("-h,--help", "print this help and exit");
-    app.allow_extras();
-    app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+    configure(app);
     app.add_option("--mode", w.mode, "start mode: real (default), protected or long")
         ->type_name("real|protected|long");
     app.add_option("--mem", w.mem, "guest RAM in MiB (default 2)")->type_name("MIB");
@@ -131,30 +129,31 @@ std::optional<run_options> parse_run_options(const std::vector<std::string>& arg
                  "exitscope run");
     run_words w;
     add_run_options(app, w);
-    try {
-        app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
-    } catch (const CLI::CallForHelp&) {
-        // CLI11 also reads "-h" clustered with other letters ("-hx") as a request for help.
-        if (help) {
-            *help = app.help();
-            error.clear();
-        } else {
-            error = "--help is not taken here (exitscope run --help lists the run options)";
+    if (const auto problem = parse_args(app, args)) {
+        switch (problem->what) {
+        case arg_problem::kind::help:
+            // CLI11 also reads "-h" clustered with other letters ("-hx") as a request for help.
+            if (help) {
+                *help = app.help();
+                error.clear();
+            } else {
+                error = "--help is not taken here (exitscope run --help lists the run options)";
+            }
+            break;
+        case arg_problem::kind::needs_value:
+            error = problem->arg + " needs a value";
+            break;
+        case arg_problem::kind::unexpected:
+            if (problem->arg.size() > 1 && problem->arg[0] == '-')
+                error = "unknown option " + problem->arg + " (see exitscope --help)";
+            else
+                error =
+                    "only one IMAGE may be given (got " + w.image + " and " + problem->arg + ")";
+            break;
+        case arg_problem::kind::other:
+            error = problem->arg + " (see exitscope --help)";
+            break;
         }
-        return std::nullopt;
-    } catch (const CLI::ArgumentMismatch& e) {
-        const std::string what = e.what();
-        error = what.substr(0, what.find(':')) + " needs a value";
-        return std::nullopt;
-    } catch (const CLI::ParseError& e) {
-        error = std::string(e.what()) + " (see exitscope --help)";
-        return std::nullopt;
-    }
-    for (const auto& extra : app.remaining()) {
-        if (!extra.empty() && extra[0] == '-' && extra != "-")
-            error = "unknown option " + extra + " (see exitscope --help)";
-        else
-            error = "only one IMAGE may be given (got " + w.image + " and " + extra + ")";
         return std::nullopt;
     }
     // CLI11 takes a negative number ("-5") as a positional word; it is no image name.
