@@ -10,9 +10,8 @@
 # @@BEGIN-DIFF@@/@@END-DIFF@@.
 A=$1; B=$2
 insmod /exitscope.ko
-mkdir -p /tmp/cap/a /tmp/cap/b /tmp/cap/x; mkdir -p /tmp/adir
+mkdir -p /tmp/cap/a /tmp/cap/b /tmp/cap/x
 n=0
-norm() { sed -E "$1" ; }
 # c NORMALISE-SED ARGS... : run both binaries with ARGS
 c() {
     ns=$1; shift
