@@ -68,7 +68,7 @@ stop_summary summarize_stop(const es_run& r, std::uint64_t exits, std::uint64_t 
 
 std::optional<std::string> read_image(const run_options& o, const char* tag) {
     input_error why{};
-    const auto bytes = read_input_file(
+    auto bytes = read_input_file(
         o.image, o.mem_bytes,
         "the guest's RAM (" + group_digits(o.mem_bytes) + " bytes; raise --mem)", why);
     if (!bytes) {
