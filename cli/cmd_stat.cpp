@@ -135,9 +135,13 @@ std::string delta_note(const std::string& since, const stats_delta& d) {
 
 std::string render(const stat_request& q, const es_stats& s, const es_reasons& r,
                    const std::string& note) {
+    // A CPU keeps counts and cycles only (the timing statistics are kept per VM).
+    const bool cpu_scope = q.scope == ES_SCOPE_CPU;
     if (q.hist_reason) {
         std::string out = format_histogram(s.reasons[*q.hist_reason], *q.hist_reason);
-        if (s.instrument < 2)
+        if (cpu_scope)
+            out += "  (one CPU's statistics have no histograms: drop --cpu)\n";
+        else if (s.instrument < 2)
             out += "  (the module runs at instrument=" + std::to_string(s.instrument) +
                    ": histograms need 2 or more)\n";
         return out + note;
@@ -148,11 +152,13 @@ std::string render(const stat_request& q, const es_stats& s, const es_reasons& r
             std::fputs(note.c_str(), stderr);
         return q.json ? format_stat_json(rows, q.scope_name.c_str()) : format_stat_csv(rows);
     }
-    const std::string level_note = s.instrument < 2
-                                       ? "min/max/stddev need instrument=2 or more (the module "
-                                         "runs at " +
-                                             std::to_string(s.instrument) + ")\n"
-                                       : std::string();
+    std::string level_note;
+    if (cpu_scope)
+        level_note = "one CPU's statistics are counts and cycles: min/max/stddev are kept per VM "
+                     "and globally (drop --cpu)\n";
+    else if (s.instrument < 2)
+        level_note = "min/max/stddev need instrument=2 or more (the module runs at " +
+                     std::to_string(s.instrument) + ")\n";
     return format_stat_table(rows, q.all, q.scope_name.c_str(), level_note + note);
 }
 
