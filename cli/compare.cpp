@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "device.hpp"
-
 #include "kvm_backend.hpp"
 #include "run.hpp"
 
@@ -26,25 +25,6 @@ void on_signal(int sig) {
     compare_interrupted = 1;
     if (const pid_t c = running_child)
         kill(c, sig);
-}
-
-std::string escape(const std::string& s) {
-    std::string out;
-    for (const unsigned char c : s) {
-        if (c == '\n')
-            out += "\\n";
-        else if (c == '\t')
-            out += "\\t";
-        else if (c == '"' || c == '\\')
-            out += std::string("\\") + static_cast<char>(c);
-        else if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else
-            out += static_cast<char>(c);
-    }
-    return out;
 }
 
 std::string plural(std::size_t n, const char* what) {
@@ -163,7 +143,7 @@ std::string console_difference(const backend_outcome& a, const backend_outcome& 
     auto snippet = [&](const std::string& c) {
         if (i >= c.size())
             return std::string("nothing more");
-        return "\"" + escape(c.substr(line_start, i - line_start + 24)) +
+        return "\"" + escape_text(c.substr(line_start, i - line_start + 24)) +
                (c.size() > i + 24 ? "...\"" : "\"");
     };
     return "differ at byte " + std::to_string(i) + " (line " + std::to_string(line) +

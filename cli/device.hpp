@@ -1,10 +1,14 @@
-// /dev/exitscope and VM descriptors: thin RAII wrappers with errors that say what to do.
+// /dev/exitscope, /dev/kvm and their descriptors: thin RAII wrappers with errors that say what to
+// do.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "exitscope/abi.h"
+#include "text.hpp"
 
 namespace es::cli {
 
@@ -15,6 +19,10 @@ class fd_handle {
     fd_handle(const fd_handle&) = delete;
     fd_handle& operator=(const fd_handle&) = delete;
     fd_handle(fd_handle&& o) noexcept : fd_(o.fd_) { o.fd_ = -1; }
+    fd_handle& operator=(fd_handle&& o) noexcept {
+        std::swap(fd_, o.fd_);
+        return *this;
+    }
     ~fd_handle();
     int get() const { return fd_; }
     bool valid() const { return fd_ >= 0; }
@@ -23,16 +31,34 @@ class fd_handle {
     int fd_;
 };
 
-// Opens /dev/exitscope or prints why not (module missing, permissions) and returns invalid.
-fd_handle open_device();
+// A device node the CLI opens, and what to tell the user when it cannot.
+struct device_node {
+    const char* path;
+    const char* tag;        // message prefix: "exitscope" or "exitscope[kvm]"
+    const char* missing;    // after "PATH not found: "
+    const char* permission; // inside "permission denied (...)"
+};
+extern const device_node exitscope_node;
+extern const device_node kvm_node;
 
-// ioctl wrapper: returns the ioctl's result; on failure prints `what` with the errno's advice.
+// Opens the node read-write or prints why not (driver missing, permissions) and returns invalid.
+fd_handle open_device(const device_node& node = exitscope_node);
+
+// "TAG: WHAT failed: ADVICE (errno E)" on standard error.
+void report_failure(const char* tag, const char* what, int e, const std::string& advice);
+
+// ioctl wrapper: returns the ioctl's result; on failure (but EINTR) prints `what` with the
+// errno's advice, keeping errno.
 int checked_ioctl(int fd, unsigned long request, void* arg, const char* what);
 
 std::string errno_advice(int e);
 
-// "0x..." for addresses and qualifications in messages.
-std::string hex(std::uint64_t v);
+// The cause of a start state the module refuses with EINVAL, when the CLI knows it (the same
+// checks as the module's): e.g. an entry point real mode cannot reach. nullopt otherwise.
+std::optional<std::string> explain_state_error(const es_vcpu_state& s, std::uint64_t mem_bytes);
+
+// The cause of a refused `stat --cpu N`, from the CPU count `exitscope info` reports.
+std::optional<std::string> explain_cpu_error(std::uint32_t cpu, std::uint32_t nr_cpus);
 
 // SIGINT and SIGTERM call `handler` without SA_RESTART, so a blocking ioctl returns EINTR and
 // the caller can still report what happened.

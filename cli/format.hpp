@@ -1,4 +1,5 @@
-// Text and JSON rendering for the CLI. Pure functions over plain data: unit-tested on the host.
+// Text and JSON rendering of stat, reasons and info. Pure functions over plain data: unit-tested on
+// the host.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <vector>
 
 #include "exitscope/abi.h"
+#include "text.hpp"
 
 namespace es::cli {
 
@@ -40,9 +42,5 @@ std::string format_reasons_json(const es_reasons& reasons);
 
 std::string format_info_text(const es_info& info);
 std::string format_info_json(const es_info& info);
-
-// "12,345" style grouping for big counters.
-std::string group_digits(std::uint64_t v);
-std::string json_escape(const std::string& s);
 
 } // namespace es::cli

@@ -1,21 +1,14 @@
 // exitscope: run guests on the Exitscope hypervisor and read its exit counters.
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <string>
-#include <sys/ioctl.h>
 #include <vector>
 
-#include "compare.hpp"
-#include "device.hpp"
-#include "format.hpp"
-#include "kvm_backend.hpp"
-#include "observe_cmd.hpp"
-#include "options.hpp"
+#include "commands.hpp"
 #include "run.hpp"
 
-namespace {
-
-using namespace es::cli;
+namespace es::cli {
 
 const char usage[] =
     "usage: exitscope COMMAND [options]\n"
@@ -53,140 +46,49 @@ const char usage[] =
     "130 interrupted, "
     "1 other errors, 2 usage errors.\n";
 
-bool has_flag(const std::vector<std::string>& args, const char* flag) {
-    for (const auto& a : args)
-        if (a == flag)
-            return true;
-    return false;
-}
+namespace {
 
-bool listed(std::initializer_list<const char*> list, const std::string& a) {
-    for (const char* l : list)
-        if (a == l)
-            return true;
-    return false;
-}
+struct command {
+    const char* name;
+    int (*run)(const words&);
+};
 
-// Every argument must be a flag in `allowed`, or a flag in `with_value` followed by its value.
-bool check_flags(const std::vector<std::string>& args, std::initializer_list<const char*> allowed,
-                 std::initializer_list<const char*> with_value = {}) {
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        if (listed(allowed, args[i]))
-            continue;
-        if (listed(with_value, args[i]) && i + 1 < args.size()) {
-            ++i;
-            continue;
-        }
-        std::fprintf(stderr, "exitscope: unexpected or incomplete argument '%s'\n%s",
-                     args[i].c_str(), usage);
-        return false;
-    }
-    return true;
-}
+constexpr command commands[] = {
+    {"run", cmd_run},         {"compare", cmd_compare}, {"stat", cmd_stat}, {"trace", cmd_trace},
+    {"watch", cmd_watch},     {"record", cmd_record},   {"plot", cmd_plot}, {"reset", cmd_reset},
+    {"reasons", cmd_reasons}, {"info", cmd_info},
+};
 
-bool get_reasons(int fd, es_reasons& r) {
-    r = es_reasons{};
-    r.size = sizeof r;
-    return checked_ioctl(fd, ES_IOC_REASONS, &r, "reading the exit reasons") == 0;
-}
-
-int cmd_info(const std::vector<std::string>& args) {
-    if (!check_flags(args, {"--json"}))
-        return status_usage;
-    const fd_handle dev = open_device();
-    if (!dev.valid())
-        return status_error;
-    es_info info{};
-    info.size = sizeof info;
-    if (checked_ioctl(dev.get(), ES_IOC_INFO, &info, "reading VMX information") < 0)
-        return status_error;
-    const std::string out =
-        has_flag(args, "--json") ? format_info_json(info) : format_info_text(info);
-    std::fputs(out.c_str(), stdout);
-    return 0;
-}
-
-int cmd_reasons(const std::vector<std::string>& args) {
-    if (!check_flags(args, {"--json"}))
-        return status_usage;
-    const fd_handle dev = open_device();
-    if (!dev.valid())
-        return status_error;
-    es_reasons r;
-    if (!get_reasons(dev.get(), r))
-        return status_error;
-    const std::string out =
-        has_flag(args, "--json") ? format_reasons_json(r) : format_reasons_table(r);
-    std::fputs(out.c_str(), stdout);
-    return 0;
-}
-
-int cmd_reset(const std::vector<std::string>& args) {
-    if (!check_flags(args, {}))
-        return status_usage;
-    const fd_handle dev = open_device();
-    if (!dev.valid())
-        return status_error;
-    return checked_ioctl(dev.get(), ES_IOC_RESET_STATS, nullptr, "resetting statistics") < 0
-               ? status_error
-               : 0;
-}
-
-int cmd_run(const std::vector<std::string>& args) {
-    std::string error;
-    const auto o = parse_run_options(args, error);
-    if (!o) {
-        std::fprintf(stderr, "exitscope: %s\n", error.c_str());
-        return status_usage;
-    }
-    return o->backend == "kvm" ? run_kvm(*o) : run_guest(*o);
-}
-
-int cmd_compare(const std::vector<std::string>& args) {
-    if (has_flag(args, "--backend") || has_flag(args, "--max-exits")) {
-        std::fprintf(stderr, "exitscope: compare runs both backends to their stop: drop "
-                             "--backend and --max-exits\n");
-        return status_usage;
-    }
-    std::string error;
-    const auto o = parse_run_options(args, error);
-    if (!o) {
-        std::fprintf(stderr, "exitscope: %s\n", error.c_str());
-        return status_usage;
-    }
-    return compare_backends(*o);
-}
-
-} // namespace
-
-int main(int argc, char** argv) {
+int dispatch(int argc, char** argv) {
     if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h") ||
         !std::strcmp(argv[1], "help")) {
         std::fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? status_usage : 0;
     }
     const std::string cmd = argv[1];
-    const std::vector<std::string> args(argv + 2, argv + argc);
-    if (cmd == "run")
-        return cmd_run(args);
-    if (cmd == "compare")
-        return cmd_compare(args);
-    if (cmd == "stat")
-        return cmd_stat(args);
-    if (cmd == "trace")
-        return cmd_trace(args);
-    if (cmd == "watch")
-        return cmd_watch(args);
-    if (cmd == "record")
-        return cmd_record(args);
-    if (cmd == "plot")
-        return cmd_plot(args);
-    if (cmd == "reset")
-        return cmd_reset(args);
-    if (cmd == "reasons")
-        return cmd_reasons(args);
-    if (cmd == "info")
-        return cmd_info(args);
+    const words args(argv + 2, argv + argc);
+    for (const auto& c : commands)
+        if (cmd == c.name)
+            return c.run(args);
     std::fprintf(stderr, "exitscope: unknown command '%s'\n%s", cmd.c_str(), usage);
     return status_usage;
+}
+
+} // namespace
+
+} // namespace es::cli
+
+// No C++ exception leaves the program: whatever a library throws (an allocation failing, a
+// parser's error this CLI did not foresee) ends in one message and status 1, not an abort.
+int main(int argc, char** argv) {
+    try {
+        return es::cli::dispatch(argc, argv);
+    } catch (const std::exception& e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "exitscope: internal error: %s (please report it)\n", e.what());
+    } catch (...) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "exitscope: internal error: unknown exception (please report it)\n");
+    }
+    return es::cli::status_error;
 }

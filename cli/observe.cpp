@@ -4,27 +4,15 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
-#include <map>
+#include <fmt/format.h>
 
 #include "format.hpp"
-#include "options.hpp"
-#include "sdm/exit_reasons.hpp"
+#include "json_out.hpp"
 
 namespace es::cli {
 
 namespace {
-
-std::string fmt(const char* f, auto... args) {
-    char buf[512];
-    std::snprintf(buf, sizeof buf, f, args...);
-    return buf;
-}
-
-unsigned long long ull(std::uint64_t v) {
-    return static_cast<unsigned long long>(v);
-}
 
 std::string upper(std::string s) {
     for (char& c : s)
@@ -38,13 +26,6 @@ std::uint64_t sub_clamped(std::uint64_t a, std::uint64_t b, bool& backwards) {
         return 0;
     }
     return a - b;
-}
-
-std::string reason_label(std::uint32_t raw) {
-    std::string s = reason_key(raw & 0xffff);
-    if (raw & 0x80000000u)
-        s += "(entry-fail)";
-    return s;
 }
 
 } // namespace
@@ -64,24 +45,6 @@ moments reason_moments(const es_reason_stats& s) {
     const double var = sumsq_value(s) / n - m.mean * m.mean;
     m.stddev = var > 0 ? std::sqrt(var) : 0;
     return m;
-}
-
-const char* reason_key(std::uint32_t reason) {
-    const auto* info = sdm::find_exit_reason(reason);
-    return info ? info->key : "UNDEFINED";
-}
-
-std::optional<std::uint32_t> reason_by_name(const std::string& s) {
-    if (const auto n = parse_number(s))
-        return *n < ES_NR_REASONS ? std::optional<std::uint32_t>(static_cast<std::uint32_t>(*n))
-                                  : std::nullopt;
-    const std::string want = upper(s);
-    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r) {
-        const auto* info = sdm::find_exit_reason(r);
-        if (info && want == info->key)
-            return r;
-    }
-    return std::nullopt;
 }
 
 // ---- snapshots --------------------------------------------------------------------------------
@@ -162,8 +125,8 @@ std::string bucket_range(unsigned b) {
 }
 
 std::string format_histogram(const es_reason_stats& s, std::uint32_t reason, unsigned width) {
-    std::string out = fmt("Handling cycles of %s (%u): %s exits, log2 buckets\n",
-                          reason_key(reason), reason, group_digits(s.count).c_str());
+    std::string out = fmt::format("Handling cycles of {} ({}): {} exits, log2 buckets\n",
+                                  reason_key(reason), reason, group_digits(s.count));
     int first = -1, last = -1;
     std::uint64_t biggest = 0;
     for (unsigned i = 0; i < ES_HIST_BUCKETS; ++i)
@@ -177,68 +140,68 @@ std::string format_histogram(const es_reason_stats& s, std::uint32_t reason, uns
         out += "  (no timed exits: histograms need instrument=2 or more, the default is 3)\n";
         return out;
     }
-    out += fmt("  %25s %12s\n", "cycles", "count");
+    out += fmt::format("  {:>25} {:>12}\n", "cycles", "count");
     for (int i = first; i <= last; ++i) {
         const std::uint64_t c = s.hist[i];
         std::size_t bar =
             biggest ? static_cast<std::size_t>((c * width + biggest / 2) / biggest) : 0;
         if (c && !bar)
             bar = 1;
-        out += fmt("  %25s %12s |", bucket_range(static_cast<unsigned>(i)).c_str(),
-                   group_digits(c).c_str());
+        out += fmt::format("  {:>25} {:>12} |", bucket_range(static_cast<unsigned>(i)),
+                           group_digits(c));
         out += std::string(bar, '#');
         out += '\n';
     }
     const moments m = reason_moments(s);
-    out +=
-        fmt("  min %s, max %s, mean %.1f, stddev %.1f cycles\n", group_digits(s.min_cycles).c_str(),
-            group_digits(s.max_cycles).c_str(), m.mean, m.stddev);
+    out += fmt::format("  min {}, max {}, mean {:.1f}, stddev {:.1f} cycles\n",
+                       group_digits(s.min_cycles), group_digits(s.max_cycles), m.mean, m.stddev);
     return out;
 }
 
 // ---- flight recorder --------------------------------------------------------------------------
 
 std::string format_trace_table(const std::vector<es_trace_entry>& entries) {
-    std::string out = fmt("%14s %4s %5s  %-24s %18s %18s %10s\n", "time(+tsc)", "cpu", "vm",
-                          "reason", "qualification", "rip", "cycles");
+    std::string out = fmt::format("{:>14} {:>4} {:>5}  {:<24} {:>18} {:>18} {:>10}\n", "time(+tsc)",
+                                  "cpu", "vm", "reason", "qualification", "rip", "cycles");
     if (entries.empty())
         return out + "  (no exits recorded: the flight recorder needs instrument=3, the default)\n";
     const std::uint64_t t0 = entries.front().tsc;
-    for (const auto& e : entries) {
-        const long long rel = static_cast<long long>(e.tsc - t0);
-        out += fmt("%14lld %4u %5u  %-24s %#18llx %#18llx %10s\n", rel, e.cpu, e.vm,
-                   reason_label(e.reason).c_str(), ull(e.qualification), ull(e.rip),
-                   e.cycles ? group_digits(e.cycles).c_str() : "-");
-    }
+    for (const auto& e : entries)
+        out += fmt::format("{:>14} {:>4} {:>5}  {:<24} {} {} {:>10}\n",
+                           static_cast<long long>(e.tsc - t0), e.cpu, e.vm, reason_label(e.reason),
+                           alt_hex(e.qualification, 18), alt_hex(e.rip, 18),
+                           e.cycles ? group_digits(e.cycles) : "-");
     return out;
 }
 
 std::string format_trace_json(const std::vector<es_trace_entry>& entries, bool outliers,
                               std::uint64_t outlier_cycles) {
-    std::string out = fmt("{\"ring\":\"%s\",\"outlier_cycles\":%llu,\"entries\":[",
-                          outliers ? "outliers" : "last", ull(outlier_cycles));
     const std::uint64_t t0 = entries.empty() ? 0 : entries.front().tsc;
-    bool first = true;
-    for (const auto& e : entries) {
-        out += fmt("%s{\"tsc\":%llu,\"rel\":%lld,\"cpu\":%u,\"vm\":%u,\"reason\":%u,"
-                   "\"name\":\"%s\",\"entry_failure\":%s,\"qualification\":%llu,\"rip\":%llu,"
-                   "\"cycles\":%llu}",
-                   first ? "" : ",", ull(e.tsc), static_cast<long long>(e.tsc - t0), e.cpu, e.vm,
-                   e.reason & 0xffff, reason_key(e.reason & 0xffff),
-                   (e.reason & 0x80000000u) ? "true" : "false", ull(e.qualification), ull(e.rip),
-                   ull(e.cycles));
-        first = false;
-    }
-    return out + "]}\n";
+    json list = json::array();
+    for (const auto& e : entries)
+        list.push_back({{"tsc", e.tsc},
+                        {"rel", static_cast<long long>(e.tsc - t0)},
+                        {"cpu", e.cpu},
+                        {"vm", e.vm},
+                        {"reason", e.reason & 0xffff},
+                        {"name", reason_key(e.reason & 0xffff)},
+                        {"entry_failure", (e.reason & 0x80000000u) != 0},
+                        {"qualification", e.qualification},
+                        {"rip", e.rip},
+                        {"cycles", e.cycles}});
+    return to_json_text({{"ring", outliers ? "outliers" : "last"},
+                         {"outlier_cycles", outlier_cycles},
+                         {"entries", std::move(list)}});
 }
 
 std::string format_trace_csv(const std::vector<es_trace_entry>& entries) {
     std::string out = "tsc,rel_tsc,cpu,vm,reason,name,qualification,rip,cycles\n";
     const std::uint64_t t0 = entries.empty() ? 0 : entries.front().tsc;
     for (const auto& e : entries)
-        out += fmt("%llu,%lld,%u,%u,%u,%s,%#llx,%#llx,%llu\n", ull(e.tsc),
-                   static_cast<long long>(e.tsc - t0), e.cpu, e.vm, e.reason & 0xffff,
-                   reason_label(e.reason).c_str(), ull(e.qualification), ull(e.rip), ull(e.cycles));
+        out +=
+            fmt::format("{},{},{},{},{},{},{},{},{}\n", e.tsc, static_cast<long long>(e.tsc - t0),
+                        e.cpu, e.vm, e.reason & 0xffff, reason_label(e.reason),
+                        alt_hex(e.qualification, 0), alt_hex(e.rip, 0), e.cycles);
     return out;
 }
 
@@ -269,10 +232,10 @@ std::vector<rate_row> compute_rates(const es_stats& now, const es_stats& before,
 }
 
 std::string format_watch(const std::vector<rate_row>& rows, double seconds, unsigned refresh) {
-    std::string out =
-        fmt("Exit rates over the last %.2f s (refresh %u; Ctrl-C quits)\n", seconds, refresh);
-    out += fmt("%4s  %-24s %14s %7s %12s %12s\n", "nr", "reason", "total", "%total", "rate/s",
-               "avg cycles");
+    std::string out = fmt::format("Exit rates over the last {:.2f} s (refresh {}; Ctrl-C quits)\n",
+                                  seconds, refresh);
+    out += fmt::format("{:>4}  {:<24} {:>14} {:>7} {:>12} {:>12}\n", "nr", "reason", "total",
+                       "%total", "rate/s", "avg cycles");
     std::uint64_t total = 0, delta = 0;
     for (const auto& r : rows) {
         total += r.total;
@@ -280,187 +243,15 @@ std::string format_watch(const std::vector<rate_row>& rows, double seconds, unsi
     }
     for (const auto& r : rows) {
         const double share = total ? 100.0 * static_cast<double>(r.total) / total : 0;
-        out += fmt("%4u  %-24s %14s %6.1f%% %12.1f %12s\n", r.reason, reason_key(r.reason),
-                   group_digits(r.total).c_str(), share, r.per_second,
-                   r.delta ? group_digits(r.cycles / r.delta).c_str() : "-");
+        out += fmt::format("{:>4}  {:<24} {:>14} {:>6.1f}% {:>12.1f} {:>12}\n", r.reason,
+                           reason_key(r.reason), group_digits(r.total), share, r.per_second,
+                           r.delta ? group_digits(r.cycles / r.delta) : "-");
     }
     if (rows.empty())
         out += "      (no exits yet, or none matches the filter)\n";
-    out += fmt("%4s  %-24s %14s %7s %12.1f\n", "", "total", group_digits(total).c_str(), "",
-               seconds > 0 ? static_cast<double>(delta) / seconds : 0.0);
+    out += fmt::format("{:>4}  {:<24} {:>14} {:>7} {:>12.1f}\n", "", "total", group_digits(total),
+                       "", seconds > 0 ? static_cast<double>(delta) / seconds : 0.0);
     return out;
-}
-
-// ---- record / plot ----------------------------------------------------------------------------
-
-std::string format_record_rows(std::uint64_t time_ms, const es_stats& s) {
-    std::string out;
-    for (std::uint32_t r = 0; r < ES_NR_REASONS; ++r)
-        if (s.reasons[r].count)
-            out += fmt("%llu,%u,%s,%llu,%llu\n", ull(time_ms), r, reason_key(r),
-                       ull(s.reasons[r].count), ull(s.reasons[r].cycles));
-    return out;
-}
-
-std::optional<record_data> parse_record_csv(const std::string& text, std::string& error) {
-    struct row {
-        std::size_t sample;
-        std::uint32_t reason;
-        std::string name;
-        std::uint64_t count;
-    };
-    std::vector<row> rows;
-    record_data d;
-    std::size_t pos = 0;
-    unsigned line_no = 0;
-    while (pos < text.size()) {
-        std::size_t end = text.find('\n', pos);
-        if (end == std::string::npos)
-            end = text.size();
-        std::string line = text.substr(pos, end - pos);
-        pos = end + 1;
-        ++line_no;
-        if (!line.empty() && line.back() == '\r')
-            line.pop_back();
-        if (line.empty())
-            continue;
-        if (line_no == 1) {
-            if (line + "\n" != record_csv_header) {
-                error = "line 1 is not the header " + std::string(record_csv_header, 32) +
-                        " (is this a CSV from exitscope record?)";
-                return std::nullopt;
-            }
-            continue;
-        }
-        std::vector<std::string> f;
-        std::size_t s = 0;
-        for (;;) {
-            const std::size_t c = line.find(',', s);
-            f.push_back(line.substr(s, c == std::string::npos ? std::string::npos : c - s));
-            if (c == std::string::npos)
-                break;
-            s = c + 1;
-        }
-        const auto t = f.size() == 5 ? parse_number(f[0]) : std::nullopt;
-        const auto r = f.size() == 5 ? parse_number(f[1]) : std::nullopt;
-        const auto n = f.size() == 5 ? parse_number(f[3]) : std::nullopt;
-        if (!t || !r || !n || f[2].empty() || !parse_number(f[4])) {
-            error = "line " + std::to_string(line_no) +
-                    ": expected time_ms,reason,name,count,cycles (numbers, a name): " + line;
-            return std::nullopt;
-        }
-        if (d.times_ms.empty() || d.times_ms.back() != *t) {
-            if (!d.times_ms.empty() && *t < d.times_ms.back()) {
-                error = "line " + std::to_string(line_no) + ": time goes backwards";
-                return std::nullopt;
-            }
-            d.times_ms.push_back(*t);
-        }
-        rows.push_back({d.times_ms.size() - 1, static_cast<std::uint32_t>(*r), f[2], *n});
-    }
-    if (line_no == 0) {
-        error = "the file is empty";
-        return std::nullopt;
-    }
-    if (rows.empty()) {
-        error = "no samples (no exits happened while recording?)";
-        return std::nullopt;
-    }
-    std::map<std::uint32_t, std::size_t> index;
-    for (const auto& r : rows) {
-        auto it = index.find(r.reason);
-        if (it == index.end()) {
-            it = index.emplace(r.reason, d.reasons.size()).first;
-            d.reasons.push_back({r.reason, r.name, std::vector<std::uint64_t>(d.times_ms.size())});
-        }
-        d.reasons[it->second].counts[r.sample] = r.count;
-    }
-    std::stable_sort(d.reasons.begin(), d.reasons.end(), [](const series& a, const series& b) {
-        const std::uint64_t x = *std::max_element(a.counts.begin(), a.counts.end());
-        const std::uint64_t y = *std::max_element(b.counts.begin(), b.counts.end());
-        return x != y ? x > y : a.reason < b.reason;
-    });
-    return d;
-}
-
-namespace {
-
-// A gnuplot single-quoted string: only ' needs escaping (doubled).
-std::string gp_quote(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += '\'';
-        out += c;
-    }
-    return out + "'";
-}
-
-} // namespace
-
-std::string make_gnuplot_script(const record_data& d, const std::string& png,
-                                const std::string& title) {
-    std::string s = "# generated by exitscope plot\n";
-    s += "set terminal pngcairo size 1100,900 noenhanced font 'sans,10'\n";
-    s += "set output " + gp_quote(png) + "\n";
-    const bool have_rates = d.times_ms.size() >= 2;
-    for (std::size_t i = 0; i < d.reasons.size(); ++i) {
-        const series& r = d.reasons[i];
-        s += fmt("$cum%zu << EOD\n", i);
-        for (std::size_t k = 0; k < d.times_ms.size(); ++k)
-            s += fmt("%.3f %llu\n", static_cast<double>(d.times_ms[k]) / 1000.0, ull(r.counts[k]));
-        s += "EOD\n";
-        if (!have_rates)
-            continue;
-        // fsteps: the rate of (t[k-1], t[k]] is drawn over that interval; the first point only
-        // starts the line at t[0].
-        s += fmt("$rate%zu << EOD\n", i);
-        for (std::size_t k = 1; k < d.times_ms.size(); ++k) {
-            if (k == 1) {
-                const double dt0 = static_cast<double>(d.times_ms[1] - d.times_ms[0]) / 1000.0;
-                const double dc0 = r.counts[1] >= r.counts[0]
-                                       ? static_cast<double>(r.counts[1] - r.counts[0])
-                                       : 0.0;
-                s += fmt("%.3f %.3f\n", static_cast<double>(d.times_ms[0]) / 1000.0,
-                         dt0 > 0 ? dc0 / dt0 : 0.0);
-            }
-            const double dt = static_cast<double>(d.times_ms[k] - d.times_ms[k - 1]) / 1000.0;
-            const double dc = r.counts[k] >= r.counts[k - 1]
-                                  ? static_cast<double>(r.counts[k] - r.counts[k - 1])
-                                  : 0.0;
-            s += fmt("%.3f %.3f\n", static_cast<double>(d.times_ms[k]) / 1000.0,
-                     dt > 0 ? dc / dt : 0.0);
-        }
-        s += "EOD\n";
-    }
-    s += "set multiplot layout 2,1 title " + gp_quote(title) + "\n";
-    // Fixed margins so both panels share the time axis.
-    s += "set grid\nset key outside right top\nset xlabel 'time (s)'\nset xrange [0:*]\n";
-    s += "set lmargin 12\nset rmargin 30\n";
-    s += "set yrange [0:*]\nset format y '%.0f'\n";
-    s += "set title 'Cumulative exits per reason'\nset ylabel 'exits'\n";
-    s += "plot ";
-    for (std::size_t i = 0; i < d.reasons.size(); ++i)
-        s += fmt(
-            "%s$cum%zu using 1:2 with linespoints lw 2 pt 7 ps 0.5 dt %zu title %s",
-            i ? ", \\\n     " : "", i, 1 + i / 8,
-            gp_quote(d.reasons[i].name + " (" + std::to_string(d.reasons[i].reason) + ")").c_str());
-    s += "\n";
-    s += "set title 'Exit rate per interval'\nset ylabel 'exits per second'\n";
-    if (have_rates) {
-        s += "plot ";
-        for (std::size_t i = 0; i < d.reasons.size(); ++i)
-            s += fmt("%s$rate%zu using 1:2 with fsteps lw 2 dt %zu title %s",
-                     i ? ", \\\n     " : "", i, 1 + i / 8,
-                     gp_quote(d.reasons[i].name + " (" + std::to_string(d.reasons[i].reason) + ")")
-                         .c_str());
-        s += "\n";
-    } else {
-        s += "set label 1 'one sample only: no rate to show' at graph 0.5,0.5 center\n";
-        s += "plot [0:1] [0:1] NaN notitle\nunset label 1\n";
-    }
-    s += "unset multiplot\nset output\n";
-    return s;
 }
 
 } // namespace es::cli

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "exitscope/abi.h"
+#include "reason_names.hpp"
 
 namespace es::cli {
 
@@ -23,11 +24,6 @@ moments reason_moments(const es_reason_stats& s);
 
 // The 128-bit sum of squares as a double.
 double sumsq_value(const es_reason_stats& s);
-
-// Short upper-case name ("CPUID") or "UNDEFINED"; reason_by_name takes a number or a name
-// (case-insensitive) and returns the basic reason number.
-const char* reason_key(std::uint32_t reason);
-std::optional<std::uint32_t> reason_by_name(const std::string& s);
 
 // ---- snapshots --------------------------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 // `exitscope run` option parsing.
 #include "options.hpp"
 
+#include "args.hpp"
+
 #include "exitscope/abi.h"
 
 namespace es::cli {
@@ -33,87 +35,140 @@ std::optional<std::uint64_t> parse_number(const std::string& s) {
     return v;
 }
 
-std::optional<run_options> parse_run_options(const std::vector<std::string>& args,
-                                             std::string& error) {
-    run_options o;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        auto value = [&](const char* what) -> const std::string* {
-            if (i + 1 >= args.size()) {
-                error = std::string(what) + " needs a value";
-                return nullptr;
-            }
-            return &args[++i];
-        };
-        if (a == "--mode") {
-            const std::string* v = value("--mode");
-            if (!v)
-                return std::nullopt;
-            if (*v == "real")
-                o.mode = ES_MODE_REAL;
-            else if (*v == "protected")
-                o.mode = ES_MODE_PROTECTED;
-            else if (*v == "long")
-                o.mode = ES_MODE_LONG;
-            else {
-                error = "--mode " + *v + " is not a mode: use real, protected or long";
-                return std::nullopt;
-            }
-        } else if (a == "--mem") {
-            const std::string* v = value("--mem");
-            if (!v)
-                return std::nullopt;
-            const auto mib = parse_number(*v);
-            if (!mib || *mib == 0 || *mib > ES_GUEST_MEM_MAX >> 20) {
-                error = "--mem " + *v + ": give guest RAM in MiB, 1 to " +
-                        std::to_string(ES_GUEST_MEM_MAX >> 20);
-                return std::nullopt;
-            }
-            o.mem_bytes = *mib << 20;
-        } else if (a == "--load" || a == "--entry") {
-            const std::string* v = value(a.c_str());
-            if (!v)
-                return std::nullopt;
-            const auto gpa = parse_number(*v);
-            if (!gpa) {
-                error = a + " " + *v + ": give a guest-physical address, decimal or 0x-hex";
-                return std::nullopt;
-            }
-            (a == "--load" ? o.load : o.entry.emplace()) = *gpa;
-        } else if (a == "--max-exits") {
-            const std::string* v = value("--max-exits");
-            if (!v)
-                return std::nullopt;
-            const auto n = parse_number(*v);
-            if (!n || *n == 0) {
-                error = "--max-exits " + *v + ": give a positive number of exits";
-                return std::nullopt;
-            }
-            o.max_exits = *n;
-        } else if (a == "--backend") {
-            const std::string* v = value("--backend");
-            if (!v)
-                return std::nullopt;
-            if (*v != "exitscope" && *v != "kvm") {
-                error = "--backend " + *v + ": use exitscope or kvm";
-                return std::nullopt;
-            }
-            o.backend = *v;
-        } else if (!a.empty() && a[0] == '-' && a != "-") {
-            error = "unknown option " + a + " (see exitscope --help)";
-            return std::nullopt;
-        } else if (o.image.empty()) {
-            o.image = a;
-        } else {
-            error = "only one IMAGE may be given (got " + o.image + " and " + a + ")";
-            return std::nullopt;
+namespace {
+
+// The words as given; converted and checked after parsing, so each gets its own message.
+struct run_words {
+    std::string mode, mem, load, entry, max_exits, backend, image;
+};
+
+const char* const usage_hint = "exitscope run [--mode real|protected|long] [--mem MIB] "
+                               "[--load GPA] [--entry GPA] IMAGE";
+
+// Builds the parser; numbers stay strings so that CLI11 never reads a leading 0 as octal.
+void add_run_options(CLI::App& app, run_words& w) {
+    configure(app);
+    app.add_option("--mode", w.mode, "start mode: real (default), protected or long")
+        ->type_name("real|protected|long");
+    app.add_option("--mem", w.mem, "guest RAM in MiB (default 2)")->type_name("MIB");
+    app.add_option("--load", w.load, "guest-physical address of the image (default 0x1000)")
+        ->type_name("GPA");
+    app.add_option("--entry", w.entry, "guest-physical entry point (default: --load)")
+        ->type_name("GPA");
+    app.add_option("--max-exits", w.max_exits, "stop after this many exits")->type_name("N");
+    app.add_option("--backend", w.backend, "exitscope (default) or kvm")
+        ->type_name("exitscope|kvm");
+    app.add_option("IMAGE", w.image, "flat binary guest image")->type_name("FILE");
+}
+
+// Converts the parsed words into options; false with `error` set on the first bad one.
+bool convert(const CLI::App& app, const run_words& w, run_options& o, std::string& error) {
+    if (app.count("--mode")) {
+        if (w.mode == "real")
+            o.mode = ES_MODE_REAL;
+        else if (w.mode == "protected")
+            o.mode = ES_MODE_PROTECTED;
+        else if (w.mode == "long")
+            o.mode = ES_MODE_LONG;
+        else {
+            error = "--mode " + w.mode + " is not a mode: use real, protected or long";
+            return false;
         }
     }
-    if (o.image.empty()) {
-        error = "no IMAGE given: exitscope run [--mode real|protected|long] [--mem MIB] "
-                "[--load GPA] [--entry GPA] IMAGE";
+    if (app.count("--mem")) {
+        const auto mib = parse_number(w.mem);
+        if (!mib || *mib == 0 || *mib > ES_GUEST_MEM_MAX >> 20) {
+            error = "--mem " + w.mem + ": give guest RAM in MiB, 1 to " +
+                    std::to_string(ES_GUEST_MEM_MAX >> 20);
+            return false;
+        }
+        o.mem_bytes = *mib << 20;
+    }
+    for (const char* flag : {"--load", "--entry"}) {
+        if (!app.count(flag))
+            continue;
+        const std::string& v = flag[2] == 'l' ? w.load : w.entry;
+        const auto gpa = parse_number(v);
+        if (!gpa) {
+            error =
+                std::string(flag) + " " + v + ": give a guest-physical address, decimal or 0x-hex";
+            return false;
+        }
+        (flag[2] == 'l' ? o.load : o.entry.emplace()) = *gpa;
+    }
+    if (app.count("--max-exits")) {
+        const auto n = parse_number(w.max_exits);
+        if (!n || *n == 0) {
+            error = "--max-exits " + w.max_exits + ": give a positive number of exits";
+            return false;
+        }
+        o.max_exits = *n;
+    }
+    if (app.count("--backend")) {
+        if (w.backend != "exitscope" && w.backend != "kvm") {
+            error = "--backend " + w.backend + ": use exitscope or kvm";
+            return false;
+        }
+        o.backend = w.backend;
+    }
+    return true;
+}
+
+} // namespace
+
+std::optional<run_options> parse_run_options(const std::vector<std::string>& args,
+                                             std::string& error, std::string* help) {
+    // "--" would make CLI11 take the next word as IMAGE even when it starts with '-'.
+    for (const auto& a : args)
+        if (a == "--") {
+            error = "unknown option -- (see exitscope --help)";
+            return std::nullopt;
+        }
+    CLI::App app("Run a flat binary guest: its port-0xE9 output goes to stdout, a one-line "
+                 "summary to stderr.",
+                 "exitscope run");
+    run_words w;
+    add_run_options(app, w);
+    if (const auto problem = parse_args(app, args)) {
+        switch (problem->what) {
+        case arg_problem::kind::help:
+            // CLI11 also reads "-h" clustered with other letters ("-hx") as a request for help.
+            if (help) {
+                *help = app.help();
+                error.clear();
+            } else {
+                error = "--help is not taken here (exitscope run --help lists the run options)";
+            }
+            break;
+        case arg_problem::kind::needs_value:
+            error = problem->arg + " needs a value";
+            break;
+        case arg_problem::kind::unexpected:
+            if (problem->arg.size() > 1 && problem->arg[0] == '-')
+                error = "unknown option " + problem->arg + " (see exitscope --help)";
+            else
+                error =
+                    "only one IMAGE may be given (got " + w.image + " and " + problem->arg + ")";
+            break;
+        case arg_problem::kind::other:
+            error = problem->arg + " (see exitscope --help)";
+            break;
+        }
         return std::nullopt;
     }
+    // CLI11 takes a negative number ("-5") as a positional word; it is no image name.
+    if (w.image.size() > 1 && w.image[0] == '-') {
+        error = "unknown option " + w.image + " (see exitscope --help)";
+        return std::nullopt;
+    }
+    run_options o;
+    if (!convert(app, w, o, error))
+        return std::nullopt;
+    if (w.image.empty()) {
+        error = std::string("no IMAGE given: ") + usage_hint;
+        return std::nullopt;
+    }
+    o.image = w.image;
     if (!o.entry)
         o.entry = o.load;
     return o;

@@ -1,4 +1,4 @@
-// Command-line parsing for `exitscope run`. Pure: unit-tested on the host.
+// Command-line parsing for `exitscope run`. Pure: unit-tested and fuzzed on the host.
 #pragma once
 
 #include <cstdint>
@@ -21,9 +21,10 @@ struct run_options {
     std::string image;
 };
 
-// Parses the arguments after `run`; on failure returns nullopt and sets `error` to a message
-// that says what to do.
+// Parses the arguments after `run` (with CLI11); on failure returns nullopt and sets `error` to a
+// message that says what to do. With --help (or -h) and `help` given, returns nullopt with
+// `error` empty and `*help` set to the option list.
 std::optional<run_options> parse_run_options(const std::vector<std::string>& args,
-                                             std::string& error);
+                                             std::string& error, std::string* help = nullptr);
 
 } // namespace es::cli

@@ -4,15 +4,14 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <sys/ioctl.h>
 #include <unistd.h>
 #include <vector>
 
+#include "command_util.hpp"
 #include "device.hpp"
-#include "observe_cmd.hpp"
-#include "sdm/exit_reasons.hpp"
+#include "input_file.hpp"
+#include "reason_names.hpp"
 
 namespace es::cli {
 
@@ -23,12 +22,6 @@ volatile std::sig_atomic_t interrupted = 0;
 // SIGINT/SIGTERM interrupt the run ioctl (no SA_RESTART) so the summary still prints.
 void on_signal(int) {
     interrupted = 1;
-}
-
-std::string reason_text(std::uint32_t raw) {
-    const std::uint32_t basic = raw & 0xffff;
-    const auto* info = sdm::find_exit_reason(basic);
-    return std::string(info ? info->name : "undefined reason") + " (" + std::to_string(basic) + ")";
 }
 
 } // namespace
@@ -73,18 +66,31 @@ stop_summary summarize_stop(const es_run& r, std::uint64_t exits, std::uint64_t 
     }
 }
 
+std::optional<std::string> read_image(const run_options& o, const char* tag) {
+    input_error why{};
+    const auto bytes = read_input_file(
+        o.image, o.mem_bytes,
+        "the guest's RAM (" + group_digits(o.mem_bytes) + " bytes; raise --mem)", why);
+    if (!bytes) {
+        // A missing or unreadable file keeps the message it always had.
+        if (why.cannot_open)
+            std::fprintf(stderr, "%s: cannot read image %s\n", tag, o.image.c_str());
+        else
+            std::fprintf(stderr, "%s: cannot read image %s: %s\n", tag, o.image.c_str(),
+                         why.why.c_str());
+        return std::nullopt;
+    }
+    if (bytes->empty()) {
+        std::fprintf(stderr, "%s: image %s is empty\n", tag, o.image.c_str());
+        return std::nullopt;
+    }
+    return bytes;
+}
+
 int run_guest(const run_options& o) {
-    std::ifstream in(o.image, std::ios::binary);
-    if (!in) {
-        std::fprintf(stderr, "exitscope: cannot read image %s\n", o.image.c_str());
+    const auto image = read_image(o, "exitscope");
+    if (!image)
         return status_usage;
-    }
-    const std::vector<char> image((std::istreambuf_iterator<char>(in)),
-                                  std::istreambuf_iterator<char>());
-    if (image.empty()) {
-        std::fprintf(stderr, "exitscope: image %s is empty\n", o.image.c_str());
-        return status_usage;
-    }
     const fd_handle dev = open_device();
     if (!dev.valid())
         return status_error;
@@ -100,8 +106,8 @@ int run_guest(const run_options& o) {
     es_vm_load load{};
     load.size = sizeof load;
     load.gpa = o.load;
-    load.data = reinterpret_cast<std::uintptr_t>(image.data());
-    load.len = image.size();
+    load.data = reinterpret_cast<std::uintptr_t>(image->data());
+    load.len = image->size();
     if (checked_ioctl(vm.get(), ES_VM_LOAD, &load, "loading the image") < 0)
         return status_error;
 
@@ -109,6 +115,10 @@ int run_guest(const run_options& o) {
     state.size = sizeof state;
     state.mode = o.mode;
     state.entry = *o.entry;
+    if (const auto why = explain_state_error(state, o.mem_bytes)) {
+        report_failure("exitscope", "setting the start state", EINVAL, *why);
+        return status_error;
+    }
     if (checked_ioctl(vm.get(), ES_VM_SET_STATE, &state, "setting the start state") < 0)
         return status_error;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "exitscope/abi.h"
@@ -11,6 +12,10 @@ namespace es::cli {
 
 // Returns the process exit status documented in the README.
 int run_guest(const run_options& o);
+
+// The image of `o`, read from a regular file no bigger than the guest's RAM; nullopt after
+// printing why not ("TAG: cannot read image ...").
+std::optional<std::string> read_image(const run_options& o, const char* tag);
 
 // Exit statuses for stops other than "halted" (0) and "exit request" (the guest's code).
 inline constexpr int status_usage = 2;

@@ -45,16 +45,22 @@ inline constexpr std::uint32_t virtualize_apic_accesses = 1u << 0;
 inline constexpr std::uint32_t enable_ept = 1u << 1;
 inline constexpr std::uint32_t descriptor_table_exiting = 1u << 2;
 inline constexpr std::uint32_t enable_rdtscp = 1u << 3;
+inline constexpr std::uint32_t virtualize_x2apic = 1u << 4;
 inline constexpr std::uint32_t enable_vpid = 1u << 5;
 inline constexpr std::uint32_t wbinvd_exiting = 1u << 6;
 inline constexpr std::uint32_t unrestricted_guest = 1u << 7;
+inline constexpr std::uint32_t apic_register_virtualization = 1u << 8;
+inline constexpr std::uint32_t virtual_interrupt_delivery = 1u << 9;
 inline constexpr std::uint32_t pause_loop_exiting = 1u << 10;
 inline constexpr std::uint32_t rdrand_exiting = 1u << 11;
 inline constexpr std::uint32_t enable_invpcid = 1u << 12;
 inline constexpr std::uint32_t enable_vmfunc = 1u << 13;
+inline constexpr std::uint32_t vmcs_shadowing = 1u << 14;
 inline constexpr std::uint32_t rdseed_exiting = 1u << 16;
 inline constexpr std::uint32_t enable_pml = 1u << 17;
+inline constexpr std::uint32_t ept_violation_ve = 1u << 18;
 inline constexpr std::uint32_t enable_xsaves = 1u << 20;
+inline constexpr std::uint32_t use_tsc_scaling = 1u << 25;
 } // namespace proc_ctl2
 
 namespace exit_ctl {

@@ -124,6 +124,23 @@ exitscope run /guests/no-such-image.bin >/dev/null 2>&1
 expect_status run_rejects_missing_image 2 $?
 exitscope run --mode long --mem 1 --entry 0xff000 /guests/hello-long.bin >/dev/null 2>/tmp/bad.err
 expect_status run_rejects_entry_in_page_tables 1 $?
+# Module refusals with a known cause are named (not "an ABI mismatch or a bad value").
+exitscope run --entry 0x100000 /guests/hello-real.bin >/dev/null 2>/tmp/bad.err
+expect_status run_rejects_real_mode_entry_above_1mib 1 $?
+contains real_mode_entry_message /tmp/bad.err "real mode reaches only the first MiB: --entry 0x100000"
+exitscope stat --cpu 99 >/dev/null 2>/tmp/bad.err
+expect_status stat_rejects_missing_cpu 1 $?
+contains missing_cpu_message /tmp/bad.err "no such CPU 99: this machine has [0-9]+ CPUs? \\(cpu 0"
+# Inputs that are not regular files: an error, never an exception (status 134) or endless read.
+exitscope run /guests >/dev/null 2>/tmp/bad.err
+expect_status run_rejects_directory 2 $?
+contains run_directory_message /tmp/bad.err "cannot read image /guests: it is a directory"
+exitscope run /dev/zero >/dev/null 2>/tmp/bad.err
+expect_status run_rejects_device 2 $?
+exitscope stat --since /guests >/dev/null 2>/tmp/bad.err
+expect_status stat_since_rejects_directory 1 $?
+exitscope stat --since /dev/zero >/dev/null 2>/tmp/bad.err
+expect_status stat_since_rejects_device 1 $?
 
 unload
 expect_status unload_after_guests 0 $?

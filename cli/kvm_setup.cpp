@@ -1,0 +1,213 @@
+// `exitscope run --backend kvm`: setting up the VM, its RAM and the vCPU's start state.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sys/ioctl.h>
+
+#include "kvm_internal.hpp"
+#include "sdm/segments.hpp"
+
+namespace es::cli {
+
+namespace {
+
+// Real-mode helpers KVM wants placed somewhere (used only without unrestricted guest): just below
+// 4 GiB, outside any RAM a guest can have (at most 1 GiB), clear of the exit zoo's 0xFFFFF000.
+constexpr std::uint64_t tss_addr = 0xfffbd000;
+constexpr std::uint64_t identity_map_addr = 0xfffbc000;
+// Exitscope's VMCS: GDTR and IDTR base 0, limit 0xFFFF (the real-mode IVT).
+constexpr std::uint16_t descriptor_table_limit = 0xffff;
+
+// <linux/kvm.h> of Linux 6.1 declares flexible arrays with __DECLARE_FLEX_ARRAY, which in C++
+// adds an empty struct (1 byte): sizeof(kvm_cpuid2) becomes 12, not 8, and so do the ioctl
+// numbers built from it (KVM answers EINVAL). Hence these layouts of the fixed parts, as in C.
+struct cpuid2_head {
+    std::uint32_t nent;
+    std::uint32_t padding;
+};
+static_assert(sizeof(cpuid2_head) == 8 && sizeof(kvm_cpuid_entry2) == 40);
+constexpr unsigned long ioc_get_supported_cpuid = _IOWR(KVMIO, 0x05, cpuid2_head);
+constexpr unsigned long ioc_set_cpuid2 = _IOW(KVMIO, 0x90, cpuid2_head);
+
+std::uint8_t bit(std::uint32_t access, std::uint32_t mask) {
+    return (access & mask) ? 1 : 0;
+}
+
+// KVM_GET_SUPPORTED_CPUID into KVM_SET_CPUID2, growing the buffer while KVM says E2BIG.
+bool set_supported_cpuid(int kvm_fd, int vcpu) {
+    for (std::uint32_t n = 64; n <= 4096; n *= 2) {
+        std::vector<std::uint8_t> buf(sizeof(cpuid2_head) + n * sizeof(kvm_cpuid_entry2));
+        auto* c = reinterpret_cast<cpuid2_head*>(buf.data());
+        c->nent = n;
+        if (ioctl(kvm_fd, ioc_get_supported_cpuid, c) < 0) {
+            if (errno == E2BIG)
+                continue;
+            const int e = errno;
+            report_failure(kvm::tag, "reading KVM's supported CPUID", e, kvm::errno_advice(e));
+            return false;
+        }
+        return kvm::checked(vcpu, ioc_set_cpuid2, c, "setting the guest's CPUID") == 0;
+    }
+    std::fprintf(stderr, "%s: KVM_GET_SUPPORTED_CPUID wants more than 4096 entries\n", kvm::tag);
+    return false;
+}
+
+// /dev/kvm at the right API version, and an empty VM.
+bool create_vm(kvm::machine& m) {
+    m.kvm = open_device(kvm_node);
+    if (!m.kvm.valid())
+        return false;
+    const int api = ioctl(m.kvm.get(), KVM_GET_API_VERSION, 0);
+    if (api != KVM_API_VERSION) {
+        std::fprintf(stderr, "%s: /dev/kvm speaks API version %d, this CLI needs %d\n", kvm::tag,
+                     api, KVM_API_VERSION);
+        return false;
+    }
+    m.vm = fd_handle(kvm::checked(m.kvm.get(), KVM_CREATE_VM, 0ul, "creating the KVM VM"));
+    if (!m.vm.valid())
+        return false;
+    // Ignored by KVM with unrestricted guest (EPT): then nothing is mapped there.
+    ioctl(m.vm.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(tss_addr));
+    std::uint64_t idmap = identity_map_addr;
+    ioctl(m.vm.get(), KVM_SET_IDENTITY_MAP_ADDR, &idmap);
+    return true;
+}
+
+// Guest RAM as anonymous memory, holding the image and (long mode) the page tables.
+bool map_ram(const run_options& o, const std::string& image, kvm::machine& m) {
+    m.ram.reset(mmap(nullptr, o.mem_bytes, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
+                o.mem_bytes);
+    if (!m.ram.valid()) {
+        std::fprintf(stderr, "%s: cannot map %llu bytes of guest RAM: %s (lower --mem)\n", kvm::tag,
+                     static_cast<unsigned long long>(o.mem_bytes), std::strerror(errno));
+        return false;
+    }
+    kvm_userspace_memory_region region{};
+    region.slot = 0;
+    region.guest_phys_addr = 0;
+    region.memory_size = o.mem_bytes;
+    region.userspace_addr = reinterpret_cast<std::uintptr_t>(m.ram.bytes());
+    if (kvm::checked(m.vm.get(), KVM_SET_USER_MEMORY_REGION, &region, "mapping guest RAM") < 0)
+        return false;
+    std::memcpy(m.ram.bytes() + o.load, image.data(), image.size());
+    if (static_cast<es::guest_mode>(o.mode) == es::guest_mode::long64)
+        es::build_identity_tables(o.mem_bytes, [&](std::uint64_t gpa, std::uint64_t v) {
+            std::memcpy(m.ram.bytes() + gpa, &v, sizeof v);
+        });
+    return true;
+}
+
+// The vCPU, its shared run structure and its statistics file.
+bool create_vcpu(kvm::machine& m) {
+    m.vcpu = fd_handle(kvm::checked(m.vm.get(), KVM_CREATE_VCPU, 0ul, "creating the vCPU"));
+    if (!m.vcpu.valid())
+        return false;
+    const int run_size = ioctl(m.kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
+    if (run_size < static_cast<int>(sizeof(kvm_run))) {
+        std::fprintf(stderr, "%s: KVM_GET_VCPU_MMAP_SIZE failed: %s\n", kvm::tag,
+                     std::strerror(errno));
+        return false;
+    }
+    const auto len = static_cast<std::size_t>(run_size);
+    m.run_map.reset(mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, m.vcpu.get(), 0), len);
+    if (!m.run_map.valid()) {
+        std::fprintf(stderr, "%s: cannot map the vCPU's kvm_run: %s\n", kvm::tag,
+                     std::strerror(errno));
+        return false;
+    }
+    m.stats = fd_handle(ioctl(m.vcpu.get(), KVM_GET_STATS_FD, 0));
+    return true;
+}
+
+// Exitscope's start state for the mode, in KVM's registers.
+bool set_start_state(const run_options& o, const kvm::machine& m) {
+    const es::guest_start_state g = es::initial_guest_state(static_cast<es::guest_mode>(o.mode),
+                                                            *o.entry, 0, o.mem_bytes, 0, 0);
+    kvm_sregs sregs{};
+    if (kvm::checked(m.vcpu.get(), KVM_GET_SREGS, &sregs, "reading the vCPU's special registers") <
+        0)
+        return false;
+    fill_kvm_sregs(g, sregs);
+    if (kvm::checked(m.vcpu.get(), KVM_SET_SREGS, &sregs, "setting the start state (sregs)") < 0)
+        return false;
+    kvm_regs regs{};
+    fill_kvm_regs(g, regs);
+    return kvm::checked(m.vcpu.get(), KVM_SET_REGS, &regs, "setting the start state (regs)") == 0;
+}
+
+} // namespace
+
+std::string kvm::errno_advice(int e) {
+    switch (e) {
+    case EBUSY:
+        return "busy: another hypervisor holds VMX (an Exitscope VM, or exitscope.ko loaded by a "
+               "version that keeps VMX on while loaded: close its VMs or rmmod exitscope)";
+    case EOPNOTSUPP:
+    case ENODEV:
+        return "KVM cannot run VMs on this CPU (no VMX/SVM, or it is disabled)";
+    default:
+        return cli::errno_advice(e);
+    }
+}
+
+int kvm::checked(int fd, unsigned long request, unsigned long arg, const char* what) {
+    const int r = ioctl(fd, request, arg);
+    if (r < 0 && errno != EINTR) {
+        const int e = errno;
+        report_failure(tag, what, e, errno_advice(e));
+        errno = e;
+    }
+    return r;
+}
+
+bool kvm::set_up(const run_options& o, const std::string& image, machine& m) {
+    return create_vm(m) && map_ram(o, image, m) && create_vcpu(m) &&
+           set_supported_cpuid(m.kvm.get(), m.vcpu.get()) && set_start_state(o, m);
+}
+
+kvm_segment to_kvm_segment(const es::segment_state& s) {
+    namespace ar = sdm::segment_ar;
+    kvm_segment k{};
+    k.base = s.base;
+    k.limit = s.limit;
+    k.selector = s.selector;
+    k.type = static_cast<std::uint8_t>(s.access & ar::type_mask);
+    k.s = bit(s.access, ar::code_or_data);
+    k.dpl = static_cast<std::uint8_t>((s.access >> ar::dpl_shift) & ar::dpl_mask);
+    k.present = bit(s.access, ar::present);
+    k.avl = bit(s.access, ar::available);
+    k.l = bit(s.access, ar::long_mode);
+    k.db = bit(s.access, ar::big);
+    k.g = bit(s.access, ar::granular);
+    k.unusable = bit(s.access, ar::unusable);
+    return k;
+}
+
+void fill_kvm_sregs(const es::guest_start_state& g, kvm_sregs& s) {
+    s.cs = to_kvm_segment(g.cs);
+    s.ds = to_kvm_segment(g.ds);
+    s.es = to_kvm_segment(g.es);
+    s.fs = to_kvm_segment(g.fs);
+    s.gs = to_kvm_segment(g.gs);
+    s.ss = to_kvm_segment(g.ss);
+    s.tr = to_kvm_segment(g.tr);
+    s.ldt = to_kvm_segment(g.ldtr);
+    s.gdt = kvm_dtable{0, descriptor_table_limit, {0, 0, 0}};
+    s.idt = kvm_dtable{0, descriptor_table_limit, {0, 0, 0}};
+    s.cr0 = g.cr0_shadow;
+    s.cr2 = 0;
+    s.cr3 = g.cr3;
+    s.cr4 = g.cr4_shadow;
+    s.cr8 = 0;
+    s.efer = g.efer;
+}
+
+void fill_kvm_regs(const es::guest_start_state& g, kvm_regs& r) {
+    r = kvm_regs{};
+    r.rip = g.rip;
+    r.rsp = g.rsp;
+    r.rflags = g.rflags;
+}
+
+} // namespace es::cli

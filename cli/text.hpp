@@ -1,0 +1,22 @@
+// Small text helpers every CLI output shares. Pure: unit-tested on the host.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace es::cli {
+
+// "12,345" style grouping for big counters.
+std::string group_digits(std::uint64_t v);
+
+// "0x..." for addresses and qualifications in messages.
+std::string hex(std::uint64_t v);
+
+// printf's "%#llx" in a field of `width`: "0x1f", but a bare "0" for zero.
+std::string alt_hex(std::uint64_t v, unsigned width);
+
+// Bytes as printable text for one-line messages: \n, \t, \", \\ and \xNN for the rest of the
+// control and non-ASCII bytes. The CLI's one escaper (JSON strings go through nlohmann-json).
+std::string escape_text(const std::string& s);
+
+} // namespace es::cli
