@@ -56,6 +56,8 @@ exit_action rdmsr(exit_context& ctx) {
     case msr_rule::misc_enable:
         v = guest_misc_enable;
         break;
+    case msr_rule::ucode_rev:
+        break;
     case msr_rule::gp:
         return inject_gp(ctx);
     }
@@ -76,6 +78,8 @@ exit_action wrmsr(exit_context& ctx) {
         return write_base(ctx, f::guest_gs_base, v);
     case msr_rule::misc_enable:
         return v == guest_misc_enable ? exit_action::skip : inject_gp(ctx);
+    case msr_rule::ucode_rev:
+        return exit_action::skip;
     case msr_rule::gp:
         break;
     }

@@ -17,6 +17,7 @@ enum class msr_rule : std::uint8_t {
     fs_base,     // the VMCS guest FS base (canonical values only)
     gs_base,     // the VMCS guest GS base (canonical values only)
     misc_enable, // reads a fixed value; a write of that same value is accepted, others #GP
+    ucode_rev,   // IA32_BIOS_SIGN_ID: reads 0 (no microcode update loaded), writes dropped
 };
 
 enum class msr_set : std::uint8_t { toy, linux_guest };
@@ -46,6 +47,10 @@ constexpr msr_rule rule_for_msr(std::uint32_t number, msr_set set) {
         return msr_rule::gs_base;
     case sdm::msr::misc_enable:
         return msr_rule::misc_enable;
+    // Linux asks for the microcode revision the architectural way, write 0, CPUID(1), read
+    // ("Microcode Update Facilities"), with unchecked accesses in early_init_intel.
+    case sdm::msr::bios_sign_id:
+        return msr_rule::ucode_rev;
     default:
         return msr_rule::gp;
     }

@@ -10,6 +10,7 @@ namespace sdm {
 
 enum class msr : std::uint32_t {
     feature_control = 0x3a,
+    bios_sign_id = 0x8b, // microcode update signature (revision in the high half)
     sysenter_cs = 0x174,
     misc_enable = 0x1a0,
     sysenter_esp = 0x175,

@@ -128,6 +128,9 @@ TEST_CASE("MSR policy: toy guests have EFER alone, a Linux guest what its early 
     CHECK(rule_for_msr(sdm::to_number(msr::gs_base), msr_set::linux_guest) == msr_rule::gs_base);
     CHECK(rule_for_msr(sdm::to_number(msr::misc_enable), msr_set::linux_guest) ==
           msr_rule::misc_enable);
+    CHECK(rule_for_msr(sdm::to_number(msr::bios_sign_id), msr_set::linux_guest) ==
+          msr_rule::ucode_rev);
+    CHECK(rule_for_msr(sdm::to_number(msr::bios_sign_id), msr_set::toy) == msr_rule::gp);
     CHECK(rule_for_msr(sdm::to_number(msr::feature_control), msr_set::linux_guest) == msr_rule::gp);
     CHECK(rule_for_msr(0xffffffff, msr_set::linux_guest) == msr_rule::gp);
     CHECK((guest_writable_efer(msr_set::toy) & sdm::efer::sce) == 0);
