@@ -2,7 +2,8 @@
 # the 16550A, the run ends in a documented way, the host stays healthy and the module unloads.
 # Needs the kernel at /vmlinuz (tests/e2e/run-suite NAME --add KERNEL:/vmlinuz -- linux.sh).
 # LINUX_MARKER is the console line that shows the step reached (default "Linux version");
-# LINUX_MAX_EXITS and LINUX_SECONDS bound the boot (SIGINT after that many seconds).
+# LINUX_MAX_EXITS and LINUX_SECONDS bound the boot (SIGINT after that many seconds);
+# LINUX_EXTRA_ARGS is appended to the kernel command line.
 . /tests/lib.sh
 
 if [ ! -f /vmlinuz ]; then
@@ -11,6 +12,7 @@ if [ ! -f /vmlinuz ]; then
 fi
 marker=${LINUX_MARKER:-Linux version}
 append="console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off nolapic"
+append="$append${LINUX_EXTRA_ARGS:+ $LINUX_EXTRA_ARGS}"
 
 # Bad inputs first: each a clear refusal before any VM exists.
 load
