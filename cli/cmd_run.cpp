@@ -48,6 +48,10 @@ int cmd_compare(const words& args) {
     const auto o = parse_or_report(args, status);
     if (!o)
         return status;
+    if (!o->kernel.empty()) {
+        std::fprintf(stderr, "exitscope: compare does not boot kernels yet: use run --kernel\n");
+        return status_usage;
+    }
     return compare_backends(*o);
 }
 

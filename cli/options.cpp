@@ -39,11 +39,12 @@ namespace {
 
 // The words as given; converted and checked after parsing, so each gets its own message.
 struct run_words {
-    std::string mode, mem, load, entry, max_exits, backend, image;
+    std::string mode, mem, load, entry, max_exits, backend, image, kernel, initrd, append;
 };
 
 const char* const usage_hint = "exitscope run [--mode real|protected|long] [--mem MIB] "
-                               "[--load GPA] [--entry GPA] IMAGE";
+                               "[--load GPA] [--entry GPA] IMAGE, or exitscope run --kernel "
+                               "BZIMAGE [--initrd FILE] [--append TEXT] [--mem MIB]";
 
 // Builds the parser; numbers stay strings so that CLI11 never reads a leading 0 as octal.
 void add_run_options(CLI::App& app, run_words& w) {
@@ -58,7 +59,40 @@ void add_run_options(CLI::App& app, run_words& w) {
     app.add_option("--max-exits", w.max_exits, "stop after this many exits")->type_name("N");
     app.add_option("--backend", w.backend, "exitscope (default) or kvm")
         ->type_name("exitscope|kvm");
+    app.add_option("--kernel", w.kernel,
+                   "boot a Linux bzImage (64-bit boot protocol; default --mem 128) instead "
+                   "of IMAGE; its serial console goes to stdout")
+        ->type_name("BZIMAGE");
+    app.add_option("--initrd", w.initrd, "initial ramdisk for --kernel")->type_name("FILE");
+    app.add_option("--append", w.append, "kernel command line for --kernel")->type_name("TEXT");
     app.add_option("IMAGE", w.image, "flat binary guest image")->type_name("FILE");
+}
+
+// --kernel decides the start state and the layout itself; image options do not apply.
+bool check_kernel_options(const CLI::App& app, const run_words& w, std::string& error) {
+    if (!app.count("--kernel")) {
+        for (const char* flag : {"--initrd", "--append"})
+            if (app.count(flag)) {
+                error = std::string(flag) + " needs --kernel BZIMAGE";
+                return false;
+            }
+        return true;
+    }
+    if (!w.image.empty()) {
+        error = "give either --kernel BZIMAGE or an IMAGE, not both (got " + w.image + ")";
+        return false;
+    }
+    for (const char* flag : {"--mode", "--load", "--entry"})
+        if (app.count(flag)) {
+            error = std::string(flag) + " does not apply to --kernel (the boot protocol fixes "
+                                        "the start state and the load address)";
+            return false;
+        }
+    if (app.count("--backend") && w.backend != "exitscope") {
+        error = "--kernel runs on --backend exitscope only, for now";
+        return false;
+    }
+    return true;
 }
 
 // Converts the parsed words into options; false with `error` set on the first bad one.
@@ -162,8 +196,24 @@ std::optional<run_options> parse_run_options(const std::vector<std::string>& arg
         return std::nullopt;
     }
     run_options o;
+    if (!check_kernel_options(app, w, error))
+        return std::nullopt;
+    if (!w.kernel.empty()) {
+        o.mem_bytes = linux_default_mem;
+        o.mode = ES_MODE_LINUX64;
+    }
     if (!convert(app, w, o, error))
         return std::nullopt;
+    if (!w.kernel.empty()) {
+        o.kernel = w.kernel;
+        o.initrd = w.initrd;
+        o.append = w.append;
+        return o;
+    }
+    if (app.count("--kernel")) {
+        error = "--kernel needs a file name";
+        return std::nullopt;
+    }
     if (w.image.empty()) {
         error = std::string("no IMAGE given: ") + usage_hint;
         return std::nullopt;

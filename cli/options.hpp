@@ -19,7 +19,11 @@ struct run_options {
     std::uint64_t max_exits = 0;        // 0: no limit
     std::string backend = "exitscope";
     std::string image;
+    // --kernel boots a bzImage instead of IMAGE (linux64 mode, RAM default linux_default_mem).
+    std::string kernel, initrd, append;
 };
+
+inline constexpr std::uint64_t linux_default_mem = 128ull << 20;
 
 // Parses the arguments after `run` (with CLI11); on failure returns nullopt and sets `error` to a
 // message that says what to do. With --help (or -h) and `help` given, returns nullopt with

@@ -87,41 +87,28 @@ std::optional<std::string> read_image(const run_options& o, const char* tag) {
     return bytes;
 }
 
-int run_guest(const run_options& o) {
-    const auto image = read_image(o, "exitscope");
-    if (!image)
-        return status_usage;
-    const fd_handle dev = open_device();
-    if (!dev.valid())
-        return status_error;
-
+vm_handles open_vm(std::uint64_t mem_bytes) {
+    vm_handles h{open_device(), fd_handle{}};
+    if (!h.dev.valid())
+        return h;
     es_vm_create create{};
     create.size = sizeof create;
-    create.mem_bytes = o.mem_bytes;
-    const int vmfd = checked_ioctl(dev.get(), ES_IOC_CREATE_VM, &create, "creating the VM");
-    if (vmfd < 0)
-        return status_error;
-    const fd_handle vm(vmfd);
+    create.mem_bytes = mem_bytes;
+    h.vm = fd_handle(checked_ioctl(h.dev.get(), ES_IOC_CREATE_VM, &create, "creating the VM"));
+    return h;
+}
 
+bool load_guest_bytes(int vm, std::uint64_t gpa, const void* data, std::uint64_t len,
+                      const char* what) {
     es_vm_load load{};
     load.size = sizeof load;
-    load.gpa = o.load;
-    load.data = reinterpret_cast<std::uintptr_t>(image->data());
-    load.len = image->size();
-    if (checked_ioctl(vm.get(), ES_VM_LOAD, &load, "loading the image") < 0)
-        return status_error;
+    load.gpa = gpa;
+    load.data = reinterpret_cast<std::uintptr_t>(data);
+    load.len = len;
+    return checked_ioctl(vm, ES_VM_LOAD, &load, what) >= 0;
+}
 
-    es_vcpu_state state{};
-    state.size = sizeof state;
-    state.mode = o.mode;
-    state.entry = *o.entry;
-    if (const auto why = explain_state_error(state, o.mem_bytes)) {
-        report_failure("exitscope", "setting the start state", EINVAL, *why);
-        return status_error;
-    }
-    if (checked_ioctl(vm.get(), ES_VM_SET_STATE, &state, "setting the start state") < 0)
-        return status_error;
-
+int run_to_stop(int dev, int vm, std::uint64_t max_exits) {
     install_interrupt_handler(on_signal);
     std::vector<char> console(4096);
     std::uint64_t exits = 0, cycles = 0;
@@ -131,9 +118,9 @@ int run_guest(const run_options& o) {
         r.size = sizeof r;
         r.console = reinterpret_cast<std::uintptr_t>(console.data());
         r.console_cap = static_cast<std::uint32_t>(console.size());
-        if (o.max_exits)
-            r.max_exits = o.max_exits > exits ? o.max_exits - exits : 1;
-        const int rc = checked_ioctl(vm.get(), ES_VM_RUN, &r, "running the guest");
+        if (max_exits)
+            r.max_exits = max_exits > exits ? max_exits - exits : 1;
+        const int rc = checked_ioctl(vm, ES_VM_RUN, &r, "running the guest");
         const bool eintr = rc < 0 && errno == EINTR;
         if (rc < 0 && !eintr)
             return status_error;
@@ -155,8 +142,33 @@ int run_guest(const run_options& o) {
     // The guest died: show how it got there.
     if (r.stop == ES_STOP_UNHANDLED || r.stop == ES_STOP_ENTRY_FAILED ||
         r.stop == ES_STOP_TRIPLE_FAULT || r.stop == ES_STOP_EPT_VIOLATION)
-        print_last_exits(dev.get(), r.vm_id, 16);
+        print_last_exits(dev, r.vm_id, 16);
     return s.status;
+}
+
+int run_guest(const run_options& o) {
+    if (!o.kernel.empty())
+        return run_linux(o);
+    const auto image = read_image(o, "exitscope");
+    if (!image)
+        return status_usage;
+    const vm_handles h = open_vm(o.mem_bytes);
+    if (!h.vm.valid())
+        return status_error;
+    if (!load_guest_bytes(h.vm.get(), o.load, image->data(), image->size(), "loading the image"))
+        return status_error;
+
+    es_vcpu_state state{};
+    state.size = sizeof state;
+    state.mode = o.mode;
+    state.entry = *o.entry;
+    if (const auto why = explain_state_error(state, o.mem_bytes)) {
+        report_failure("exitscope", "setting the start state", EINVAL, *why);
+        return status_error;
+    }
+    if (checked_ioctl(h.vm.get(), ES_VM_SET_STATE, &state, "setting the start state") < 0)
+        return status_error;
+    return run_to_stop(h.dev.get(), h.vm.get(), o.max_exits);
 }
 
 } // namespace es::cli

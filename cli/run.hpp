@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "device.hpp"
 #include "exitscope/abi.h"
 #include "options.hpp"
 
@@ -12,6 +13,20 @@ namespace es::cli {
 
 // Returns the process exit status documented in the README.
 int run_guest(const run_options& o);
+// `run --kernel` (run_linux.cpp).
+int run_linux(const run_options& o);
+
+// Steps both share; each reports its failure on stderr. The device and a new VM with
+// `mem_bytes` of RAM (both invalid on failure).
+struct vm_handles {
+    fd_handle dev, vm;
+};
+vm_handles open_vm(std::uint64_t mem_bytes);
+bool load_guest_bytes(int vm, std::uint64_t gpa, const void* data, std::uint64_t len,
+                      const char* what);
+// Runs the VM to its stop, console to stdout, summary (and, for a dying guest, its last exits)
+// to stderr; returns the exit status.
+int run_to_stop(int dev, int vm, std::uint64_t max_exits);
 
 // The image of `o`, read from a regular file no bigger than the guest's RAM; nullopt after
 // printing why not ("TAG: cannot read image ...").

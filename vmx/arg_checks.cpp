@@ -35,9 +35,12 @@ int check_load(const es_vm_load& a, std::uint64_t mem_bytes) {
 int check_state(const es_vcpu_state& a, std::uint64_t mem_bytes) {
     if (!reserved_clear(a))
         return -err::inval;
-    if (a.mode > ES_MODE_LONG)
+    if (a.mode > ES_MODE_LINUX64)
         return -err::inval;
     const auto mode = static_cast<guest_mode>(a.mode);
+    // The zero page is the Linux entry's only extra input: required there, zero everywhere else.
+    if ((mode == guest_mode::linux64) != (a.boot_params != 0))
+        return -err::inval;
     if (a.entry >= mem_bytes)
         return -err::no_space;
     if (mode == guest_mode::real && a.entry >= (1u << 20))
@@ -47,6 +50,16 @@ int check_state(const es_vcpu_state& a, std::uint64_t mem_bytes) {
     if (mode == guest_mode::long64) {
         // The page tables live in the top 12 KiB; the image must not start inside them.
         if (mem_bytes < long_mode_tables_bytes * 2 || a.entry >= page_tables_base(mem_bytes))
+            return -err::no_space;
+    }
+    if (mode == guest_mode::linux64) {
+        // Page tables and GDT take the top ES_LINUX64_HOST_BYTES; entry and zero page lie below.
+        if (a.boot_params % ES_PAGE_SIZE)
+            return -err::inval;
+        if (mem_bytes < ES_LINUX64_HOST_BYTES * 2)
+            return -err::no_space;
+        const std::uint64_t usable = linux64_host_base(mem_bytes);
+        if (a.entry >= usable || a.boot_params >= usable)
             return -err::no_space;
     }
     if (a.stack > mem_bytes)

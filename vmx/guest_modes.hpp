@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "exitscope/abi.h"
+
 namespace es {
 
 struct segment_state {
@@ -15,23 +17,43 @@ struct segment_state {
 
 struct guest_start_state {
     std::uint64_t cr0, cr0_shadow, cr3, cr4, cr4_shadow, efer, rip, rsp, rflags;
+    std::uint64_t rsi; // linux64: the zero page ("64-bit Boot Protocol")
+    std::uint64_t gdtr_base;
+    std::uint32_t gdtr_limit;
     segment_state cs, ss, ds, es, fs, gs, ldtr, tr;
     bool ia32e;
 };
 
-enum class guest_mode : std::uint32_t { real = 0, protected32 = 1, long64 = 2 };
+enum class guest_mode : std::uint32_t { real = 0, protected32 = 1, long64 = 2, linux64 = 3 };
 
 // Guest RAM the host reserves at the top for a long-mode guest's page tables.
 inline constexpr std::uint64_t long_mode_tables_bytes = std::uint64_t{3} * 4096;
+
+// linux64 adds one page below the page tables for the boot GDT (abi.h: ES_LINUX64_HOST_BYTES).
+inline constexpr std::uint64_t linux64_host_bytes = long_mode_tables_bytes + 4096;
+static_assert(linux64_host_bytes == ES_LINUX64_HOST_BYTES);
+
+// Linux's boot segments ("64-bit Boot Protocol": __BOOT_CS 0x10, __BOOT_DS 0x18).
+inline constexpr std::uint16_t linux_boot_cs = 0x10;
+inline constexpr std::uint16_t linux_boot_ds = 0x18;
+inline constexpr std::uint32_t linux_boot_gdt_entries = 4; // null, unused, CS, DS
+
+// First byte of the host area of a linux64 guest: its GDT page, then the page tables.
+std::uint64_t linux64_host_base(std::uint64_t mem_bytes);
 
 // Where a mode puts its page tables and its default stack, for `mem_bytes` of RAM.
 std::uint64_t page_tables_base(std::uint64_t mem_bytes);
 std::uint64_t default_stack(guest_mode mode, std::uint64_t mem_bytes);
 
 // `cr0_fixed1`/`cr4_fixed1`: bits VMX forces to 1 in the guest (hidden from it by the shadows).
+// `boot_params`: the zero page of a linux64 guest (0 in other modes).
 guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std::uint64_t stack,
                                       std::uint64_t mem_bytes, std::uint64_t cr0_fixed1,
-                                      std::uint64_t cr4_fixed1);
+                                      std::uint64_t cr4_fixed1, std::uint64_t boot_params = 0);
+
+// Descriptor `index` of the linux64 boot GDT (flat 64-bit code at __BOOT_CS, flat data at
+// __BOOT_DS, the rest null), as the processor reads it from guest memory.
+std::uint64_t linux_boot_gdt_entry(std::uint32_t index);
 
 // Write a PML4, PDPT and PD at page_tables_base() that map guest RAM 1:1 with 2 MiB pages.
 // `ram` is the guest's RAM as host memory: `write64(gpa, value)` stores a little-endian word.
@@ -47,6 +69,13 @@ template <typename Write64> void build_identity_tables(std::uint64_t mem_bytes, 
     const std::uint64_t pages = (mem_bytes + two_mib - 1) / two_mib;
     for (std::uint64_t i = 0; i < pages && i < 512; ++i)
         write64(pd + i * 8, (i * two_mib) | present_writable | large_page);
+}
+
+// Write the linux64 boot GDT at linux64_host_base().
+template <typename Write64> void build_linux_boot_gdt(std::uint64_t mem_bytes, Write64 write64) {
+    const std::uint64_t base = linux64_host_base(mem_bytes);
+    for (std::uint32_t i = 0; i < linux_boot_gdt_entries; ++i)
+        write64(base + i * 8, linux_boot_gdt_entry(i));
 }
 
 } // namespace es

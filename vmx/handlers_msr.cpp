@@ -1,8 +1,8 @@
-// RDMSR, WRMSR and XSETBV. The MSR bitmap traps every MSR; the guest owns only EFER's LME and NXE,
-// everything else is #GP, so no guest value ever reaches a host MSR.
+// RDMSR, WRMSR and XSETBV. The MSR bitmap traps every MSR; msr_policy.hpp says which the guest
+// may use and how; everything else is #GP, so no guest value ever reaches a host MSR.
 #include "core.hpp"
 #include "exit_handlers.hpp"
-#include "sdm/msrs.hpp"
+#include "msr_policy.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
@@ -11,29 +11,19 @@ namespace {
 
 using f = sdm::vmcs_field;
 
-constexpr std::uint64_t guest_writable_efer = sdm::efer::lme | sdm::efer::nxe;
-
-} // namespace
-
-exit_action rdmsr(exit_context& ctx) {
-    es_vm& vm = ctx.vm;
-    if (static_cast<std::uint32_t>(vm.regs.rcx) != sdm::to_number(sdm::msr::efer))
-        return inject_gp(ctx);
-    const std::uint64_t v = hw::vmread(f::guest_efer);
-    vm.regs.rax = static_cast<std::uint32_t>(v);
-    vm.regs.rdx = v >> 32;
-    return exit_action::skip;
+msr_set guest_msr_set(const es_vm& vm) {
+    return vm.linux_platform ? msr_set::linux_guest : msr_set::toy;
 }
 
-exit_action wrmsr(exit_context& ctx) {
-    es_vm& vm = ctx.vm;
-    if (static_cast<std::uint32_t>(vm.regs.rcx) != sdm::to_number(sdm::msr::efer))
-        return inject_gp(ctx);
-    const std::uint64_t v = (vm.regs.rdx << 32) | static_cast<std::uint32_t>(vm.regs.rax);
+std::uint64_t edx_eax(const es_vm& vm) {
+    return (vm.regs.rdx << 32) | static_cast<std::uint32_t>(vm.regs.rax);
+}
+
+exit_action write_efer(exit_context& ctx, std::uint64_t v) {
     const std::uint64_t cur = hw::vmread(f::guest_efer);
     // LMA is read-only; LME may not change while paging is on ("IA32_EFER MSR").
     const std::uint64_t wanted = v & ~sdm::efer::lma;
-    if (wanted & ~guest_writable_efer)
+    if (wanted & ~guest_writable_efer(guest_msr_set(ctx.vm)))
         return inject_gp(ctx);
     if ((cur & sdm::efer::lma) != 0 && !(wanted & sdm::efer::lme))
         return inject_gp(ctx);
@@ -41,12 +31,67 @@ exit_action wrmsr(exit_context& ctx) {
     return exit_action::skip;
 }
 
+exit_action write_base(exit_context& ctx, f field, std::uint64_t v) {
+    if (!is_canonical(v))
+        return inject_gp(ctx);
+    hw::vmwrite(field, v);
+    return exit_action::skip;
+}
+
+} // namespace
+
+exit_action rdmsr(exit_context& ctx) {
+    es_vm& vm = ctx.vm;
+    std::uint64_t v = 0;
+    switch (rule_for_msr(static_cast<std::uint32_t>(vm.regs.rcx), guest_msr_set(vm))) {
+    case msr_rule::efer:
+        v = hw::vmread(f::guest_efer);
+        break;
+    case msr_rule::fs_base:
+        v = hw::vmread(f::guest_fs_base);
+        break;
+    case msr_rule::gs_base:
+        v = hw::vmread(f::guest_gs_base);
+        break;
+    case msr_rule::misc_enable:
+        v = guest_misc_enable;
+        break;
+    case msr_rule::ucode_rev:
+        break;
+    case msr_rule::gp:
+        return inject_gp(ctx);
+    }
+    vm.regs.rax = static_cast<std::uint32_t>(v);
+    vm.regs.rdx = v >> 32;
+    return exit_action::skip;
+}
+
+exit_action wrmsr(exit_context& ctx) {
+    es_vm& vm = ctx.vm;
+    const std::uint64_t v = edx_eax(vm);
+    switch (rule_for_msr(static_cast<std::uint32_t>(vm.regs.rcx), guest_msr_set(vm))) {
+    case msr_rule::efer:
+        return write_efer(ctx, v);
+    case msr_rule::fs_base:
+        return write_base(ctx, f::guest_fs_base, v);
+    case msr_rule::gs_base:
+        return write_base(ctx, f::guest_gs_base, v);
+    case msr_rule::misc_enable:
+        return v == guest_misc_enable ? exit_action::skip : inject_gp(ctx);
+    case msr_rule::ucode_rev:
+        return exit_action::skip;
+    case msr_rule::gp:
+        break;
+    }
+    return inject_gp(ctx);
+}
+
 // XSETBV always exits. A valid XCR0 has x87 set, AVX only with SSE, and only features the host
 // enabled ("XSETBV"); anything else is #GP. The hardware XCR0 stays the host's (a superset), so
 // the guest's value is kept for its own reference only.
 exit_action xsetbv(exit_context& ctx) {
     es_vm& vm = ctx.vm;
-    const std::uint64_t value = (vm.regs.rdx << 32) | static_cast<std::uint32_t>(vm.regs.rax);
+    const std::uint64_t value = edx_eax(vm);
     constexpr std::uint64_t x87 = 1, sse = 2, avx = 4;
     if (static_cast<std::uint32_t>(vm.regs.rcx) != 0 || !(value & x87) ||
         ((value & avx) && !(value & sse)) || (value & ~core.host_xcr0))

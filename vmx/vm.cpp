@@ -195,6 +195,9 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     vm->mode = static_cast<guest_mode>(a->mode);
     vm->entry = a->entry;
     vm->stack = a->stack;
+    vm->boot_params = a->boot_params;
+    vm->linux_platform = vm->mode == guest_mode::linux64;
+    vm->com1 = uart16550{};
     vm->guest_dirty = true;
     return 0;
 }

@@ -6,6 +6,7 @@
 #include "exit_counters.hpp"
 #include "exitscope/boundary.h"
 #include "guest_modes.hpp"
+#include "uart16550.hpp"
 
 namespace es {
 
@@ -40,6 +41,10 @@ struct es_vm {
     bool guest_dirty; // start state changed since the last run
     es::guest_mode mode;
     std::uint64_t entry, stack;
+    std::uint64_t boot_params; // linux64: the zero page's GPA
+    // linux64 only: COM1 and the Linux MSR set; toy guests keep the plain conventions.
+    bool linux_platform;
+    es::uart16550 com1;
     es_host_switch host;
     void* fpu_alloc;
     std::uint64_t guest_xcr0;

@@ -111,13 +111,16 @@ bool write_host_per_section(const es_vm& vm) {
 }
 
 bool write_guest_start_state(es_vm& vm) {
-    const guest_start_state g =
-        initial_guest_state(vm.mode, vm.entry, vm.stack, vm.mem_bytes,
-                            cr0_guest_fixed1_bits(core.caps), cr4_guest_fixed1_bits(core.caps));
-    if (vm.mode == guest_mode::long64)
-        build_identity_tables(vm.mem_bytes, [&vm](std::uint64_t gpa, std::uint64_t value) {
-            *reinterpret_cast<std::uint64_t*>(guest_ptr(vm, gpa)) = value;
-        });
+    const guest_start_state g = initial_guest_state(
+        vm.mode, vm.entry, vm.stack, vm.mem_bytes, cr0_guest_fixed1_bits(core.caps),
+        cr4_guest_fixed1_bits(core.caps), vm.boot_params);
+    const auto write64 = [&vm](std::uint64_t gpa, std::uint64_t value) {
+        *reinterpret_cast<std::uint64_t*>(guest_ptr(vm, gpa)) = value;
+    };
+    if (vm.mode == guest_mode::long64 || vm.mode == guest_mode::linux64)
+        build_identity_tables(vm.mem_bytes, write64);
+    if (vm.mode == guest_mode::linux64)
+        build_linux_boot_gdt(vm.mem_bytes, write64);
     writer w;
     struct {
         f sel, base, limit, ar;
@@ -146,8 +149,8 @@ bool write_guest_start_state(es_vm& vm) {
         w(s.limit, s.s.limit);
         w(s.ar, s.s.access);
     }
-    w(f::guest_gdtr_base, 0);
-    w(f::guest_gdtr_limit, 0xffff);
+    w(f::guest_gdtr_base, g.gdtr_base);
+    w(f::guest_gdtr_limit, g.gdtr_limit);
     w(f::guest_idtr_base, 0);
     w(f::guest_idtr_limit, 0xffff);
     w(f::guest_cr0, g.cr0);
@@ -172,6 +175,7 @@ bool write_guest_start_state(es_vm& vm) {
         entry |= sdm::entry_ctl::ia32e_mode_guest;
     w(f::entry_controls, entry);
     vm.regs = es_guest_regs{};
+    vm.regs.rsi = g.rsi;
     vm.guest_xcr0 = 1;
     return w.ok;
 }

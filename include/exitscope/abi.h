@@ -178,14 +178,28 @@ struct es_vm_load {
     es_u64 reserved[4];
 };
 
-enum es_guest_mode { ES_MODE_REAL = 0, ES_MODE_PROTECTED = 1, ES_MODE_LONG = 2 };
+/* ES_MODE_LINUX64 is the 64-bit entry of Linux's x86 boot protocol ("64-bit Boot Protocol" in
+ * Documentation/arch/x86/boot.rst): long mode on identity page tables, a GDT with flat
+ * __BOOT_CS (0x10) and __BOOT_DS (0x18), interrupts off, RSI = the zero page (`boot_params`).
+ * The module writes the page tables and the GDT into the top ES_LINUX64_HOST_BYTES of guest RAM:
+ * a loader keeps that range out of the e820 map and puts nothing there. Only this mode gives the
+ * guest the 16550A UART at 0x3F8; other modes keep the plain port conventions. */
+enum es_guest_mode {
+    ES_MODE_REAL = 0,
+    ES_MODE_PROTECTED = 1,
+    ES_MODE_LONG = 2,
+    ES_MODE_LINUX64 = 3
+};
+
+#define ES_LINUX64_HOST_BYTES (16u * 1024u)
 
 struct es_vcpu_state {
     es_u32 size;
     es_u32 mode; /* enum es_guest_mode */
     es_u64 entry; /* guest-physical RIP (real mode: below 1 MiB) */
     es_u64 stack; /* initial RSP; 0 picks the default (top of RAM below the page tables) */
-    es_u64 reserved[4];
+    es_u64 boot_params; /* ES_MODE_LINUX64: GPA of the zero page, page aligned; else 0 */
+    es_u64 reserved[3];
 };
 
 enum es_stop {

@@ -10,7 +10,9 @@ namespace sdm {
 
 enum class msr : std::uint32_t {
     feature_control = 0x3a,
+    bios_sign_id = 0x8b, // microcode update signature (revision in the high half)
     sysenter_cs = 0x174,
+    misc_enable = 0x1a0,
     sysenter_esp = 0x175,
     sysenter_eip = 0x176,
     pat = 0x277,
@@ -48,6 +50,14 @@ inline constexpr std::uint64_t lock = 1ull << 0;
 inline constexpr std::uint64_t vmx_inside_smx = 1ull << 1;
 inline constexpr std::uint64_t vmx_outside_smx = 1ull << 2;
 } // namespace feature_control
+
+// IA32_MISC_ENABLE bits (Volume 4, "Architectural MSRs"): fast-string operations enabled, no
+// branch-trace store, no precise event-based sampling. XD Bit Disable (34) is clear.
+namespace misc_enable {
+inline constexpr std::uint64_t fast_strings = 1ull << 0;
+inline constexpr std::uint64_t bts_unavailable = 1ull << 11;
+inline constexpr std::uint64_t pebs_unavailable = 1ull << 12;
+} // namespace misc_enable
 
 // IA32_EFER bits.
 namespace efer {

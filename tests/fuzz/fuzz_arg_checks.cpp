@@ -38,9 +38,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(load.data != 0);
     }
     if (es::check_state(state, mem) == 0) {
-        require(state.mode <= ES_MODE_LONG && state.entry < mem && state.stack <= mem);
+        require(state.mode <= ES_MODE_LINUX64 && state.entry < mem && state.stack <= mem);
         if (state.mode == ES_MODE_LONG)
             require(state.entry < es::page_tables_base(mem));
+        // The zero page is the Linux entry's alone, and lies below the host's GDT and tables.
+        require((state.mode == ES_MODE_LINUX64) == (state.boot_params != 0));
+        if (state.mode == ES_MODE_LINUX64)
+            require(state.boot_params % ES_PAGE_SIZE == 0 &&
+                    state.boot_params < es::linux64_host_base(mem) &&
+                    state.entry < es::linux64_host_base(mem));
     }
     if (es::check_run(run) == 0)
         require(run.flags == 0 && (run.console_cap == 0 || run.console != 0));

@@ -75,7 +75,8 @@ void matrix::state_cases() {
     };
     add("vm_set_state/mode_protected", {0}, [=] { return st(ES_MODE_PROTECTED, 0x1000, 0); });
     add("vm_set_state/mode_long", {0}, [=] { return st(ES_MODE_LONG, 0x1000, 0); });
-    add("vm_set_state/mode_3", {EINVAL}, [=] { return st(3, 0x1000, 0); });
+    add("vm_set_state/linux64_without_zero_page", {EINVAL}, [=] { return st(3, 0x1000, 0); });
+    add("vm_set_state/mode_4", {EINVAL}, [=] { return st(4, 0x1000, 0); });
     add("vm_set_state/mode_huge", {EINVAL}, [=] { return st(0xffffffffu, 0x1000, 0); });
     add("vm_set_state/entry_last_byte", {0}, [=] { return st(ES_MODE_REAL, vm_mem - 1, 0); });
     add("vm_set_state/entry_at_end_of_ram", {ENOSPC}, [=] { return st(ES_MODE_REAL, vm_mem, 0); });
@@ -87,6 +88,27 @@ void matrix::state_cases() {
         [=] { return st(ES_MODE_LONG, vm_mem - 4096, 0); });
     add("vm_set_state/protected_stack_above_4g", {ENOSPC, EINVAL},
         [=] { return st(ES_MODE_PROTECTED, 0x1000, u64{1} << 32); });
+    // The Linux entry takes a zero page, page aligned and below the top ES_LINUX64_HOST_BYTES;
+    // no other mode takes one.
+    auto with_zero_page = [this](u32 mode, u64 entry, u64 zero_page) {
+        return got{set_state(vm, mode, entry, 0, zero_page), {}};
+    };
+    auto linux64 = [=](u64 entry, u64 zero_page) {
+        return with_zero_page(ES_MODE_LINUX64, entry, zero_page);
+    };
+    const u64 host_base = vm_mem - ES_LINUX64_HOST_BYTES;
+    add("vm_set_state/linux64", {0}, [=] { return linux64(0x1000, 0x2000); });
+    add("vm_set_state/linux64_no_zero_page", {EINVAL}, [=] { return linux64(0x1000, 0); });
+    add("vm_set_state/linux64_zero_page_unaligned", {EINVAL},
+        [=] { return linux64(0x1000, 0x2001); });
+    add("vm_set_state/linux64_zero_page_in_host_area", {ENOSPC},
+        [=] { return linux64(0x1000, host_base); });
+    add("vm_set_state/linux64_entry_in_host_area", {ENOSPC},
+        [=] { return linux64(host_base, 0x2000); });
+    add("vm_set_state/real_with_zero_page", {EINVAL},
+        [=] { return with_zero_page(ES_MODE_REAL, 0x1000, 0x2000); });
+    add("vm_set_state/long_with_zero_page", {EINVAL},
+        [=] { return with_zero_page(ES_MODE_LONG, 0x1000, 0x2000); });
     // Leave the shared VM as the run cases expect it.
     add("vm_set_state/restore", {0}, [=] { return st(ES_MODE_REAL, image_gpa, 0); });
 }

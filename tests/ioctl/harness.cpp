@@ -64,11 +64,12 @@ int load(int vm, u64 gpa, const void* data, u64 len) {
     return xioctl(vm, ES_VM_LOAD, a);
 }
 
-int set_state(int vm, u32 mode, u64 entry, u64 stack) {
+int set_state(int vm, u32 mode, u64 entry, u64 stack, u64 boot_params) {
     auto a = sized<es_vcpu_state>();
     a.mode = mode;
     a.entry = entry;
     a.stack = stack;
+    a.boot_params = boot_params;
     return xioctl(vm, ES_VM_SET_STATE, a);
 }
 

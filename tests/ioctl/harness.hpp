@@ -124,7 +124,7 @@ es_vm_create create_args(u64 mem);
 // Create a VM; the descriptor (or -1) in *out, errno as the result.
 int create_vm(int dev, u64 mem, fd_guard* out);
 int load(int vm, u64 gpa, const void* data, u64 len);
-int set_state(int vm, u32 mode, u64 entry, u64 stack = 0);
+int set_state(int vm, u32 mode, u64 entry, u64 stack = 0, u64 boot_params = 0);
 int run(int vm, es_run* r, void* console = nullptr, u32 cap = 0);
 
 // Guest images (real mode, loaded at 0x1000 over RAM full of HLT, so any resumption halts).

@@ -49,6 +49,35 @@ TEST_CASE("run options: each mistake gets a message") {
     }
 }
 
+TEST_CASE("run options: --kernel boots Linux with 128 MiB unless --mem says otherwise") {
+    std::string err;
+    auto o = parse_run_options(
+        {"--kernel", "bz", "--initrd", "rd", "--append", "quiet x=1", "--max-exits", "100"}, err);
+    REQUIRE(o);
+    CHECK(o->kernel == "bz");
+    CHECK(o->initrd == "rd");
+    CHECK(o->append == "quiet x=1");
+    CHECK(o->mode == ES_MODE_LINUX64);
+    CHECK(o->mem_bytes == 128ull << 20);
+    CHECK(o->max_exits == 100);
+    o = parse_run_options({"--kernel", "bz", "--mem", "256"}, err);
+    REQUIRE(o);
+    CHECK(o->mem_bytes == 256ull << 20);
+    const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+        {{"--kernel", "bz", "g.bin"}, "not both"},
+        {{"--kernel", "bz", "--mode", "long"}, "does not apply"},
+        {{"--kernel", "bz", "--load", "0x1000"}, "does not apply"},
+        {{"--kernel", "bz", "--backend", "kvm"}, "exitscope only"},
+        {{"--initrd", "rd", "g.bin"}, "needs --kernel"},
+        {{"--append", "x", "g.bin"}, "needs --kernel"},
+        {{"--kernel", ""}, "needs a file name"},
+    };
+    for (const auto& [args, why] : bad) {
+        CHECK_FALSE(parse_run_options(args, err));
+        CHECK_THAT(err, Catch::Contains(why));
+    }
+}
+
 TEST_CASE("digit grouping") {
     CHECK(group_digits(0) == "0");
     CHECK(group_digits(999) == "999");

@@ -1,0 +1,162 @@
+// The bzImage loader: header checks with their messages, the layout, the zero page.
+#include <catch2/catch.hpp>
+
+#include "cli/linux_loader.hpp"
+#include "linux_boot/boot_params.hpp"
+
+using namespace es::cli;
+namespace lb = linux_boot;
+
+namespace {
+
+constexpr std::uint64_t mib = 1ull << 20;
+constexpr std::uint64_t host = 16 * 1024;
+
+void put(std::string& s, lb::field f, std::uint64_t v) {
+    for (std::uint32_t i = 0; i < f.bytes; ++i)
+        s[f.offset + i] = static_cast<char>(v >> (8 * i));
+}
+
+std::uint64_t get(const std::string& s, std::uint32_t offset, std::uint32_t bytes) {
+    std::uint64_t v = 0;
+    for (std::uint32_t i = 0; i < bytes; ++i)
+        v |= std::uint64_t{static_cast<std::uint8_t>(s[offset + i])} << (8 * i);
+    return v;
+}
+
+std::uint64_t get(const std::string& s, lb::field f) {
+    return get(s, f.offset, f.bytes);
+}
+
+// A minimal bzImage: 2 setup sectors + boot sector, protocol 2.15, 64-bit, a 4 KiB body.
+std::string fake_bzimage(std::uint32_t setup_sects = 2, std::uint32_t body = 4096) {
+    std::string s((setup_sects + 1) * 512 + body, '\0');
+    put(s, lb::hdr::setup_sects, setup_sects);
+    put(s, lb::hdr::boot_flag, lb::boot_flag_value);
+    put(s, lb::hdr::jump, 0x6aeb); // jmp over a header ending at 0x26c
+    put(s, lb::hdr::header, lb::header_magic);
+    put(s, lb::hdr::version, 0x020f);
+    put(s, lb::hdr::loadflags, lb::loaded_high);
+    put(s, lb::hdr::initrd_addr_max, 0x7fffffff);
+    put(s, lb::hdr::kernel_alignment, 0x200000);
+    put(s, lb::hdr::xloadflags, lb::xlf_kernel_64);
+    put(s, lb::hdr::cmdline_size, 2047);
+    put(s, lb::hdr::pref_address, 0x1000000);
+    put(s, lb::hdr::init_size, 0x2000000);
+    for (std::uint32_t i = 0; i < body; ++i)
+        s[(setup_sects + 1) * 512 + i] = static_cast<char>(i * 7 + 1);
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("bzImage header: accepted, and each refusal says what is wrong") {
+    std::string error;
+    const auto h = parse_bzimage(fake_bzimage(), error);
+    REQUIRE(h);
+    CHECK(h->setup_bytes == 3 * 512);
+    CHECK(h->header_end == 0x26c);
+    CHECK(h->cmdline_size == 2047);
+    CHECK(h->init_size == 0x2000000);
+
+    auto zero_sects = fake_bzimage(4);
+    put(zero_sects, lb::hdr::setup_sects, 0); // "0 means 4"
+    REQUIRE(parse_bzimage(zero_sects, error));
+    CHECK(parse_bzimage(zero_sects, error)->setup_bytes == 5 * 512);
+
+    CHECK_FALSE(parse_bzimage("tiny", error));
+    CHECK_THAT(error, Catch::Contains("not a bzImage"));
+    auto no_magic = fake_bzimage();
+    put(no_magic, lb::hdr::header, 0);
+    CHECK_FALSE(parse_bzimage(no_magic, error));
+    CHECK_THAT(error, Catch::Contains("HdrS"));
+    auto old = fake_bzimage();
+    put(old, lb::hdr::version, 0x020b);
+    CHECK_FALSE(parse_bzimage(old, error));
+    CHECK_THAT(error, Catch::Contains("2.11 is older than 2.12"));
+    auto bits32 = fake_bzimage();
+    put(bits32, lb::hdr::xloadflags, 0);
+    CHECK_FALSE(parse_bzimage(bits32, error));
+    CHECK_THAT(error, Catch::Contains("XLF_KERNEL_64"));
+    auto zimage = fake_bzimage();
+    put(zimage, lb::hdr::loadflags, 0);
+    CHECK_FALSE(parse_bzimage(zimage, error));
+    CHECK_THAT(error, Catch::Contains("zImage"));
+    auto truncated = fake_bzimage(60, 0); // setup sectors past the end of the file
+    truncated.resize(2048);
+    CHECK_FALSE(parse_bzimage(truncated, error));
+    CHECK_THAT(error, Catch::Contains("setup sectors"));
+}
+
+TEST_CASE("boot plan: zero page, e820, command line, kernel at 1 MiB, initrd high") {
+    const std::string kernel = fake_bzimage();
+    const std::string initrd(100000, 'i');
+    std::string error;
+    const auto p = plan_linux_boot(kernel, initrd, "console=ttyS0", 128 * mib, host, error);
+    REQUIRE(p);
+    CHECK(p->entry == 0x100200);
+    CHECK(p->boot_params == zero_page_gpa);
+    const std::string& zp = p->zero_page;
+    REQUIRE(zp.size() == 4096);
+    // The header is the image's, with the loader's fields filled in.
+    CHECK(get(zp, lb::hdr::header) == lb::header_magic);
+    CHECK(get(zp, lb::hdr::version) == 0x020f);
+    CHECK(get(zp, lb::hdr::init_size) == 0x2000000);
+    CHECK(get(zp, lb::hdr::type_of_loader) == 0xff);
+    CHECK(get(zp, lb::hdr::cmd_line_ptr) == cmdline_gpa);
+    CHECK(get(zp, lb::hdr::ramdisk_size) == initrd.size());
+    CHECK(get(zp, lb::hdr::ramdisk_image) == p->initrd_gpa);
+    CHECK(get(zp, lb::zp::ext_ramdisk_image) == 0);
+    CHECK(get(zp, lb::zp::sentinel) == 0);
+    CHECK(p->initrd_gpa % 4096 == 0);
+    CHECK(p->initrd_gpa + initrd.size() <= 128 * mib - host);
+    CHECK(p->initrd_gpa + initrd.size() > 128 * mib - host - 4096); // as high as it goes
+    CHECK(p->initrd_gpa >= 0x1000000 + 0x2000000);                  // clear of init_size
+    // e820: low RAM, RAM from 1 MiB to the host area, the host area reserved.
+    REQUIRE(get(zp, lb::zp::e820_entries) == 3);
+    auto entry = [&](std::uint32_t i, std::uint32_t f, std::uint32_t w) {
+        return get(zp, lb::zp::e820_table + i * lb::e820::entry_bytes + f, w);
+    };
+    CHECK(entry(0, 0, 8) == 0);
+    CHECK(entry(0, 8, 8) == 0xa0000);
+    CHECK(entry(0, 16, 4) == lb::e820::ram);
+    CHECK(entry(1, 0, 8) == 0x100000);
+    CHECK(entry(1, 0, 8) + entry(1, 8, 8) == 128 * mib - host);
+    CHECK(entry(1, 16, 4) == lb::e820::ram);
+    CHECK(entry(2, 0, 8) == 128 * mib - host);
+    CHECK(entry(2, 8, 8) == host);
+    CHECK(entry(2, 16, 4) == lb::e820::reserved);
+
+    const auto segs = boot_segments(*p, kernel, initrd);
+    REQUIRE(segs.size() == 4);
+    CHECK(segs[0].gpa == zero_page_gpa);
+    CHECK(segs[1].gpa == cmdline_gpa);
+    CHECK(std::string(segs[1].data, segs[1].len) == std::string("console=ttyS0\0", 14));
+    CHECK(segs[2].gpa == 0x100000);
+    CHECK(segs[2].data == kernel.data() + 3 * 512);
+    CHECK(segs[2].len == 4096);
+    CHECK(segs[3].gpa == p->initrd_gpa);
+    const auto bare = plan_linux_boot(kernel, "", "", 128 * mib, host, error);
+    REQUIRE(bare);
+    CHECK(bare->initrd_gpa == 0);
+    CHECK(get(bare->zero_page, lb::hdr::ramdisk_image) == 0);
+    CHECK(get(bare->zero_page, lb::hdr::ramdisk_size) == 0);
+    CHECK(boot_segments(*bare, kernel, "").size() == 3);
+}
+
+TEST_CASE("boot plan refusals: command line, RAM for the kernel, initrd") {
+    const std::string kernel = fake_bzimage();
+    std::string error;
+    CHECK(plan_linux_boot(kernel, "", std::string(2047, 'x'), 128 * mib, host, error));
+    CHECK_FALSE(plan_linux_boot(kernel, "", std::string(2048, 'x'), 128 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("cmdline_size 2047"));
+    // init_size from 16 MiB: 48 MiB plus the host area.
+    CHECK_FALSE(plan_linux_boot(kernel, "", "", 48 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("raise --mem"));
+    CHECK(plan_linux_boot(kernel, "", "", 49 * mib, host, error));
+    CHECK_FALSE(plan_linux_boot(kernel, std::string(2 * mib, 'i'), "", 49 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("initrd"));
+    CHECK_FALSE(plan_linux_boot(kernel, "", "", mib, host, error));
+    CHECK_FALSE(plan_linux_boot("not a kernel", "", "", 128 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("not a bzImage"));
+}
