@@ -4,35 +4,26 @@
 
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
+#include "sdm/segments.hpp"
 
 namespace es {
 
 namespace {
 
-// Access-rights bits: type 3:0, S 4, DPL 6:5, P 7, L 13, D/B 14, G 15, unusable 16.
-constexpr std::uint32_t ar_present = 1u << 7;
-constexpr std::uint32_t ar_code_or_data = 1u << 4;
-constexpr std::uint32_t ar_long = 1u << 13;
-constexpr std::uint32_t ar_big = 1u << 14;
-constexpr std::uint32_t ar_granular = 1u << 15;
-constexpr std::uint32_t ar_unusable = 1u << 16;
-constexpr std::uint32_t type_code_rx_accessed = 0xb;
-constexpr std::uint32_t type_data_rw_accessed = 0x3;
-constexpr std::uint32_t type_busy_tss = 0xb; // busy 32/64-bit TSS
-
-constexpr std::uint32_t code_ar = ar_present | ar_code_or_data | type_code_rx_accessed;
-constexpr std::uint32_t data_ar = ar_present | ar_code_or_data | type_data_rw_accessed;
+// Access rights in the VMX format (include/sdm/segments.hpp).
+namespace ar = sdm::segment_ar;
 
 constexpr std::uint64_t real_mode_stack = 0xfff0;
 constexpr std::uint64_t real_mode_segment_span = 0x10000;
 
-constexpr segment_state linux_code{linux_boot_cs, 0, 0xffffffff, code_ar | ar_long | ar_granular};
-constexpr segment_state linux_data{linux_boot_ds, 0, 0xffffffff, data_ar | ar_big | ar_granular};
+constexpr segment_state linux_code{linux_boot_cs, 0, 0xffffffff,
+                                   ar::code | ar::long_mode | ar::granular};
+constexpr segment_state linux_data{linux_boot_ds, 0, 0xffffffff, ar::data | ar::big | ar::granular};
 
 // A segment descriptor from the VMX access-rights form ("Segment Descriptors"): access byte at
 // bits 47:40, the AVL/L/D/G nibble at 55:52, limit in pages when G is set.
 constexpr std::uint64_t descriptor(const segment_state& s) {
-    const std::uint64_t limit = (s.access & ar_granular) ? s.limit >> 12 : s.limit;
+    const std::uint64_t limit = (s.access & ar::granular) ? s.limit >> 12 : s.limit;
     return (limit & 0xffff) | ((s.base & 0xffffff) << 16) | (std::uint64_t{s.access & 0xff} << 40) |
            (((limit >> 16) & 0xf) << 48) | (std::uint64_t{(s.access >> 12) & 0xf} << 52) |
            (((s.base >> 24) & 0xff) << 56);
@@ -89,9 +80,9 @@ guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std:
     g.gdtr_limit = 0xffff;
     g.rflags = sdm::rflags::fixed1; // interrupts off: nothing is ever injected
     g.rsp = stack ? stack : default_stack(mode, mem_bytes);
-    g.ldtr = {0, 0, 0, ar_unusable};
+    g.ldtr = {0, 0, 0, ar::unusable};
     // TR must be usable and hold a busy TSS even in real mode with unrestricted guest.
-    g.tr = {0, 0, 0x67, ar_present | type_busy_tss};
+    g.tr = {0, 0, 0x67, ar::present | ar::type_busy_tss};
     const std::uint64_t cr0_base = sdm::cr0::et | sdm::cr0::ne;
 
     switch (mode) {
@@ -100,23 +91,23 @@ guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std:
         const std::uint64_t cs_base =
             entry < real_mode_segment_span ? 0 : (entry & ~(real_mode_segment_span - 1));
         g.rip = entry - cs_base;
-        g.cs = {static_cast<std::uint16_t>(cs_base >> 4), cs_base, 0xffff, code_ar};
-        const segment_state data{0, 0, 0xffff, data_ar};
+        g.cs = {static_cast<std::uint16_t>(cs_base >> 4), cs_base, 0xffff, ar::code};
+        const segment_state data{0, 0, 0xffff, ar::data};
         g.ss = g.ds = g.es = g.fs = g.gs = data;
         g.cr0_shadow = cr0_base;
         break;
     }
     case guest_mode::protected32: {
         g.rip = entry;
-        g.cs = {0x08, 0, 0xffffffff, code_ar | ar_big | ar_granular};
-        const segment_state data{0x10, 0, 0xffffffff, data_ar | ar_big | ar_granular};
+        g.cs = {0x08, 0, 0xffffffff, ar::code | ar::big | ar::granular};
+        const segment_state data{0x10, 0, 0xffffffff, ar::data | ar::big | ar::granular};
         g.ss = g.ds = g.es = g.fs = g.gs = data;
         g.cr0_shadow = cr0_base | sdm::cr0::pe;
         break;
     }
     case guest_mode::long64: {
-        g.cs = {0x08, 0, 0xffffffff, code_ar | ar_long | ar_granular};
-        const segment_state data{0x10, 0, 0xffffffff, data_ar | ar_big | ar_granular};
+        g.cs = {0x08, 0, 0xffffffff, ar::code | ar::long_mode | ar::granular};
+        const segment_state data{0x10, 0, 0xffffffff, ar::data | ar::big | ar::granular};
         g.ss = g.ds = g.es = g.fs = g.gs = data;
         enter_long_mode(g, entry, mem_bytes, cr0_base);
         break;

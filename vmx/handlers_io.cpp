@@ -3,15 +3,13 @@
 // has COM1 (uart16550.hpp), whose transmitted bytes take the console's path.
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
+#include "exitscope/ports.hpp"
 #include "sdm/exit_qualification.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
 
 namespace {
-
-constexpr std::uint16_t console_port = 0xe9;
-constexpr std::uint16_t exit_port = 0xf4;
 
 std::uint64_t size_mask(unsigned size) {
     return size == 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
@@ -74,11 +72,11 @@ exit_action io(exit_context& ctx) {
         return exit_action::skip;
     }
     const std::uint64_t value = vm.regs.rax & mask;
-    if (q.port == exit_port) {
+    if (q.port == ports::exit_request) {
         ctx.stop = {ES_STOP_EXIT_REQUEST, value, 0};
         return exit_action::stop;
     }
-    if (q.port == console_port)
+    if (q.port == ports::console)
         return to_console(ctx, value, q.size);
     return exit_action::skip;
 }
