@@ -35,7 +35,9 @@ exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
 }
 
 // Each byte of a wider access goes to the next register, as on the ISA bus.
-exit_action com1_io(exit_context& ctx, const sdm::io_qualification& q, std::uint64_t mask) {
+// Out of line: the common ports keep a short path without its registers.
+[[gnu::noinline]] exit_action com1_io(exit_context& ctx, sdm::io_qualification q,
+                                      std::uint64_t mask) {
     es_vm& vm = ctx.vm;
     const auto offset = static_cast<std::uint16_t>(q.port - uart::com1_base);
     if (q.in) {
