@@ -1,6 +1,6 @@
 // libFuzzer target: `exitscope run` option and number parsing (how images are placed in guest
-// RAM). Any argument list either parses into options the module would accept the shape of, or
-// yields a message; numbers round-trip.
+// RAM, or a Linux kernel booted). Any argument list either parses into options the module would
+// accept the shape of, or yields a message; numbers round-trip.
 #include <cstdint>
 #include <cstdlib>
 #include <string>
@@ -28,12 +28,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::string error;
     const auto o = es::cli::parse_run_options(args, error);
     if (o) {
-        require(!o->image.empty() && (o->image[0] != '-' || o->image == "-"));
-        require(o->mode <= ES_MODE_LONG);
         require(o->mem_bytes >= (1ull << 20) && o->mem_bytes <= ES_GUEST_MEM_MAX);
         require(o->mem_bytes % (1ull << 20) == 0);
-        require(o->entry.has_value());
         require(o->backend == "exitscope" || o->backend == "kvm");
+        if (!o->kernel.empty()) {
+            // A Linux boot: the boot protocol places everything, no image.
+            require(o->image.empty());
+            require(o->mode == ES_MODE_LINUX64);
+            require(o->backend == "exitscope");
+        } else {
+            require(!o->image.empty() && (o->image[0] != '-' || o->image == "-"));
+            require(o->mode <= ES_MODE_LONG);
+            require(o->entry.has_value());
+            require(o->initrd.empty() && o->append.empty());
+        }
     } else {
         require(!error.empty());
     }
