@@ -108,7 +108,7 @@ controls_choice choose_controls(const capabilities& caps) {
         (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting, proc2_forbidden);
     // Exit: return to a 64-bit host with its own EFER; leave interrupts unacknowledged so the
     // host's handler takes them when it enables interrupts. Saving the preemption timer's value
-    // makes it count guest time across the exits the host re-enters from at once, so it bounds
+    // makes it count guest time across the exits handled without a host turn, so it bounds
     // the guest's time between two turns of the host, not one stretch without exits (a guest
     // that spins on CPUID with interrupts off would otherwise never let the host back in where
     // host interrupts do not exit for it, as in Bochs). The SDM allows the save control only

@@ -88,7 +88,8 @@ bool write_controls_and_host_constants(es_vm& vm) {
 
 void arm_preemption_timer() {
     // A full slice each time the host hands the CPU back; with the value saved at exits
-    // (choose_controls), it runs down over the exits the stub re-enters from at once.
+    // (choose_controls), it runs down over the exits handled without a host turn; the run loop
+    // bounds the turn by host time as well (run_loop.cpp, new_turn).
     if (core.controls.pin & sdm::pin_ctl::preemption_timer)
         hw::vmwrite_current(
             f::preemption_timer_value,

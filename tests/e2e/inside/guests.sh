@@ -72,9 +72,10 @@ for g in spin-cli spin-sti; do
     expect_status ${g}_ended_by_signal 130 $?
     contains ${g}_summary_says_interrupted /tmp/spin.err "interrupted by a signal"
 done
-# The same with a CPUID exit on every turn: the stub re-enters from those at once, never giving
-# the host a turn, so only a preemption timer that counts guest time across them (its value is
-# saved at every exit) returns the CPU; without it this guest wedged the emulated machine.
+# The same with a CPUID exit on every turn: those are handled without a host turn, so only a
+# bound that counts across them (the preemption timer's value saved at every exit, and the
+# host-time deadline checked at each exit) returns the CPU; without one this guest wedged the
+# emulated machine.
 timeout -s INT 1 exitscope run /guests/spin-cli-exits.bin >/dev/null 2>/tmp/spin.err
 expect_status spin_cli_exits_ended_by_signal 130 $?
 contains spin_cli_exits_summary_says_interrupted /tmp/spin.err "interrupted by a signal"
