@@ -9,7 +9,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-#include "vmx/arg_checks.hpp"
+#include "vmx/pure/arg_checks.hpp"
 
 namespace es::cli {
 

@@ -10,7 +10,7 @@
 #include "observe.hpp"
 #include "reason_names.hpp"
 #include "sdm/vmx_control_names.hpp"
-#include "vmx/capabilities.hpp"
+#include "vmx/pure/capabilities.hpp"
 
 namespace es::cli {
 

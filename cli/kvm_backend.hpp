@@ -11,7 +11,7 @@
 
 #include "options.hpp"
 #include "run.hpp"
-#include "vmx/guest_modes.hpp"
+#include "vmx/pure/guest_modes.hpp"
 
 namespace es::cli {
 

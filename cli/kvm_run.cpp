@@ -14,7 +14,7 @@
 #include "exitscope/ports.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
-#include "vmx/arg_checks.hpp"
+#include "vmx/pure/arg_checks.hpp"
 
 namespace es::cli {
 

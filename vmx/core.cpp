@@ -1,11 +1,11 @@
 // Module load and unload of the C++ core, and the read-only ioctls (info, reasons, stats).
 #include "core.hpp"
 
-#include "arg_checks.hpp"
 #include "exit_table.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
+#include "pure/arg_checks.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
 #include "stats.hpp"

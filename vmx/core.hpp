@@ -5,9 +5,9 @@
 
 #include <cstdint>
 
-#include "capabilities.hpp"
-#include "exit_counters.hpp"
-#include "flight_recorder.hpp"
+#include "pure/capabilities.hpp"
+#include "pure/exit_counters.hpp"
+#include "pure/flight_recorder.hpp"
 
 struct es_vm;
 

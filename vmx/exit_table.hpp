@@ -6,7 +6,7 @@
 #include <array>
 #include <cstdint>
 
-#include "capabilities.hpp"
+#include "pure/capabilities.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "sdm/vmx_controls.hpp"
 

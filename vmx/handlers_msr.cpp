@@ -2,7 +2,7 @@
 // may use and how; everything else is #GP, so no guest value ever reaches a host MSR.
 #include "core.hpp"
 #include "exit_handlers.hpp"
-#include "msr_policy.hpp"
+#include "pure/msr_policy.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {

@@ -8,11 +8,11 @@
 // host takes the interrupt that caused an exit, IPIs and signals. Rescheduling ends the section,
 // so the next one may be on another CPU: every section starts with VMPTRLD and VMLAUNCH and ends
 // with VMCLEAR, which makes migration trivial.
-#include "arg_checks.hpp"
 #include "core.hpp"
 #include "exit_dispatch.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/errno.hpp"
+#include "pure/arg_checks.hpp"
 #include "stats.hpp"
 #include "vm.hpp"
 #include "vmcs_setup.hpp"

@@ -12,10 +12,10 @@
 // them; the registry spinlock lets the exit path read the registry for global-scope leaves.
 #include "stats.hpp"
 
-#include "arg_checks.hpp"
 #include "core.hpp"
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
+#include "pure/arg_checks.hpp"
 #include "vmx_ops.hpp"
 
 namespace es {

@@ -1,10 +1,10 @@
 // VM lifetime: RAM, EPT, VMCS and MSR bitmap pages, the VPID, loading images and start state.
 #include "vm.hpp"
 
-#include "arg_checks.hpp"
 #include "core.hpp"
 #include "ept.hpp"
 #include "exitscope/errno.hpp"
+#include "pure/arg_checks.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "stats.hpp"
 

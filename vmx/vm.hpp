@@ -3,10 +3,10 @@
 
 #include <cstdint>
 
-#include "exit_counters.hpp"
 #include "exitscope/boundary.h"
-#include "guest_modes.hpp"
-#include "uart16550.hpp"
+#include "pure/exit_counters.hpp"
+#include "pure/guest_modes.hpp"
+#include "pure/uart16550.hpp"
 
 namespace es {
 

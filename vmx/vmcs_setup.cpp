@@ -3,7 +3,7 @@
 #include "vmcs_setup.hpp"
 
 #include "core.hpp"
-#include "guest_modes.hpp"
+#include "pure/guest_modes.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/exit_qualification.hpp"
 #include "sdm/msrs.hpp"

@@ -6,8 +6,8 @@
 
 #include "exitscope/abi.h"
 #include "tests/fuzz/fuzz_require.hpp"
-#include "vmx/arg_checks.hpp"
-#include "vmx/guest_modes.hpp"
+#include "vmx/pure/arg_checks.hpp"
+#include "vmx/pure/guest_modes.hpp"
 
 namespace {
 using fuzz::require;

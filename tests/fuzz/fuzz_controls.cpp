@@ -8,7 +8,7 @@
 #include "exitscope/abi.h"
 #include "sdm/vmx_controls.hpp"
 #include "tests/fuzz/fuzz_require.hpp"
-#include "vmx/capabilities.hpp"
+#include "vmx/pure/capabilities.hpp"
 
 namespace {
 using fuzz::require;

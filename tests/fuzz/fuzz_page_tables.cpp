@@ -6,7 +6,7 @@
 
 #include "exitscope/abi.h"
 #include "tests/fuzz/fuzz_require.hpp"
-#include "vmx/guest_modes.hpp"
+#include "vmx/pure/guest_modes.hpp"
 
 using fuzz::require;
 

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "exitscope/errno.hpp"
-#include "vmx/arg_checks.hpp"
+#include "vmx/pure/arg_checks.hpp"
 
 using namespace es;
 

@@ -3,7 +3,7 @@
 
 #include "exitscope/abi.h"
 #include "sdm/vmx_controls.hpp"
-#include "vmx/capabilities.hpp"
+#include "vmx/pure/capabilities.hpp"
 
 using namespace es;
 

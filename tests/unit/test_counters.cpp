@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 #include <memory>
 
-#include "vmx/exit_counters.hpp"
-#include "vmx/exit_dispatch.hpp"
+#include "vmx/pure/exit_counters.hpp"
+#include "vmx/pure/index_nospec.hpp"
 
 using namespace es;
 

@@ -4,7 +4,7 @@
 #include <memory>
 #include <vector>
 
-#include "vmx/flight_recorder.hpp"
+#include "vmx/pure/flight_recorder.hpp"
 
 using namespace es;
 

@@ -4,7 +4,7 @@
 
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
-#include "vmx/guest_modes.hpp"
+#include "vmx/pure/guest_modes.hpp"
 
 using namespace es;
 

@@ -7,7 +7,7 @@
 #include "cli/kvm_backend.hpp"
 #include "exitscope/abi.h"
 #include "sdm/cpu_bits.hpp"
-#include "vmx/guest_modes.hpp"
+#include "vmx/pure/guest_modes.hpp"
 
 using namespace es::cli;
 

@@ -4,10 +4,10 @@
 #include "exitscope/errno.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
-#include "vmx/arg_checks.hpp"
-#include "vmx/guest_modes.hpp"
-#include "vmx/msr_policy.hpp"
-#include "vmx/uart16550.hpp"
+#include "vmx/pure/arg_checks.hpp"
+#include "vmx/pure/guest_modes.hpp"
+#include "vmx/pure/msr_policy.hpp"
+#include "vmx/pure/uart16550.hpp"
 
 using namespace es;
 
