@@ -1,6 +1,7 @@
 # Exitscope: `make demo` and `make test` are the two commands of the README.
 #
 #   make            module (for KDIR), CLI, guests
+#   make linux-guest   the Linux guest's initramfs, build/linux-guest/initramfs.cpio.gz
 #   make module EMU_KERNEL=6.12   the module for an emulated machine's kernel (6.1 or 6.12), in
 #                   build/module-<kernel>/, where tools/emu-run --kernel <kernel> finds it
 #   make demo       build, load, run a toy guest, show the counters (natively if this CPU has
@@ -36,8 +37,11 @@ DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/exitscope-$(DKMS_VERSION)
 GUEST_SRCS := $(wildcard tools/guests/*.asm)
 GUESTS := $(patsubst tools/guests/%.asm,$(BUILD)/guests/%.bin,$(GUEST_SRCS))
+# The Linux guest's initramfs (busybox-static, /init, leafstat) for `run --kernel ... --initrd`.
+BUSYBOX ?= /bin/busybox
+LINUX_GUEST_INITRAMFS := $(BUILD)/linux-guest/initramfs.cpio.gz
 
-.PHONY: all deps module cli guests unit e2e test demo bench lint clean dkms-install dkms-source dkms-uninstall
+.PHONY: all deps module cli guests linux-guest unit e2e test demo bench lint clean dkms-install dkms-source dkms-uninstall
 
 all: module cli guests
 
@@ -63,11 +67,23 @@ cli: $(BUILD)/cmake/CMakeCache.txt
 	cmake --build $(BUILD)/cmake -j2 --target exitscope randguest ioctl_matrix
 	@mkdir -p $(BUILD)/cli && cp $(BUILD)/cmake/cli/exitscope $(BUILD)/cli/exitscope
 
-guests: $(GUESTS)
+guests: $(GUESTS) $(BUILD)/guests/leafstat
 
 $(BUILD)/guests/%.bin: tools/guests/%.asm $(wildcard tools/guests/*.inc)
 	@mkdir -p $(dir $@)
 	nasm -f bin -I tools/guests/ -o $@ $<
+
+# Static: the Linux guest's initramfs has no C library. Stripped: the guest loads every byte.
+$(BUILD)/guests/leafstat: tools/guests/leafstat.c
+	@mkdir -p $(dir $@)
+	gcc -static -O2 -s -Wall -Wextra -o $@ $<
+
+linux-guest: $(LINUX_GUEST_INITRAMFS)
+
+$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init $(BUILD)/guests/leafstat $(BUSYBOX)
+	@mkdir -p $(dir $@)
+	tools/guests/mkinitramfs --busybox $(BUSYBOX) --init tools/guests/linux-init \
+		--leafstat $(BUILD)/guests/leafstat -o $@
 
 unit: $(BUILD)/cmake/CMakeCache.txt
 	cmake --build $(BUILD)/cmake -j2 --target unit_tests
