@@ -92,7 +92,7 @@ unit: $(BUILD)/cmake/CMakeCache.txt
 test: deps
 	$(MAKE) module EMU_KERNEL=6.1
 	$(MAKE) module EMU_KERNEL=6.12
-	$(MAKE) cli guests unit
+	$(MAKE) cli guests unit linux-guest
 	@EMU_KERNEL=$(EMU_KERNEL) tests/run-all
 
 demo: deps

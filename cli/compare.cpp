@@ -121,6 +121,8 @@ std::string stop_kind(const backend_outcome& o) {
         return "usage error";
     case status_exit_limit:
         return "exit limit";
+    case status_reset:
+        return "machine reset";
     case status_error:
         return "error";
     default:

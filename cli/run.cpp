@@ -54,6 +54,10 @@ stop_summary summarize_stop(const es_run& r, std::uint64_t exits, std::uint64_t 
         return {"exitscope: VM entry failed: VM-instruction error " +
                     std::to_string(r.vm_instruction_error) + tail,
                 status_entry_failed};
+    case ES_STOP_RESET:
+        return {"exitscope: guest reset the machine (a reboot, or a panic with panic=N) at rip " +
+                    hex(r.rip) + tail,
+                status_reset};
     case ES_STOP_EXIT_LIMIT:
         return {"exitscope: stopped at the --max-exits limit at rip " + hex(r.rip) + tail,
                 status_exit_limit};

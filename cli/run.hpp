@@ -40,6 +40,7 @@ inline constexpr int status_entry_failed = 71;
 inline constexpr int status_triple_fault = 72;
 inline constexpr int status_ept_violation = 73;
 inline constexpr int status_exit_limit = 74;
+inline constexpr int status_reset = 75; // a Linux guest reset the machine (reboot, panic=N)
 inline constexpr int status_interrupted = 130;
 
 // The one-line summary `run` prints on standard error, and the exit status for it.

@@ -3,6 +3,9 @@
  * The kernel services the C++ core needs, one small function each (include/exitscope/boundary.h).
  */
 #include <linux/cpu.h>
+#include <linux/hrtimer.h>
+#include <linux/ktime.h>
+#include <linux/timekeeping.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/preempt.h>
@@ -20,6 +23,7 @@
 #include <asm/io.h>
 #include <asm/msr.h>
 #include <asm/special_insns.h>
+#include <asm/tsc.h>
 #include <asm/tlbflush.h>
 
 #include "exitscope/boundary.h"
@@ -122,6 +126,25 @@ u64 es_shim_fpu_area_size(void)
 	return ebx;
 }
 
+u64 es_shim_tsc_khz(void)
+{
+	return tsc_khz;
+}
+
+int es_shim_idle_wait(u64 ns)
+{
+	ktime_t expires = ns_to_ktime(ns);
+
+	set_current_state(TASK_INTERRUPTIBLE);
+	schedule_hrtimeout(&expires, HRTIMER_MODE_REL);
+	return signal_pending(current) ? -EINTR : 0;
+}
+
+u64 es_shim_real_seconds(void)
+{
+	return ktime_get_real_seconds();
+}
+
 u64 es_shim_xcr0(void)
 {
 	return boot_cpu_has(X86_FEATURE_OSXSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;
@@ -145,6 +168,20 @@ static void es_fpu_save(void *area)
 		asm volatile("fxsave64 %0" : "+m"(*(u8 *)area) : : "memory");
 }
 
+static const u32 es_syscall_msrs[4] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK };
+
+/* Save the live SYSCALL MSRs into `save` and load `load` (guest sections of Linux guests: the
+ * host's SYSCALL entry is only used once the task returns to user space, after the section). */
+static void es_switch_syscall_msrs(u64 *save, const u64 *load)
+{
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		rdmsrl(es_syscall_msrs[i], save[i]);
+		wrmsrl(es_syscall_msrs[i], load[i]);
+	}
+}
+
 void es_shim_begin_guest_section(struct es_host_switch *s)
 {
 	/* kernel_fpu_begin() disables preemption and saves the task's FPU state. */
@@ -158,12 +195,16 @@ void es_shim_begin_guest_section(struct es_host_switch *s)
 	s->host_debugctl = get_debugctlmsr();
 	rdmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
+	if (s->switch_syscall_msrs)
+		es_switch_syscall_msrs(s->host_syscall, s->guest_syscall);
 }
 
 void es_shim_end_guest_section(struct es_host_switch *s)
 {
 	rdmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
+	if (s->switch_syscall_msrs)
+		es_switch_syscall_msrs(s->guest_syscall, s->host_syscall);
 	/* VM exits load null DS/ES/FS/GS selectors; put back any the task really had. */
 	if (s->ds)
 		loadsegment(ds, s->ds);

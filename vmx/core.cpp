@@ -99,6 +99,8 @@ extern "C" int es_core_load(const es_load_params* params) {
     derive_reason_flags();
     core.host_xcr0 = es_shim_xcr0();
     core.fpu_area_size = es_shim_fpu_area_size();
+    core.host_max_basic_leaf = hw::cpuid(0, 0).eax;
+    core.tsc_khz = static_cast<std::uint32_t>(es_shim_tsc_khz());
 
     core.nr_cpus = static_cast<std::uint32_t>(es_shim_nr_cpu_ids());
     if (!alloc_stats(core.nr_cpus)) {

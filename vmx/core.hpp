@@ -36,6 +36,8 @@ struct core_state {
     std::uint8_t reason_flags[nr_reasons]; // ES_REASON_* per reason, derived from exit_table.hpp
     std::uint64_t host_xcr0;
     std::uint64_t fpu_area_size;
+    std::uint32_t host_max_basic_leaf; // CPUID.0:EAX, for the Linux guest's CPUID view
+    std::uint32_t tsc_khz;             // the host TSC's frequency (Linux guests' leaves 0x15/0x16)
 };
 
 extern constinit core_state core;

@@ -12,6 +12,7 @@ enum class exit_action : std::uint8_t {
     skip,       // the instruction is emulated: advance RIP past it, then re-enter
     check_host, // let the host take interrupts, signals and rescheduling first, then re-enter
     stop,       // return to user space with ctx.stop filled in
+    idle,       // HLT of a Linux guest: advance RIP, then sleep until es_vm::idle_until
 };
 
 struct exit_context {

@@ -47,6 +47,7 @@ constexpr handler_map handlers_by_name = [] {
     set(handler::ept_misconfig, handlers::ept_misconfig);
     set(handler::preemption_timer, handlers::preemption_timer);
     set(handler::xsetbv, handlers::xsetbv);
+    set(handler::interrupt_window, handlers::interrupt_window);
     return m;
 }();
 

@@ -27,6 +27,7 @@ exit_action pause(exit_context& ctx);
 exit_action ept_violation(exit_context& ctx);
 exit_action ept_misconfig(exit_context& ctx);
 exit_action preemption_timer(exit_context& ctx);
+exit_action interrupt_window(exit_context& ctx);
 exit_action xsetbv(exit_context& ctx);
 exit_action unexpected(exit_context& ctx);
 

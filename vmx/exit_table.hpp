@@ -36,12 +36,14 @@ enum class handler : std::uint8_t {
     ept_misconfig,
     preemption_timer,
     xsetbv,
+    interrupt_window,
     count
 };
 
 // Which control, if any, must be 1 for the processor to produce an exit.
 struct produced_by {
-    enum class word : std::uint8_t { always, pin, proc, proc2 };
+    // proc_on_demand: a primary control the run loop sets only while it needs the exit.
+    enum class word : std::uint8_t { always, pin, proc, proc2, proc_on_demand };
     word w;
     std::uint32_t bit;
 };
@@ -61,6 +63,9 @@ constexpr produced_by pin(std::uint32_t b) {
 constexpr produced_by proc(std::uint32_t b) {
     return {w::proc, b};
 }
+constexpr produced_by proc_on_demand(std::uint32_t b) {
+    return {w::proc_on_demand, b};
+}
 constexpr produced_by proc2(std::uint32_t b) {
     return {w::proc2, b};
 }
@@ -74,6 +79,10 @@ inline constexpr exit_rule exit_rules[] = {
     {sdm::exit_reason::external_interrupt, handler::external_interrupt,
      detail::pin(sdm::pin_ctl::external_interrupt_exiting)},
     {sdm::exit_reason::triple_fault, handler::triple_fault, detail::always},
+    // Only a Linux guest's run asks for it, while the PIC holds an interrupt the guest cannot
+    // take yet (platform.cpp).
+    {sdm::exit_reason::interrupt_window, handler::interrupt_window,
+     detail::proc_on_demand(sdm::proc_ctl::interrupt_window_exiting)},
     {sdm::exit_reason::init_signal, handler::stop_unsupported, detail::always},
     {sdm::exit_reason::task_switch, handler::stop_unsupported, detail::always},
     {sdm::exit_reason::cpuid, handler::cpuid, detail::always},
@@ -140,6 +149,8 @@ constexpr bool control_allows(produced_by p, const vm_controls& c) {
         return (c.proc & p.bit) != 0;
     case produced_by::word::proc2:
         return (c.proc2 & p.bit) != 0;
+    case produced_by::word::proc_on_demand:
+        return (c.proc_on_demand & p.bit) != 0;
     }
     return false;
 }

@@ -3,6 +3,7 @@
 #include "core.hpp"
 #include "cpuid/exit_leaves.hpp"
 #include "cpuid/host_leaves.hpp"
+#include "cpuid/linux_leaves.hpp"
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
 #include "sdm/cpu_bits.hpp"
@@ -49,10 +50,14 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
             return own_hypervisor_answer(leaf);
         return host_cpuid(leaf, sub);
     }
+    const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
+    if (vm.linux_platform && is_linux_own_leaf(leaf, facts)) [[unlikely]]
+        return linux_own_answer(leaf, facts);
     // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
     const bool guest_osxsave =
         leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;
-    return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
+    const cpuid_answer a = guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
+    return vm.linux_platform ? linux_guest_view(leaf, sub, a) : a;
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 #include "core.hpp"
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
+#include "platform.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "vmx_ops.hpp"
 
@@ -55,8 +56,15 @@ exit_action exception_or_nmi(exit_context& ctx) {
 exit_action external_interrupt(exit_context&) {
     return exit_action::check_host;
 }
+// The host's slice or, for a Linux guest, the PIT's deadline (platform.cpp raises IRQ0 before
+// the next entry).
 exit_action preemption_timer(exit_context&) {
     return exit_action::check_host;
+}
+
+// A Linux guest can take the interrupt the PIC holds: platform_before_entry injects it.
+exit_action interrupt_window(exit_context&) {
+    return exit_action::resume;
 }
 
 exit_action triple_fault(exit_context& ctx) {
@@ -73,11 +81,11 @@ exit_action entry_failure(exit_context& ctx) {
 }
 
 exit_action hlt(exit_context& ctx) {
-    // No interrupt is ever delivered to a guest, so HLT with interrupts on would wait forever:
-    // it returns at once instead. With interrupts off it ends the run (a later run call continues
-    // after the HLT).
+    // With interrupts off HLT ends the run (a later run call continues after the HLT). With them
+    // on, a Linux guest waits for its timer (platform.cpp); a toy guest gets no interrupts, so it
+    // would wait forever: it goes on at once instead.
     if (hw::vmread(f::guest_rflags) & sdm::rflags::intf)
-        return exit_action::skip;
+        return ctx.vm.linux_platform ? platform_hlt(ctx) : exit_action::skip;
     ctx.stop = {ES_STOP_HALTED, 0, 0};
     return exit_action::stop;
 }

@@ -38,14 +38,47 @@ exit_action write_base(exit_context& ctx, f field, std::uint64_t v) {
     return exit_action::skip;
 }
 
+f sysenter_field(std::uint32_t number) {
+    switch (static_cast<sdm::msr>(number)) {
+    case sdm::msr::sysenter_cs:
+        return f::guest_sysenter_cs;
+    case sdm::msr::sysenter_esp:
+        return f::guest_sysenter_esp;
+    default:
+        return f::guest_sysenter_eip;
+    }
+}
+
+exit_action write_syscall_msr(exit_context& ctx, std::uint32_t number, std::uint64_t v) {
+    if (syscall_msr_write_faults(number, v))
+        return inject_gp(ctx);
+    // The section runs with the guest's values loaded (es_shim_begin_guest_section).
+    ctx.vm.host.guest_syscall[syscall_msr_index(number)] = v;
+    hw::wrmsr(static_cast<sdm::msr>(number), v);
+    return exit_action::skip;
+}
+
 } // namespace
 
 exit_action rdmsr(exit_context& ctx) {
     es_vm& vm = ctx.vm;
     std::uint64_t v = 0;
-    switch (rule_for_msr(static_cast<std::uint32_t>(vm.regs.rcx), guest_msr_set(vm))) {
+    const auto number = static_cast<std::uint32_t>(vm.regs.rcx);
+    switch (rule_for_msr(number, guest_msr_set(vm))) {
     case msr_rule::efer:
         v = hw::vmread(f::guest_efer);
+        break;
+    case msr_rule::sysenter:
+        v = hw::vmread(sysenter_field(number));
+        break;
+    case msr_rule::kernel_gs_base:
+        v = hw::rdmsr(sdm::msr::kernel_gs_base); // the guest's, during its section
+        break;
+    case msr_rule::syscall:
+        v = vm.host.guest_syscall[syscall_msr_index(number)];
+        break;
+    case msr_rule::pat:
+        v = vm.guest_pat;
         break;
     case msr_rule::fs_base:
         v = hw::vmread(f::guest_fs_base);
@@ -69,9 +102,28 @@ exit_action rdmsr(exit_context& ctx) {
 exit_action wrmsr(exit_context& ctx) {
     es_vm& vm = ctx.vm;
     const std::uint64_t v = edx_eax(vm);
-    switch (rule_for_msr(static_cast<std::uint32_t>(vm.regs.rcx), guest_msr_set(vm))) {
+    const auto number = static_cast<std::uint32_t>(vm.regs.rcx);
+    switch (rule_for_msr(number, guest_msr_set(vm))) {
     case msr_rule::efer:
         return write_efer(ctx, v);
+    case msr_rule::sysenter:
+        if (number == sdm::to_number(sdm::msr::sysenter_cs)) {
+            hw::vmwrite(f::guest_sysenter_cs, static_cast<std::uint32_t>(v));
+            return exit_action::skip;
+        }
+        return write_base(ctx, sysenter_field(number), v);
+    case msr_rule::kernel_gs_base:
+        if (!is_canonical(v))
+            return inject_gp(ctx);
+        hw::wrmsr(sdm::msr::kernel_gs_base, v);
+        return exit_action::skip;
+    case msr_rule::syscall:
+        return write_syscall_msr(ctx, number, v);
+    case msr_rule::pat:
+        if (!is_valid_pat(v))
+            return inject_gp(ctx);
+        vm.guest_pat = v;
+        return exit_action::skip;
     case msr_rule::fs_base:
         return write_base(ctx, f::guest_fs_base, v);
     case msr_rule::gs_base:

@@ -12,6 +12,7 @@
 #include "exit_dispatch.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/errno.hpp"
+#include "platform.hpp"
 #include "pure/arg_checks.hpp"
 #include "stats.hpp"
 #include "vm.hpp"
@@ -49,10 +50,11 @@ static_assert(static_cast<std::uint32_t>(f::host_rsp) == ES_VMCS_HOST_RSP);
 
 // How a guest section ended. vmx_gone: the reboot notifier turned VMX off on this CPU while
 // interrupts were briefly enabled; no VMX instruction (not even VMCLEAR) may follow.
-enum class section_end { none, stop, reschedule, signal, vmx_gone };
+// idle: a Linux guest's HLT waits for its timer (es_vm::idle_until), outside the section.
+enum class section_end { none, stop, reschedule, signal, vmx_gone, idle };
 
 // What the loop does after an exit.
-enum class next_step { enter, host_turn, stop };
+enum class next_step { enter, host_turn, stop, idle };
 
 // A host turn: interrupts on, so the host takes what caused the exit, then a look for signals
 // and rescheduling.
@@ -121,6 +123,10 @@ template <instrument_level Level> struct exit_path {
             return next_step::host_turn;
         else if (action == exit_action::stop)
             return next_step::stop;
+        else if (action == exit_action::idle) {
+            skip_instruction(e);
+            return next_step::idle;
+        }
         if (e.tsc >= turn_end) [[unlikely]]
             return next_step::host_turn;
         return next_step::enter;
@@ -239,6 +245,8 @@ template <instrument_level Level>
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
+        if (vm.linux_platform) [[unlikely]]
+            platform_before_entry(vm);
         e.tsc = es_vmx_enter(&vm.regs, launched);
         if (e.tsc == 0) {
             report_entry_failure(out, 0);
@@ -266,6 +274,10 @@ template <instrument_level Level>
             report_stop(out, stop, static_cast<std::uint32_t>(hw::vmread(f::exit_reason)));
             path.account(e, hw::rdtsc(), e.cell != nullptr);
             return section_end::stop;
+        case next_step::idle:
+            // The wait is not the exit's handling time: it ends here, before the sleep.
+            path.account(e, hw::rdtsc());
+            return section_end::idle;
         }
         path.account(e, hw::rdtsc());
     }
@@ -327,6 +339,16 @@ section_end run_on_this_cpu(es_vm& vm, es_run& out, std::uint32_t cpu, std::uint
     return end;
 }
 
+// Sleep until the Linux guest's HLT wakes: the PIT deadline es_vm::idle_until, in host TSC.
+int idle_wait(const es_vm& vm) {
+    const std::uint64_t now = hw::rdtsc();
+    if (now >= vm.idle_until || core.tsc_khz == 0)
+        return 0;
+    // A PIT deadline is at most 65,536 input ticks (55 ms) away: no overflow below 300 GHz.
+    const std::uint64_t ns = (vm.idle_until - now) * 1000000 / core.tsc_khz;
+    return es_shim_idle_wait(ns);
+}
+
 } // namespace
 
 } // namespace es
@@ -367,6 +389,12 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
         if (end == section_end::reschedule) {
             es_shim_reschedule();
             continue;
+        }
+        if (end == section_end::idle) {
+            if (idle_wait(*vm) == 0)
+                continue;
+            result = -err::intr;
+            break;
         }
         if (end == section_end::signal)
             result = -err::intr;

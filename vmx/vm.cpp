@@ -2,9 +2,10 @@
 #include "vm.hpp"
 
 #include "core.hpp"
-#include "ept.hpp"
 #include "exitscope/errno.hpp"
+#include "platform.hpp"
 #include "pure/arg_checks.hpp"
+#include "pure/ept.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "stats.hpp"
 
@@ -197,7 +198,9 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     vm->stack = a->stack;
     vm->boot_params = a->boot_params;
     vm->linux_platform = vm->mode == guest_mode::linux64;
-    vm->com1 = uart16550{};
+    vm->host.switch_syscall_msrs = vm->linux_platform;
+    if (vm->linux_platform)
+        platform_reset(*vm);
     vm->guest_dirty = true;
     return 0;
 }

@@ -4,8 +4,11 @@
 #include <cstdint>
 
 #include "exitscope/boundary.h"
+#include "pure/cmos_rtc.hpp"
 #include "pure/exit_counters.hpp"
 #include "pure/guest_modes.hpp"
+#include "pure/pic8259.hpp"
+#include "pure/pit8254.hpp"
 #include "pure/uart16550.hpp"
 
 namespace es {
@@ -42,9 +45,17 @@ struct es_vm {
     es::guest_mode mode;
     std::uint64_t entry, stack;
     std::uint64_t boot_params; // linux64: the zero page's GPA
-    // linux64 only: COM1 and the Linux MSR set; toy guests keep the plain conventions.
+    // linux64 only: the PC board (platform.hpp) and the Linux MSR set; toy guests keep the
+    // plain conventions.
     bool linux_platform;
     es::uart16550 com1;
+    es::pic_pair pic;
+    es::pit8254 pit;
+    es::cmos_rtc rtc;
+    bool interrupt_window;    // interrupt-window exiting is on in the VMCS
+    bool vectoring_stale;     // the VMCS's IDT-vectoring field predates the start state
+    std::uint64_t idle_until; // a HLT's wake-up: the host TSC of the PIT's next deadline
+    std::uint64_t guest_pat;  // IA32_PAT as the guest wrote it
     es_host_switch host;
     void* fpu_alloc;
     std::uint64_t guest_xcr0;

@@ -89,6 +89,15 @@ inline std::uint64_t rdmsr(sdm::msr m) {
     return (std::uint64_t{hi} << 32) | lo;
 }
 
+// Only for MSRs whose values the caller checked (a faulting WRMSR here would be a host #GP).
+inline void wrmsr(sdm::msr m, std::uint64_t v) {
+    asm volatile("wrmsr"
+                 :
+                 : "c"(sdm::to_number(m)), "a"(static_cast<std::uint32_t>(v)),
+                   "d"(static_cast<std::uint32_t>(v >> 32))
+                 : "memory");
+}
+
 inline std::uint64_t read_cr0() {
     std::uint64_t v;
     asm volatile("mov %%cr0, %0" : "=r"(v));

@@ -211,6 +211,7 @@ enum es_stop {
     ES_STOP_EPT_VIOLATION = 6, /* access outside guest RAM; gpa holds the address */
     ES_STOP_CONSOLE_FULL = 7,  /* console buffer full: drain it and run again */
     ES_STOP_EXIT_LIMIT = 8,    /* max_exits reached (the guest is resumable) */
+    ES_STOP_RESET = 9,         /* a Linux guest reset the machine (port 0x64 or 0xCF9) */
 };
 
 struct es_run {

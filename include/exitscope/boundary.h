@@ -92,6 +92,11 @@ struct es_host_switch {
     es_u64 host_fs_base;
     es_u64 host_debugctl;
     es_u16 ds, es, fs, gs;
+    /* A Linux guest's SYSCALL MSRs (STAR, LSTAR, CSTAR, SFMASK, in that order), live in the
+     * hardware during its sections so SYSCALL needs no exit; toy guests never write them. */
+    int switch_syscall_msrs;
+    es_u64 guest_syscall[4];
+    es_u64 host_syscall[4];
 };
 es_u64 es_shim_fpu_area_size(void);
 /* Disable preemption, take the FPU for the guest, switch what VMX does not. */
@@ -106,6 +111,11 @@ int es_shim_pending_work(void); /* -EINTR on a signal, 1 when rescheduling is du
 void es_shim_reschedule(void);
 void es_shim_deliver_nmi(void);
 es_u64 es_shim_xcr0(void);
+es_u64 es_shim_tsc_khz(void); /* the TSC frequency the host kernel measured */
+/* Sleep until `ns` nanoseconds have passed or a signal arrives: -EINTR then, else 0. For a Linux
+ * guest's HLT, outside any guest section. */
+int es_shim_idle_wait(es_u64 ns);
+es_u64 es_shim_real_seconds(void); /* wall-clock Unix time (the guest's CMOS clock) */
 /* The registry (VM list, retired counters, reset baselines) has two locks. The mutex serialises
  * whatever changes it or reads whole VMs' counters (create, destroy, snapshots, reset) and may be
  * held across IPIs. The spinlock, taken with interrupts off inside the mutex for the change

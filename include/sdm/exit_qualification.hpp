@@ -20,6 +20,11 @@ struct io_qualification {
     std::uint16_t port;
 };
 
+// The bits of RAX an access of `size` bytes reads or writes.
+constexpr std::uint64_t io_size_mask(unsigned size) {
+    return size >= 4 ? 0xffffffffull : (1ull << (size * 8)) - 1;
+}
+
 constexpr io_qualification decode_io(std::uint64_t q) {
     return {static_cast<unsigned>((q & 7) + 1), ((q >> 3) & 1) != 0, ((q >> 4) & 1) != 0,
             ((q >> 5) & 1) != 0, static_cast<std::uint16_t>(q >> 16)};

@@ -38,6 +38,10 @@ enum class msr : std::uint32_t {
     fs_base = 0xc0000100,
     gs_base = 0xc0000101,
     kernel_gs_base = 0xc0000102,
+    star = 0xc0000081,   // SYSCALL segments
+    lstar = 0xc0000082,  // SYSCALL target, 64-bit callers
+    cstar = 0xc0000083,  // SYSCALL target, compatibility-mode callers
+    sfmask = 0xc0000084, // RFLAGS bits SYSCALL clears
 };
 
 constexpr std::uint32_t to_number(msr m) {

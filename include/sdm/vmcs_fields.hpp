@@ -148,9 +148,28 @@ inline constexpr std::uint32_t type_mask = 0x7;
 inline constexpr std::uint32_t type_external = 0;
 inline constexpr std::uint32_t type_nmi = 2;
 inline constexpr std::uint32_t type_hardware_exception = 3;
+inline constexpr std::uint32_t type_software_interrupt = 4;   // INT n
+inline constexpr std::uint32_t type_privileged_exception = 5; // INT1
+inline constexpr std::uint32_t type_software_exception = 6;   // INT3, INTO
 inline constexpr std::uint32_t deliver_error_code = 1u << 11;
+// Bit 12 of the IDT-vectoring field: NMI unblocking due to IRET; reserved in the entry field.
+inline constexpr std::uint32_t nmi_unblocking = 1u << 12;
+
+// Software interrupts and exceptions are re-injected with the length of the instruction that
+// raised them ("Event Injection": VM-entry instruction length).
+constexpr bool needs_instruction_length(std::uint32_t type) {
+    return type == type_software_interrupt || type == type_privileged_exception ||
+           type == type_software_exception;
+}
 inline constexpr std::uint32_t valid = 1u << 31;
 } // namespace interruption
+
+// Guest interruptibility-state bits ("Guest Non-Register State"): an interrupt may not be
+// injected while STI or MOV SS blocking is on.
+namespace interruptibility {
+inline constexpr std::uint32_t sti_blocking = 1u << 0;
+inline constexpr std::uint32_t mov_ss_blocking = 1u << 1;
+} // namespace interruptibility
 
 // Activity-state values ("Guest Non-Register State").
 enum class activity_state : std::uint32_t { active = 0, hlt = 1, shutdown = 2, wait_for_sipi = 3 };

@@ -141,7 +141,9 @@ controls_choice choose_controls(const capabilities& caps) {
         if (!c.r.ok())
             return {{}, c.what};
 
-    out.controls = {pin.value, proc.value, proc2.value, exit.value, entry.value};
+    out.controls = {pin.value,   proc.value,
+                    proc2.value, exit.value,
+                    entry.value, caps.proc.may_be_one & proc_ctl::interrupt_window_exiting};
     out.problem = nullptr;
     return out;
 }

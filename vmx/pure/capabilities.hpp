@@ -53,6 +53,9 @@ struct vm_controls {
     std::uint32_t proc2;
     std::uint32_t exit;
     std::uint32_t entry;
+    // Primary controls the run loop turns on at times (interrupt-window exiting for a Linux
+    // guest), when the processor allows them; never part of `proc`.
+    std::uint32_t proc_on_demand;
 };
 
 struct capabilities {

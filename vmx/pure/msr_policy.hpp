@@ -12,12 +12,16 @@
 namespace es {
 
 enum class msr_rule : std::uint8_t {
-    gp,          // not emulated: #GP on read and write
-    efer,        // the VMCS guest EFER, with the bits guest_writable_efer allows
-    fs_base,     // the VMCS guest FS base (canonical values only)
-    gs_base,     // the VMCS guest GS base (canonical values only)
-    misc_enable, // reads a fixed value; a write of that same value is accepted, others #GP
-    ucode_rev,   // IA32_BIOS_SIGN_ID: reads 0 (no microcode update loaded), writes dropped
+    gp,             // not emulated: #GP on read and write
+    efer,           // the VMCS guest EFER, with the bits guest_writable_efer allows
+    fs_base,        // the VMCS guest FS base (canonical values only)
+    gs_base,        // the VMCS guest GS base (canonical values only)
+    misc_enable,    // reads a fixed value; a write of that same value is accepted, others #GP
+    ucode_rev,      // IA32_BIOS_SIGN_ID: reads 0 (no microcode update loaded), writes dropped
+    sysenter,       // IA32_SYSENTER_CS/ESP/EIP: the VMCS guest fields (addresses canonical)
+    kernel_gs_base, // live in the hardware during the guest's sections (SWAPGS does not exit)
+    syscall,        // STAR, LSTAR, CSTAR, SFMASK: live in the hardware during its sections
+    pat,            // IA32_PAT: kept per VM (EPT entries ignore the guest's PAT: ept.hpp)
 };
 
 enum class msr_set : std::uint8_t { toy, linux_guest };
@@ -51,6 +55,19 @@ constexpr msr_rule rule_for_msr(std::uint32_t number, msr_set set) {
     // ("Microcode Update Facilities"), with unchecked accesses in early_init_intel.
     case sdm::msr::bios_sign_id:
         return msr_rule::ucode_rev;
+    case sdm::msr::sysenter_cs:
+    case sdm::msr::sysenter_esp:
+    case sdm::msr::sysenter_eip:
+        return msr_rule::sysenter;
+    case sdm::msr::kernel_gs_base:
+        return msr_rule::kernel_gs_base;
+    case sdm::msr::star:
+    case sdm::msr::lstar:
+    case sdm::msr::cstar:
+    case sdm::msr::sfmask:
+        return msr_rule::syscall;
+    case sdm::msr::pat:
+        return msr_rule::pat;
     default:
         return msr_rule::gp;
     }
@@ -61,6 +78,37 @@ constexpr msr_rule rule_for_msr(std::uint32_t number, msr_set set) {
 constexpr bool is_canonical(std::uint64_t address) {
     const auto top = static_cast<std::int64_t>(address) >> 47;
     return top == 0 || top == -1;
+}
+
+// The SYSCALL MSRs in the order es_host_switch keeps them (include/exitscope/boundary.h).
+constexpr int syscall_msr_index(std::uint32_t number) {
+    return static_cast<int>(number - sdm::to_number(sdm::msr::star));
+}
+
+// A write to a SYSCALL MSR that WRMSR itself would refuse: LSTAR and CSTAR hold addresses
+// (canonical), SFMASK's upper half is reserved ("IA32_FMASK").
+constexpr bool syscall_msr_write_faults(std::uint32_t number, std::uint64_t value) {
+    switch (static_cast<sdm::msr>(number)) {
+    case sdm::msr::lstar:
+    case sdm::msr::cstar:
+        return !is_canonical(value);
+    case sdm::msr::sfmask:
+        return (value >> 32) != 0;
+    default:
+        return false;
+    }
+}
+
+// IA32_PAT after reset ("PAT Initialization"), and the check a write must pass: each of the
+// eight entries one of UC, WC, WT, WP, WB, UC- (2 and 3 are reserved).
+inline constexpr std::uint64_t pat_reset_value = 0x0007040600070406ull;
+constexpr bool is_valid_pat(std::uint64_t value) {
+    for (int i = 0; i < 8; ++i) {
+        const auto type = (value >> (8 * i)) & 0xff;
+        if (type > 7 || type == 2 || type == 3)
+            return false;
+    }
+    return true;
 }
 
 } // namespace es

@@ -12,13 +12,16 @@ inline constexpr std::uint64_t execute = 1u << 2;
 inline constexpr std::uint64_t rwx = read | write | execute;
 inline constexpr unsigned memory_type_shift = 3; // leaf entries, bits 5:3
 inline constexpr std::uint64_t write_back = 6;
+// Leaf entries, bit 6: the EPT memory type alone applies, whatever the guest's PAT says (guest RAM
+// is ordinary write-back host memory, so a guest cannot make it uncached).
+inline constexpr std::uint64_t ignore_pat = 1u << 6;
 inline constexpr std::uint64_t address_mask = 0x000ffffffffff000ull;
 
 constexpr std::uint64_t table_entry(std::uint64_t table_pa) {
     return (table_pa & address_mask) | rwx;
 }
 constexpr std::uint64_t leaf_entry(std::uint64_t page_pa) {
-    return (page_pa & address_mask) | rwx | (write_back << memory_type_shift);
+    return (page_pa & address_mask) | rwx | (write_back << memory_type_shift) | ignore_pat;
 }
 
 // EPTP: memory type WB (bits 2:0), page-walk length minus one (bits 5:3), PML4 address.

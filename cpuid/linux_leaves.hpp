@@ -1,0 +1,128 @@
+// CPUID as a Linux guest sees it, on top of guest_view_of_host (host_leaves.hpp): one CPU, the
+// TSC frequency in leaves 0x15/0x16, and no feature whose MSRs or devices Exitscope does not
+// give a Linux guest, so the kernel never takes an unchecked #GP. Pure: unit-tested on the host.
+#pragma once
+
+#include <cstdint>
+
+#include "cpuid/exit_leaves.hpp"
+
+namespace es {
+
+// What the Linux view needs besides the host's answer.
+struct linux_cpu_facts {
+    std::uint32_t host_max_basic_leaf; // the host's CPUID.0:EAX
+    std::uint32_t tsc_khz;             // the host's TSC frequency, which the guest reads as is
+};
+
+namespace linux_cpuid {
+
+// Leaf 0x15 ("Time Stamp Counter and Nominal Core Crystal Clock Information") and 0x16
+// ("Processor Frequency Information") let Linux take the TSC frequency from CPUID
+// (native_calibrate_tsc, cpu_khz_from_cpuid) instead of timing the PIT.
+inline constexpr std::uint32_t tsc_leaf = 0x15;
+inline constexpr std::uint32_t frequency_leaf = 0x16;
+
+// Bits cleared for a Linux guest, by leaf. Each one would make the kernel use an MSR or device
+// that is not emulated (its accesses would be #GP, some of them unchecked) or report topology
+// beyond the one vCPU.
+namespace hidden {
+// CPUID.1:ECX: DTES64, DS-CPL, EST, TM2, xTPR, PDCM (IA32_PERF_CAPABILITIES), x2APIC, TSC deadline.
+inline constexpr std::uint32_t leaf1_ecx = (1u << 2) | (1u << 4) | (1u << 7) | (1u << 8) |
+                                           (1u << 14) | (1u << 15) | (1u << 21) | (1u << 24);
+// CPUID.1:EDX: MCE and MCA (machine-check MSRs), MTRR, the local APIC (none is emulated: the
+// timer is the PIT through the PIC), DS, ACPI thermal MSRs, HTT, TM, PBE.
+inline constexpr std::uint32_t leaf1_edx = (1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) |
+                                           (1u << 21) | (1u << 22) | (1u << 28) | (1u << 29) |
+                                           (1u << 31);
+// CPUID.(7,0):EBX: TSC_ADJUST (read without a fault handler), SGX, HLE, RTM, RDT monitoring and
+// allocation, MPX, Intel PT.
+inline constexpr std::uint32_t leaf7_ebx = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 11) |
+                                           (1u << 12) | (1u << 14) | (1u << 15) | (1u << 25);
+// CPUID.(7,0):ECX: WAITPKG (IA32_UMWAIT_CONTROL), SGX launch control.
+inline constexpr std::uint32_t leaf7_ecx = (1u << 5) | (1u << 30);
+} // namespace hidden
+
+// CPUID.1:EBX bits 23:16 (logical processors per package) and 31:24 (initial APIC ID).
+inline constexpr std::uint32_t leaf1_ebx_topology = 0xffff0000u;
+inline constexpr std::uint32_t one_logical_processor = 1u << 16;
+// CPUID.4:EAX bits 31:26 (cores per package - 1) and 25:14 (threads sharing the cache - 1).
+inline constexpr std::uint32_t leaf4_eax_topology = 0xffffc000u;
+
+// Leaves 0xB and 0x1F, the extended topology: an SMT level and a core level of one processor
+// each, then the invalid level that ends the enumeration.
+constexpr cpuid_answer one_cpu_topology(std::uint32_t sub) {
+    constexpr std::uint32_t smt_level = 1, core_level = 2;
+    if (sub == 0)
+        return {0, 1, (smt_level << 8) | sub, 0};
+    if (sub == 1)
+        return {0, 1, (core_level << 8) | sub, 0};
+    return {0, 0, sub, 0};
+}
+
+} // namespace linux_cpuid
+
+// The highest basic leaf a Linux guest is told about: at least 0x16, so the kernel reads the
+// TSC frequency from CPUID.
+constexpr std::uint32_t linux_max_basic_leaf(std::uint32_t host_max) {
+    return host_max > linux_cpuid::frequency_leaf ? host_max : linux_cpuid::frequency_leaf;
+}
+
+// True when the guest's answer to this basic leaf does not come from the host at all: the TSC
+// leaves, and the leaves the guest is told exist but the host does not have.
+constexpr bool is_linux_own_leaf(std::uint32_t leaf, const linux_cpu_facts& facts) {
+    if (leaf == linux_cpuid::tsc_leaf || leaf == linux_cpuid::frequency_leaf)
+        return true;
+    return leaf < 0x80000000u && leaf > facts.host_max_basic_leaf &&
+           leaf <= linux_max_basic_leaf(facts.host_max_basic_leaf);
+}
+
+// The answer to a leaf is_linux_own_leaf accepts.
+constexpr cpuid_answer linux_own_answer(std::uint32_t leaf, const linux_cpu_facts& facts) {
+    if (leaf == linux_cpuid::tsc_leaf) {
+        // TSC = crystal * EBX / EAX. A 1 kHz crystal with EBX = the TSC frequency in kHz gives
+        // it exactly, and Linux's 32-bit product crystal_khz * EBX cannot overflow.
+        return {1, facts.tsc_khz, 1000, 0};
+    }
+    if (leaf == linux_cpuid::frequency_leaf) {
+        const std::uint32_t mhz = facts.tsc_khz / 1000;
+        return {mhz, mhz, 100, 0}; // base and maximum MHz, a 100 MHz bus
+    }
+    return {0, 0, 0, 0};
+}
+
+// The host's answer (already through guest_view_of_host) as a Linux guest sees it.
+constexpr cpuid_answer linux_guest_view(std::uint32_t leaf, std::uint32_t sub, cpuid_answer a) {
+    using namespace linux_cpuid;
+    switch (leaf) {
+    case 0:
+        a.eax = linux_max_basic_leaf(a.eax);
+        break;
+    case 1:
+        a.ebx = (a.ebx & ~leaf1_ebx_topology) | one_logical_processor;
+        a.ecx &= ~hidden::leaf1_ecx;
+        a.edx &= ~hidden::leaf1_edx;
+        break;
+    case 4:
+        a.eax &= ~leaf4_eax_topology;
+        break;
+    case 6:   // thermal and power management (APERF/MPERF, HWP MSRs)
+    case 0xa: // architectural performance monitoring (the PMU MSRs)
+        return {0, 0, 0, 0};
+    case 7:
+        if (sub == 0) {
+            a.ebx &= ~hidden::leaf7_ebx;
+            a.ecx &= ~hidden::leaf7_ecx;
+            a.edx = 0; // speculation-control and other MSR-backed features
+        }
+        break;
+    case 0xb:
+    case 0x1f:
+        return one_cpu_topology(sub);
+    default:
+        break;
+    }
+    return a;
+}
+
+} // namespace es
