@@ -6,7 +6,7 @@
 #include "exitscope/errno.hpp"
 #include "pure/arg_checks.hpp"
 #include "sdm/vmx_controls.hpp"
-#include "stats.hpp"
+#include "vm_registry.hpp"
 
 namespace es {
 
