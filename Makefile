@@ -1,6 +1,6 @@
 # Exitscope: `make demo` and `make test` are the two commands of the README.
 #
-#   make            module (for KDIR), CLI, guests
+#   make            module (for KDIR, in build/module-<release>/), CLI, guests
 #   make linux-guest   the Linux guest's initramfs, build/linux-guest/initramfs.cpio.gz
 #   make module EMU_KERNEL=6.12   the module for an emulated machine's kernel (6.1 or 6.12), in
 #                   build/module-<kernel>/, where tools/emu-run --kernel <kernel> finds it
@@ -19,16 +19,20 @@ RUNNING_KDIR := /lib/modules/$(shell uname -r)/build
 EMU_KERNEL ?= 6.1
 EMU_KDIR = /usr/src/linux-headers-$(shell tools/emu/kernel-abi $(EMU_KERNEL))
 KDIR ?= $(if $(wildcard $(RUNNING_KDIR)/Makefile),$(RUNNING_KDIR),$(EMU_KDIR))
-# Plain `make module` builds in place for KDIR (insmod ./exitscope.ko). With EMU_KERNEL given,
-# it builds for that kernel in build/module-<kernel>/, a tree of links to the sources: Kbuild
-# writes objects beside their sources, so each kernel needs a tree of its own.
+# Kbuild writes an external module's objects beside its sources, so `make module` builds in a
+# tree of links to the sources under build/, one per kernel: build/module-<kernel>/ with
+# EMU_KERNEL=<kernel> given, else build/module-<release>/ for KDIR, named by its UTS_RELEASE
+# (build/module-$(uname -r)/ for the running kernel). Kbuild 6.13 added MO= (objects elsewhere);
+# Debian 12's 6.1 and 6.12 lack it, so the links serve every kernel.
 ifneq ($(filter command line environment,$(origin EMU_KERNEL)),)
-MODULE_DIR = $(CURDIR)/$(BUILD)/module-$(EMU_KERNEL)
+MODULE_NAME = $(EMU_KERNEL)
 MODULE_KDIR = $(EMU_KDIR)
 else
-MODULE_DIR = $(CURDIR)
+MODULE_NAME = $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' \
+	$(KDIR)/include/generated/utsrelease.h 2>/dev/null)
 MODULE_KDIR = $(KDIR)
 endif
+MODULE_DIR = $(CURDIR)/$(BUILD)/module-$(MODULE_NAME)
 # What Kbuild (and DKMS) needs of the tree: sources only, never build products.
 KBUILD_SRCS = Kbuild $(shell find module vmx cpuid include -type f \( -name '*.[chS]' \
 	-o -name '*.[ch]pp' -o -name probe-cxx-flags \) | LC_ALL=C sort)
@@ -51,14 +55,15 @@ deps:
 # CONFIG_DEBUG_INFO_BTF_MODULES= : Debian's headers have no vmlinux to take BTF types from, so
 # Kbuild would warn that it skips BTF for the module.
 module:
-	@if [ "$(MODULE_DIR)" != "$(CURDIR)" ]; then \
-		mkdir -p $(MODULE_DIR) && find $(MODULE_DIR) -type l -delete && \
-		for f in $(KBUILD_SRCS); do \
-			mkdir -p $(MODULE_DIR)/$$(dirname $$f) && ln -s $(CURDIR)/$$f $(MODULE_DIR)/$$f; \
-		done; \
-	fi
+	@[ -n "$(MODULE_NAME)" ] || { echo "make module: no include/generated/utsrelease.h in" \
+		"$(MODULE_KDIR): KDIR must be a kernel build tree (headers package)" >&2; exit 1; }
+	@mkdir -p $(MODULE_DIR) && find $(MODULE_DIR) -type l -delete && \
+	for f in $(KBUILD_SRCS); do \
+		mkdir -p $(MODULE_DIR)/$$(dirname $$f) && ln -s $(CURDIR)/$$f $(MODULE_DIR)/$$f; \
+	done
 	$(MAKE) -C $(MODULE_KDIR) M=$(MODULE_DIR) CONFIG_DEBUG_INFO_BTF_MODULES= modules
 	@tools/check-cxx-objects $(MODULE_DIR)
+	@echo "make module: $(patsubst $(CURDIR)/%,%,$(MODULE_DIR))/exitscope.ko"
 
 $(BUILD)/cmake/CMakeCache.txt:
 	cmake -S . -B $(BUILD)/cmake -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -131,7 +136,8 @@ dkms-uninstall:
 	-dkms remove -m exitscope -v $(DKMS_VERSION) --all
 	rm -rf $(DKMS_SRC)
 
-# Needs no kernel headers and resolves nothing: Kbuild's products are removed by name.
+# Needs no kernel headers and resolves nothing: every module tree is under build/. The rest are
+# the products of in-place builds, which versions before build/module-<release>/ made.
 clean:
 	rm -rf $(BUILD)
 	rm -f exitscope.ko exitscope.o exitscope.mod exitscope.mod.c exitscope.mod.o modules.order \

@@ -1,6 +1,7 @@
 // Module-wide state of the C++ core: the capability record, the controls every VM runs with,
 // the parameters, the statistics of destroyed VMs and the flight recorder. Written once at load,
-// read-only afterwards (counters, recorder and the VM list excepted: see stats.cpp).
+// read-only afterwards (counters, recorder and the VM list excepted: see stats.cpp and
+// vm_registry.cpp).
 #pragma once
 
 #include <cstdint>
@@ -27,7 +28,7 @@ struct core_state {
     // cpu_baselines. See stats.cpp.
     counter_row* retired;
     counter_totals* baseline;
-    es_vm* vm_list;             // live VMs, linked through es_vm::next_vm/prev_vm
+    es_vm* vm_list;             // live VMs, linked through es_vm::next_vm/prev_vm (vm_registry)
     reason_sums* cpu_sums;      // per CPU: counts and cycles of the guest sections that ended there
     reason_sums* cpu_baselines; // per CPU: its figures at the last reset
     const es_vm** running_vm;   // per CPU: the VM whose guest section runs there, or null

@@ -1,5 +1,5 @@
-// Statistics: the registry of live VMs, snapshots for ES_IOC_STATS/ES_VM_STATS, reset, the
-// global-scope figures of the CPUID leaves, and the flight-recorder ioctl.
+// Statistics: snapshots for ES_IOC_STATS/ES_VM_STATS, reset, the global-scope figures of the
+// CPUID leaves, and the flight-recorder ioctl. The live VMs they read come from vm_registry.hpp.
 //
 // Each VM's row is written only by the CPU running its vCPU, with interrupts off; everything
 // wider is derived here. Global = the retired row (destroyed VMs) + every live VM's row - the
@@ -16,32 +16,12 @@
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
 #include "pure/arg_checks.hpp"
+#include "vm_registry.hpp"
 #include "vmx_ops.hpp"
 
 namespace es {
 
 namespace {
-
-// Holds the registry mutex (process context) for a scope.
-class registry_mutex_guard {
-  public:
-    registry_mutex_guard() { es_shim_registry_mutex_lock(); }
-    ~registry_mutex_guard() { es_shim_registry_mutex_unlock(); }
-    registry_mutex_guard(const registry_mutex_guard&) = delete;
-    registry_mutex_guard& operator=(const registry_mutex_guard&) = delete;
-};
-
-// Holds the registry spinlock for a scope, with interrupts off.
-class registry_lock_guard {
-  public:
-    registry_lock_guard() : flags_(es_shim_registry_lock()) {}
-    ~registry_lock_guard() { es_shim_registry_unlock(flags_); }
-    registry_lock_guard(const registry_lock_guard&) = delete;
-    registry_lock_guard& operator=(const registry_lock_guard&) = delete;
-
-  private:
-    es_u64 flags_;
-};
 
 // Run `f(cpu)` on each CPU of [first, first + n) with interrupts off (see es_shim_on_cpus).
 template <typename F> void on_cpus(std::uint32_t first, std::uint32_t n, F& f) {
@@ -63,7 +43,6 @@ template <typename T> class scratch {
     T* p_;
 };
 
-constexpr std::int32_t no_cpu = -1;
 // A VM that starts and ends sections faster than a snapshot can catch it still is copied word by
 // word after this many tries (each word is still whole).
 constexpr int copy_tries = 64;
@@ -100,10 +79,10 @@ void copy_row(const es_vm& vm, counter_row& into) {
 // The global counters since the last reset, under the registry mutex. `row` is scratch.
 void add_global(counter_totals& into, counter_row& row) {
     add_row(into, *core.retired);
-    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm) {
-        copy_row(*vm, row);
+    for_each_live_vm([&into, &row](const es_vm& vm) {
+        copy_row(vm, row);
         add_row(into, row);
-    }
+    });
 }
 
 // CPU `cpu`'s counts and cycles: its folded sections and the one running there now. On that
@@ -159,30 +138,6 @@ void free_stats() {
     core.recorders = nullptr;
 }
 
-void register_vm(es_vm& vm) {
-    vm.section_cpu = no_cpu;
-    const registry_mutex_guard m;
-    const registry_lock_guard g;
-    vm.prev_vm = nullptr;
-    vm.next_vm = core.vm_list;
-    if (core.vm_list)
-        core.vm_list->prev_vm = &vm;
-    core.vm_list = &vm;
-}
-
-void unregister_vm(es_vm& vm) {
-    const registry_mutex_guard m;
-    const registry_lock_guard g;
-    // The VM runs nowhere now (its descriptor is gone), so its row is stable.
-    fold_row(*core.retired, *vm.counters);
-    if (vm.prev_vm)
-        vm.prev_vm->next_vm = vm.next_vm;
-    else
-        core.vm_list = vm.next_vm;
-    if (vm.next_vm)
-        vm.next_vm->prev_vm = vm.prev_vm;
-}
-
 // The section protocol copy_row relies on: the sequence number is odd while the VM runs a section
 // (the release fence orders it before the row's updates), and section_cpu names the CPU.
 void begin_section(es_vm& vm, std::uint32_t cpu) {
@@ -206,8 +161,7 @@ template <typename RowFigure, typename BaseFigure>
 std::uint64_t global_figure(RowFigure of_row, BaseFigure of_base) {
     const registry_lock_guard g;
     std::uint64_t sum = of_row(*core.retired) - of_base(*core.baseline);
-    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        sum += of_row(*vm->counters);
+    for_each_live_vm([&sum, &of_row](const es_vm& vm) { sum += of_row(*vm.counters); });
     return sum;
 }
 

@@ -1,4 +1,4 @@
-// Statistics readers and the live-VM registry (see stats.cpp).
+// Statistics readers (see stats.cpp); the live-VM registry is vm_registry.hpp.
 #pragma once
 
 #include <cstdint>
@@ -6,11 +6,6 @@
 #include "vm.hpp"
 
 namespace es {
-
-// Link a new VM into / unlink a dying VM from the registry; unlinking folds its counters into
-// the retired row so global totals never go backwards. Process context.
-void register_vm(es_vm& vm);
-void unregister_vm(es_vm& vm);
 
 // A guest section of `vm` starts / ends on `cpu` (interrupts off): per-CPU figures and whole
 // snapshots of a running VM depend on these.

@@ -7,7 +7,7 @@
 #include "pure/arg_checks.hpp"
 #include "pure/ept.hpp"
 #include "sdm/vmx_controls.hpp"
-#include "stats.hpp"
+#include "vm_registry.hpp"
 
 namespace es {
 

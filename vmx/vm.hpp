@@ -64,7 +64,7 @@ struct es_vm {
     std::int32_t section_cpu;     // the CPU running a guest section of this VM, or -1
     std::uint32_t section_seq;    // odd while a guest section runs (stats.cpp's copy_row)
     std::uint32_t id;             // names the VM in traces
-    es_vm* next_vm;               // registry links (stats.cpp), under the registry lock
+    es_vm* next_vm;               // registry links (vm_registry.cpp), under the registry lock
     es_vm* prev_vm;
     std::uint32_t console_len;
     std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)
