@@ -105,7 +105,7 @@ demo: deps
 
 bench: deps
 	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)
-	$(MAKE) cli guests
+	$(MAKE) cli guests linux-guest
 	@EMU_KERNEL=$(EMU_KERNEL) tests/bench/run
 
 lint:

@@ -1,5 +1,6 @@
 # The demo itself, as plain sh so it runs natively and inside the emulated machine alike.
-# Needs: ES (the CLI), G (directory of guest images), KO (exitscope.ko).
+# Needs: ES (the CLI), G (directory of guest images), KO (exitscope.ko); LINUX_KERNEL and
+# LINUX_INITRD (a bzImage and the guest initramfs) for the last step, a Linux boot.
 set -e
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
@@ -27,6 +28,18 @@ say "exitscope run cpuid-probe.bin | grep 'exit number 1[02] '"
 
 say exitscope stat
 "$ES" stat
+
+if [ -f "${LINUX_KERNEL:-}" ] && [ -f "${LINUX_INITRD:-}" ]; then
+    say "exitscope reset; exitscope run --kernel vmlinuz --initrd initramfs.cpio.gz --append '...'"
+    echo "(a Linux kernel boots to a busybox /init, reads the exit leaves from user space, powers off)"
+    "$ES" reset
+    "$ES" run --kernel "$LINUX_KERNEL" --initrd "$LINUX_INITRD" --append "console=ttyS0 \
+earlyprintk=serial nokaslr panic=-1 acpi=off pci=off cryptomgr.notests 8250.nr_uarts=1 \
+tsc=reliable mitigations=off io_delay=none quiet rdinit=/init nolapic" |
+        grep -v '^CPUID(0x4FFFFFF[EF]), exit number' || true
+    say "exitscope stat   (the exits of that Linux boot, most frequent first)"
+    "$ES" stat
+fi
 
 say rmmod exitscope
 rmmod exitscope
