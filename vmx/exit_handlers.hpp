@@ -32,6 +32,9 @@ exit_action xsetbv(exit_context& ctx);
 exit_action unexpected(exit_context& ctx);
 
 // Shared helpers.
+// Port I/O by the plain guest conventions (README), for ports no device of the guest's claims;
+// `qualification` is the I/O exit's.
+exit_action plain_io(exit_context& ctx, std::uint64_t qualification);
 exit_action inject_ud(exit_context& ctx);
 exit_action inject_gp(exit_context& ctx);
 exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code = 0,

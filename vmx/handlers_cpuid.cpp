@@ -42,6 +42,22 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
     return a;
 }
 
+cpuid_answer host_answer(std::uint32_t leaf, std::uint32_t sub) {
+    // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
+    const bool guest_osxsave =
+        leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;
+    return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
+}
+
+// A Linux guest's view (cpuid/linux_leaves.hpp); out of line, so toy guests' CPUID keeps its
+// short path.
+[[gnu::noinline]] cpuid_answer linux_answer(std::uint32_t leaf, std::uint32_t sub) {
+    const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
+    if (is_linux_own_leaf(leaf, facts))
+        return linux_own_answer(leaf, facts);
+    return linux_guest_view(leaf, sub, host_answer(leaf, sub));
+}
+
 cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
     if (is_hypervisor_range(leaf)) [[unlikely]] {
         if (is_exit_leaf(leaf))
@@ -50,14 +66,9 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
             return own_hypervisor_answer(leaf);
         return host_cpuid(leaf, sub);
     }
-    const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
-    if (vm.linux_platform && is_linux_own_leaf(leaf, facts)) [[unlikely]]
-        return linux_own_answer(leaf, facts);
-    // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
-    const bool guest_osxsave =
-        leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;
-    const cpuid_answer a = guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
-    return vm.linux_platform ? linux_guest_view(leaf, sub, a) : a;
+    if (vm.linux_platform) [[unlikely]]
+        return linux_answer(leaf, sub);
+    return host_answer(leaf, sub);
 }
 
 } // namespace

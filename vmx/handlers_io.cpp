@@ -27,17 +27,11 @@ exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
     return exit_action::skip;
 }
 
-} // namespace
-
-exit_action io(exit_context& ctx) {
+// The plain conventions, for every port of a toy guest and the ports a Linux guest's board does
+// not have.
+[[gnu::always_inline]] inline exit_action conventions(exit_context& ctx,
+                                                      const sdm::io_qualification& q) {
     es_vm& vm = ctx.vm;
-    const auto q = sdm::decode_io(hw::vmread(sdm::vmcs_field::exit_qualification));
-    // INS/OUTS would need guest linear-address translation; the toy guests do not use them.
-    if (q.string)
-        return unexpected(ctx);
-    exit_action board_action;
-    if (vm.linux_platform && platform_io(ctx, q, board_action)) [[unlikely]]
-        return board_action;
     const std::uint64_t mask = sdm::io_size_mask(q.size);
     if (q.in) {
         // 32-bit results clear the upper half of RAX, narrower ones merge ("MOV" semantics).
@@ -52,6 +46,23 @@ exit_action io(exit_context& ctx) {
     if (q.port == ports::console)
         return to_console(ctx, value, q.size);
     return exit_action::skip;
+}
+
+} // namespace
+
+exit_action plain_io(exit_context& ctx, std::uint64_t qualification) {
+    return conventions(ctx, sdm::decode_io(qualification));
+}
+
+exit_action io(exit_context& ctx) {
+    const std::uint64_t qualification = hw::vmread(sdm::vmcs_field::exit_qualification);
+    const auto q = sdm::decode_io(qualification);
+    // INS/OUTS would need guest linear-address translation; the toy guests do not use them.
+    if (q.string)
+        return unexpected(ctx);
+    if (ctx.vm.linux_platform) [[unlikely]]
+        return platform_io(ctx, qualification);
+    return conventions(ctx, q);
 }
 
 } // namespace es::handlers

@@ -5,9 +5,11 @@
 #include "platform.hpp"
 
 #include "core.hpp"
+#include "exit_handlers.hpp"
 #include "exitscope/abi.h"
 #include "pure/board_reset.hpp"
 #include "pure/msr_policy.hpp"
+#include "sdm/exit_qualification.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vmx_ops.hpp"
@@ -124,12 +126,13 @@ void platform_reset(es_vm& vm) {
     vm.vectoring_stale = true;
 }
 
-bool platform_io(exit_context& ctx, sdm::io_qualification q, exit_action& action) {
+exit_action platform_io(exit_context& ctx, std::uint64_t qualification) {
+    const sdm::io_qualification q = sdm::decode_io(qualification);
     if (!is_board_port(q.port))
-        return false;
+        return handlers::plain_io(ctx, qualification);
     es_vm& vm = ctx.vm;
     const std::uint64_t now = hw::rdtsc();
-    action = exit_action::skip;
+    exit_action action = exit_action::skip;
     // Each byte of a wider access goes to the next port, as on the ISA bus.
     if (q.in) {
         std::uint64_t v = 0;
@@ -139,7 +142,7 @@ bool platform_io(exit_context& ctx, sdm::io_qualification q, exit_action& action
         const std::uint64_t mask = sdm::io_size_mask(q.size);
         // 32-bit results clear the upper half of RAX, narrower ones merge.
         vm.regs.rax = q.size == 4 ? v : ((vm.regs.rax & ~mask) | v);
-        return true;
+        return action;
     }
     bool reset = false;
     for (unsigned i = 0; i < q.size; ++i) {
@@ -153,7 +156,7 @@ bool platform_io(exit_context& ctx, sdm::io_qualification q, exit_action& action
     } else if (action == exit_action::stop) {
         ctx.stop = {ES_STOP_CONSOLE_FULL, 0, 0};
     }
-    return true;
+    return action;
 }
 
 void platform_before_entry(es_vm& vm) {

@@ -6,16 +6,15 @@
 #include <cstdint>
 
 #include "exit_context.hpp"
-#include "sdm/exit_qualification.hpp"
 
 namespace es {
 
 // Power-on state of the board, when a Linux guest's start state is set.
 void platform_reset(es_vm& vm);
 
-// Port I/O to the board. False when the port is none of its devices: the plain conventions then
-// apply. Otherwise `action` says what the run loop does.
-bool platform_io(exit_context& ctx, sdm::io_qualification q, exit_action& action);
+// Port I/O of a Linux guest: to the board's devices, or by the plain conventions for the ports
+// none of them claims.
+exit_action platform_io(exit_context& ctx, std::uint64_t qualification);
 
 // Right before each VM entry of a Linux guest: re-inject an event the last exit interrupted,
 // raise IRQ0 when the PIT's deadline passed, inject the PIC's interrupt when the guest can take

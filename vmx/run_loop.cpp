@@ -237,6 +237,7 @@ template <instrument_level Level>
     exit_context ctx{vm, 0, cpu, stop};
     exit_path<Level> path{*vm.counters, core.recorders[cpu], vm.id};
     std::uint64_t turn_end = new_turn();
+    const bool has_board = vm.linux_platform; // fixed while the section runs
     bool launched = false;
     exit_info e; // the exit in hand: filled in as it is handled
     for (;;) {
@@ -245,7 +246,7 @@ template <instrument_level Level>
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
-        if (vm.linux_platform) [[unlikely]]
+        if (has_board) [[unlikely]]
             platform_before_entry(vm);
         e.tsc = es_vmx_enter(&vm.regs, launched);
         if (e.tsc == 0) {

@@ -90,6 +90,20 @@ cpuid_count=$(sed -n 's/^CPUID(0x4FFFFFFE), exit number 10 exits=\([0-9]*\).*/\1
 if [ -n "$cpuid_count" ] && [ "$cpuid_count" -gt 1000 ]; then pass linux_leaves_cpuid_count
 else fail linux_leaves_cpuid_count "reason 10: ${cpuid_count:-missing}"; fi
 
+# The course's third question, how the count grows over the boot: `record` samples the counters
+# while the guest boots (CSV: time_ms, reason, name, count, cycles); the total per sample shows it.
+exitscope reset
+timeout -s INT 300 exitscope record --interval 500 -o /tmp/boot.csv -- --kernel /vmlinuz \
+    --initrd /initramfs.cpio.gz --append "$append" >/dev/null 2>/tmp/record.err
+expect_status linux_record_boot 0 $?
+echo "-- exits over the boot (record --interval 500: time ms, total exits so far, top reason)"
+awk -F, 'NR > 1 { t[$1] += $4; if ($4 > top[$1]) { top[$1] = $4; name[$1] = $3 } }
+    END { for (k in t) print k, t[k], name[k] }' /tmp/boot.csv | sort -n | tee /tmp/boot.series
+samples=$(wc -l </tmp/boot.series)
+last=$(tail -n 1 /tmp/boot.series | cut -d" " -f2)
+if [ "$samples" -ge 3 ] && [ "${last:-0}" -gt 10000 ]; then pass linux_record_series
+else fail linux_record_series "$samples samples, last total ${last:-none}"; fi
+
 # A kernel that cannot find its init panics; with panic=-1 it resets the machine at once.
 timeout -s INT 300 exitscope run --kernel /vmlinuz --initrd /initramfs.cpio.gz \
     --append "${append%rdinit=/init nolapic} rdinit=/no-such-init root=/dev/no-such-disk nolapic" \
