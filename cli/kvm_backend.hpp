@@ -18,17 +18,21 @@ namespace es::cli {
 // Runs the guest under KVM; console on stdout, one summary line on stderr. Returns the exit
 // status documented in the README (the same statuses as the Exitscope backend).
 int run_kvm(const run_options& o);
+// `run --backend kvm --kernel` (kvm_linux.cpp): the bzImage laid out as for the Exitscope backend,
+// the same linux64 start state, KVM's in-kernel 8259A pair and 8254 PIT, COM1 in user space.
+int run_kvm_linux(const run_options& o);
 
 // ---- pure helpers ----
 
 // A segment in VMX access-rights form as a KVM segment (type/s/dpl/present/avl/l/db/g/unusable).
 kvm_segment to_kvm_segment(const es::segment_state& s);
 
-// Overwrites segments, descriptor tables (base 0, limit 0xFFFF, as Exitscope's VMCS), CR0/CR3/CR4
-// (the shadow values: what the guest sees; KVM adds its own fixed bits) and EFER in `sregs`.
+// Overwrites segments, descriptor tables (GDTR from `g`, IDTR base 0 limit 0xFFFF as Exitscope's
+// VMCS), CR0/CR3/CR4 (the shadow values: what the guest sees; KVM adds its own fixed bits) and
+// EFER in `sregs`.
 // APIC base and the interrupt bitmap are left as they are (take them from KVM_GET_SREGS).
 void fill_kvm_sregs(const es::guest_start_state& g, kvm_sregs& sregs);
-// RIP, RSP, RFLAGS; every other register zero.
+// RIP, RSP, RFLAGS, RSI (linux64: the zero page); every other register zero.
 void fill_kvm_regs(const es::guest_start_state& g, kvm_regs& regs);
 
 // One single-valued statistic of a KVM binary statistics file (KVM_GET_STATS_FD).
@@ -56,6 +60,16 @@ struct kvm_stop {
 // The one-line summary ("exitscope[kvm]: ...") and the exit status for it.
 stop_summary summarize_kvm_stop(const kvm_stop& s, std::uint64_t user_exits,
                                 const std::vector<kvm_stat>& stats, bool interrupted);
+
+// Every statistic with a nonzero value, "name value" joined by ", ", in the file's order.
+std::string format_nonzero_kvm_stats(const std::vector<kvm_stat>& stats);
+
+// The CPUID a Linux guest gets under KVM, from KVM's supported entries: each answer through
+// linux_guest_view (cpuid/linux_leaves.hpp), the leaves the Linux view answers itself (0x15,
+// 0x16 from `tsc_khz`, any up to linux_max_basic_leaf) from linux_own_answer, and no hypervisor
+// leaves (0x40000000-0x4FFFFFFF: no KVM paravirtual clock or features, as under Exitscope).
+std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
+                                              std::uint32_t tsc_khz);
 
 // Name of a KVM_EXIT_* number ("KVM_EXIT_IO"), or "KVM exit N".
 std::string kvm_exit_name(std::uint32_t reason);

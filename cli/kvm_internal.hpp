@@ -3,6 +3,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <sys/mman.h>
 #include <vector>
@@ -53,9 +55,35 @@ template <typename T> int checked(int fd, unsigned long request, T* arg, const c
     return checked(fd, request, reinterpret_cast<unsigned long>(arg), what);
 }
 
+// The pieces of set_up, each false after printing why: /dev/kvm and an empty VM; `mem_bytes` of
+// anonymous guest RAM at GPA 0; the vCPU with its kvm_run and statistics file; KVM's supported
+// CPUID (KVM_GET_SUPPORTED_CPUID) and a CPUID for the vCPU (KVM_SET_CPUID2); a start state.
+bool create_vm(machine& m);
+bool map_ram(std::uint64_t mem_bytes, machine& m);
+bool create_vcpu(machine& m);
+std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid(int kvm_fd);
+bool set_cpuid(int vcpu, const std::vector<kvm_cpuid_entry2>& entries);
+bool set_start_state(const es::guest_start_state& g, const machine& m);
+
 // Creates the VM, maps guest RAM with the image (and page tables for long mode), creates the
 // vCPU with KVM's CPUID and the start state of `o`. False after printing why.
 bool set_up(const run_options& o, const std::string& image, machine& m);
+
+// How a run treats what reaches user space, besides the common exits (HLT, shutdown, MMIO,
+// failures). `io` handles KVM_EXIT_IO; `tick`, when set, runs every tick_ms while the guest runs
+// (a SIGALRM interval timer makes a blocked KVM_RUN return), for what KVM never reports, such as
+// a vCPU halted for good inside an in-kernel irqchip. Both set `stop` to end the run and return
+// false after a failure they printed. `all_stats` adds a line with every nonzero KVM statistic.
+struct exit_hooks {
+    std::function<bool(kvm_stop&)> io;
+    std::function<bool(kvm_stop&)> tick;
+    unsigned tick_ms = 500;
+    bool all_stats = false;
+};
+
+// Runs the vCPU to a stop, a failure or SIGINT/SIGTERM and prints the summary on stderr; returns
+// the exit status.
+int run_vcpu(const machine& m, const exit_hooks& hooks);
 
 // The whole binary statistics file of a vCPU (empty when KVM has none).
 std::vector<kvm_stat> read_stats(int stats_fd);

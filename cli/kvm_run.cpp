@@ -1,15 +1,17 @@
-// `exitscope run --backend kvm`: the run loop and its summary.
+// `exitscope run --backend kvm`: the run loop and its summary, shared with --kernel
+// (kvm_linux.cpp: its own port I/O, an in-kernel irqchip, a tick that finds the halted vCPU).
 //
-// One VM with one vCPU and no in-kernel irqchip, so every HLT exits to user space: an HLT with
-// RFLAGS.IF=0 ends the run (halted), one with IF=1 simply resumes after the HLT, as under
-// Exitscope (no interrupt is ever delivered to the guest). Port 0xE9 is the console, 0xF4 ends the
-// run with the value, other OUTs are dropped and INs read all ones; an access outside guest RAM
-// reaches user space as KVM_EXIT_MMIO and ends the run like Exitscope's EPT violation.
+// A toy image: one VM with one vCPU and no in-kernel irqchip, so every HLT exits to user space:
+// an HLT with RFLAGS.IF=0 ends the run (halted), one with IF=1 simply resumes after the HLT, as
+// under Exitscope (no interrupt is ever delivered to the guest). Port 0xE9 is the console, 0xF4
+// ends the run with the value, other OUTs are dropped and INs read all ones; an access outside
+// guest RAM reaches user space as KVM_EXIT_MMIO and ends the run like Exitscope's EPT violation.
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 
 #include "exitscope/ports.hpp"
 #include "kvm_internal.hpp"
@@ -25,11 +27,45 @@ namespace {
 kvm_run* volatile signal_run = nullptr;
 volatile std::sig_atomic_t interrupted = 0;
 
+void on_alarm(int) {} // only makes a blocked KVM_RUN return EINTR
+
 void on_signal(int) {
     interrupted = 1;
     if (kvm_run* r = signal_run)
         r->immediate_exit = 1;
 }
+
+// SIGALRM every `ms` milliseconds while it lives (none for 0), without SA_RESTART so that a
+// KVM_RUN blocked in the kernel returns EINTR.
+class interval_timer {
+  public:
+    explicit interval_timer(unsigned ms) : armed_(ms != 0) {
+        if (!armed_)
+            return;
+        struct sigaction sa {};
+        sa.sa_handler = on_alarm;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGALRM, &sa, &old_);
+        itimerval t{};
+        t.it_interval.tv_sec = ms / 1000;
+        t.it_interval.tv_usec = static_cast<suseconds_t>(ms % 1000) * 1000;
+        t.it_value = t.it_interval;
+        setitimer(ITIMER_REAL, &t, nullptr);
+    }
+    interval_timer(const interval_timer&) = delete;
+    interval_timer& operator=(const interval_timer&) = delete;
+    ~interval_timer() {
+        if (!armed_)
+            return;
+        itimerval off{};
+        setitimer(ITIMER_REAL, &off, nullptr);
+        sigaction(SIGALRM, &old_, nullptr);
+    }
+
+  private:
+    bool armed_;
+    struct sigaction old_ {};
+};
 
 std::string internal_error_text(const kvm_run& r) {
     std::string s = "KVM_EXIT_INTERNAL_ERROR, suberror " + std::to_string(r.internal.suberror);
@@ -91,7 +127,7 @@ std::uint64_t current_rip(const kvm::machine& m) {
     return ioctl(m.vcpu.get(), KVM_GET_REGS, &r) == 0 ? r.rip : 0;
 }
 
-void handle_io(const kvm::machine& m, kvm_stop& stop) {
+bool handle_io(const kvm::machine& m, kvm_stop& stop) {
     const kvm_run& run = *m.run();
     std::uint8_t* data = m.run_map.bytes() + run.io.data_offset;
     const std::size_t bytes = std::size_t{run.io.size} * run.io.count;
@@ -105,15 +141,15 @@ void handle_io(const kvm::machine& m, kvm_stop& stop) {
     } else if (run.io.port == ports::console) {
         std::fwrite(data, 1, bytes, stdout);
     }
+    return true;
 }
 
 // One exit that reached user space; false when reading registers failed.
-bool handle_exit(const kvm::machine& m, kvm_stop& stop) {
+bool handle_exit(const kvm::machine& m, const kvm::exit_hooks& hooks, kvm_stop& stop) {
     const kvm_run& run = *m.run();
     switch (run.exit_reason) {
     case KVM_EXIT_IO:
-        handle_io(m, stop);
-        return true;
+        return hooks.io(stop);
     case KVM_EXIT_HLT: {
         kvm_regs r{};
         if (kvm::checked(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers after HLT") < 0)
@@ -152,8 +188,8 @@ bool handle_exit(const kvm::machine& m, kvm_stop& stop) {
 }
 
 // Runs until a stop or a signal; -1 after a failure (printed), else 0, `was_interrupted` set.
-int run_loop(const kvm::machine& m, kvm_stop& stop, std::uint64_t& user_exits,
-             bool& was_interrupted) {
+int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, kvm_stop& stop,
+             std::uint64_t& user_exits, bool& was_interrupted) {
     while (!stop.stop) {
         if (ioctl(m.vcpu.get(), KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
@@ -161,6 +197,8 @@ int run_loop(const kvm::machine& m, kvm_stop& stop, std::uint64_t& user_exits,
                     was_interrupted = true;
                     return 0;
                 }
+                if (hooks.tick && !hooks.tick(stop))
+                    return -1;
                 continue;
             }
             const int e = errno;
@@ -168,7 +206,7 @@ int run_loop(const kvm::machine& m, kvm_stop& stop, std::uint64_t& user_exits,
             return -1;
         }
         ++user_exits;
-        if (!handle_exit(m, stop))
+        if (!handle_exit(m, hooks, stop))
             return -1;
     }
     return 0;
@@ -177,6 +215,8 @@ int run_loop(const kvm::machine& m, kvm_stop& stop, std::uint64_t& user_exits,
 } // namespace
 
 int run_kvm(const run_options& o) {
+    if (!o.kernel.empty() && !o.max_exits)
+        return run_kvm_linux(o);
     if (o.max_exits) {
         std::fprintf(stderr,
                      "%s: --max-exits is not supported with --backend kvm (KVM handles most exits "
@@ -192,7 +232,12 @@ int run_kvm(const run_options& o) {
     kvm::machine m;
     if (!kvm::set_up(o, *image, m))
         return status_error;
+    kvm::exit_hooks hooks;
+    hooks.io = [&m](kvm_stop& stop) { return handle_io(m, stop); };
+    return kvm::run_vcpu(m, hooks);
+}
 
+int kvm::run_vcpu(const machine& m, const exit_hooks& hooks) {
     install_interrupt_handler(on_signal);
     signal_run = m.run();
     struct forget_run {
@@ -203,7 +248,8 @@ int run_kvm(const run_options& o) {
     kvm_stop stop;
     std::uint64_t user_exits = 0;
     bool was_interrupted = false;
-    if (run_loop(m, stop, user_exits, was_interrupted) < 0)
+    interval_timer timer(hooks.tick ? hooks.tick_ms : 0);
+    if (run_loop(m, hooks, stop, user_exits, was_interrupted) < 0)
         return status_error;
     std::fflush(stdout);
     if (was_interrupted)
@@ -211,6 +257,11 @@ int run_kvm(const run_options& o) {
     const stop_summary s =
         summarize_kvm_stop(stop, user_exits, kvm::read_stats(m.stats.get()), was_interrupted);
     std::fprintf(stderr, "%s\n", s.line.c_str());
+    if (hooks.all_stats) {
+        const std::string all = format_nonzero_kvm_stats(kvm::read_stats(m.stats.get()));
+        if (!all.empty())
+            std::fprintf(stderr, "%s: KVM's nonzero vCPU statistics: %s\n", kvm::tag, all.c_str());
+    }
     return s.status;
 }
 

@@ -15,7 +15,7 @@ namespace {
 // 4 GiB, outside any RAM a guest can have (at most 1 GiB), clear of the exit zoo's 0xFFFFF000.
 constexpr std::uint64_t tss_addr = 0xfffbd000;
 constexpr std::uint64_t identity_map_addr = 0xfffbc000;
-// Exitscope's VMCS: GDTR and IDTR base 0, limit 0xFFFF (the real-mode IVT).
+// Exitscope's VMCS: IDTR base 0, limit 0xFFFF (the real-mode IVT); GDTR from the start state.
 constexpr std::uint16_t descriptor_table_limit = 0xffff;
 
 // <linux/kvm.h> of Linux 6.1 declares flexible arrays with __DECLARE_FLEX_ARRAY, which in C++
@@ -33,8 +33,9 @@ std::uint8_t bit(std::uint32_t access, std::uint32_t mask) {
     return (access & mask) ? 1 : 0;
 }
 
-// KVM_GET_SUPPORTED_CPUID into KVM_SET_CPUID2, growing the buffer while KVM says E2BIG.
-bool set_supported_cpuid(int kvm_fd, int vcpu) {
+} // namespace
+
+std::optional<std::vector<kvm_cpuid_entry2>> kvm::supported_cpuid(int kvm_fd) {
     for (std::uint32_t n = 64; n <= 4096; n *= 2) {
         std::vector<std::uint8_t> buf(sizeof(cpuid2_head) + n * sizeof(kvm_cpuid_entry2));
         auto* c = reinterpret_cast<cpuid2_head*>(buf.data());
@@ -43,17 +44,29 @@ bool set_supported_cpuid(int kvm_fd, int vcpu) {
             if (errno == E2BIG)
                 continue;
             const int e = errno;
-            report_failure(kvm::tag, "reading KVM's supported CPUID", e, kvm::errno_advice(e));
-            return false;
+            report_failure(kvm::tag, "reading KVM's supported CPUID (KVM_GET_SUPPORTED_CPUID)", e,
+                           kvm::errno_advice(e));
+            return std::nullopt;
         }
-        return kvm::checked(vcpu, ioc_set_cpuid2, c, "setting the guest's CPUID") == 0;
+        std::vector<kvm_cpuid_entry2> out(c->nent);
+        std::memcpy(out.data(), buf.data() + sizeof(cpuid2_head), c->nent * sizeof out[0]);
+        return out;
     }
     std::fprintf(stderr, "%s: KVM_GET_SUPPORTED_CPUID wants more than 4096 entries\n", kvm::tag);
-    return false;
+    return std::nullopt;
+}
+
+bool kvm::set_cpuid(int vcpu, const std::vector<kvm_cpuid_entry2>& entries) {
+    std::vector<std::uint8_t> buf(sizeof(cpuid2_head) + entries.size() * sizeof(kvm_cpuid_entry2));
+    auto* c = reinterpret_cast<cpuid2_head*>(buf.data());
+    c->nent = static_cast<std::uint32_t>(entries.size());
+    std::memcpy(buf.data() + sizeof(cpuid2_head), entries.data(),
+                entries.size() * sizeof(kvm_cpuid_entry2));
+    return checked(vcpu, ioc_set_cpuid2, c, "setting the guest's CPUID (KVM_SET_CPUID2)") == 0;
 }
 
 // /dev/kvm at the right API version, and an empty VM.
-bool create_vm(kvm::machine& m) {
+bool kvm::create_vm(kvm::machine& m) {
     m.kvm = open_device(kvm_node);
     if (!m.kvm.valid())
         return false;
@@ -73,22 +86,28 @@ bool create_vm(kvm::machine& m) {
     return true;
 }
 
-// Guest RAM as anonymous memory, holding the image and (long mode) the page tables.
-bool map_ram(const run_options& o, const std::string& image, kvm::machine& m) {
-    m.ram.reset(mmap(nullptr, o.mem_bytes, PROT_READ | PROT_WRITE,
+bool kvm::map_ram(std::uint64_t mem_bytes, machine& m) {
+    m.ram.reset(mmap(nullptr, mem_bytes, PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0),
-                o.mem_bytes);
+                mem_bytes);
     if (!m.ram.valid()) {
         std::fprintf(stderr, "%s: cannot map %llu bytes of guest RAM: %s (lower --mem)\n", kvm::tag,
-                     static_cast<unsigned long long>(o.mem_bytes), std::strerror(errno));
+                     static_cast<unsigned long long>(mem_bytes), std::strerror(errno));
         return false;
     }
     kvm_userspace_memory_region region{};
     region.slot = 0;
     region.guest_phys_addr = 0;
-    region.memory_size = o.mem_bytes;
+    region.memory_size = mem_bytes;
     region.userspace_addr = reinterpret_cast<std::uintptr_t>(m.ram.bytes());
-    if (kvm::checked(m.vm.get(), KVM_SET_USER_MEMORY_REGION, &region, "mapping guest RAM") < 0)
+    return kvm::checked(m.vm.get(), KVM_SET_USER_MEMORY_REGION, &region, "mapping guest RAM") == 0;
+}
+
+namespace {
+
+// Guest RAM holding the image and (long mode) the page tables.
+bool map_image(const run_options& o, const std::string& image, kvm::machine& m) {
+    if (!kvm::map_ram(o.mem_bytes, m))
         return false;
     std::memcpy(m.ram.bytes() + o.load, image.data(), image.size());
     if (static_cast<es::guest_mode>(o.mode) == es::guest_mode::long64)
@@ -98,8 +117,9 @@ bool map_ram(const run_options& o, const std::string& image, kvm::machine& m) {
     return true;
 }
 
-// The vCPU, its shared run structure and its statistics file.
-bool create_vcpu(kvm::machine& m) {
+} // namespace
+
+bool kvm::create_vcpu(kvm::machine& m) {
     m.vcpu = fd_handle(kvm::checked(m.vm.get(), KVM_CREATE_VCPU, 0ul, "creating the vCPU"));
     if (!m.vcpu.valid())
         return false;
@@ -120,10 +140,7 @@ bool create_vcpu(kvm::machine& m) {
     return true;
 }
 
-// Exitscope's start state for the mode, in KVM's registers.
-bool set_start_state(const run_options& o, const kvm::machine& m) {
-    const es::guest_start_state g = es::initial_guest_state(static_cast<es::guest_mode>(o.mode),
-                                                            *o.entry, 0, o.mem_bytes, 0, 0);
+bool kvm::set_start_state(const es::guest_start_state& g, const machine& m) {
     kvm_sregs sregs{};
     if (kvm::checked(m.vcpu.get(), KVM_GET_SREGS, &sregs, "reading the vCPU's special registers") <
         0)
@@ -135,8 +152,6 @@ bool set_start_state(const run_options& o, const kvm::machine& m) {
     fill_kvm_regs(g, regs);
     return kvm::checked(m.vcpu.get(), KVM_SET_REGS, &regs, "setting the start state (regs)") == 0;
 }
-
-} // namespace
 
 std::string kvm::errno_advice(int e) {
     switch (e) {
@@ -162,8 +177,14 @@ int kvm::checked(int fd, unsigned long request, unsigned long arg, const char* w
 }
 
 bool kvm::set_up(const run_options& o, const std::string& image, machine& m) {
-    return create_vm(m) && map_ram(o, image, m) && create_vcpu(m) &&
-           set_supported_cpuid(m.kvm.get(), m.vcpu.get()) && set_start_state(o, m);
+    if (!create_vm(m) || !map_image(o, image, m) || !create_vcpu(m))
+        return false;
+    const auto cpuid = supported_cpuid(m.kvm.get());
+    if (!cpuid || !set_cpuid(m.vcpu.get(), *cpuid))
+        return false;
+    return set_start_state(es::initial_guest_state(static_cast<es::guest_mode>(o.mode), *o.entry, 0,
+                                                   o.mem_bytes, 0, 0),
+                           m);
 }
 
 kvm_segment to_kvm_segment(const es::segment_state& s) {
@@ -193,7 +214,7 @@ void fill_kvm_sregs(const es::guest_start_state& g, kvm_sregs& s) {
     s.ss = to_kvm_segment(g.ss);
     s.tr = to_kvm_segment(g.tr);
     s.ldt = to_kvm_segment(g.ldtr);
-    s.gdt = kvm_dtable{0, descriptor_table_limit, {0, 0, 0}};
+    s.gdt = kvm_dtable{g.gdtr_base, static_cast<std::uint16_t>(g.gdtr_limit), {0, 0, 0}};
     s.idt = kvm_dtable{0, descriptor_table_limit, {0, 0, 0}};
     s.cr0 = g.cr0_shadow;
     s.cr2 = 0;
@@ -208,6 +229,7 @@ void fill_kvm_regs(const es::guest_start_state& g, kvm_regs& r) {
     r.rip = g.rip;
     r.rsp = g.rsp;
     r.rflags = g.rflags;
+    r.rsi = g.rsi;
 }
 
 } // namespace es::cli

@@ -82,6 +82,14 @@ std::string format_kvm_stats(const std::vector<kvm_stat>& stats) {
     return s;
 }
 
+std::string format_nonzero_kvm_stats(const std::vector<kvm_stat>& stats) {
+    std::string s;
+    for (const auto& st : stats)
+        if (st.value)
+            s += (s.empty() ? "" : ", ") + st.name + " " + std::to_string(st.value);
+    return s;
+}
+
 std::string kvm_exit_name(std::uint32_t reason) {
     switch (reason) {
     case KVM_EXIT_UNKNOWN:
@@ -140,6 +148,10 @@ stop_summary summarize_kvm_stop(const kvm_stop& s, std::uint64_t user_exits,
         return {head + "guest accessed guest-physical " + hex(s.gpa) + ", outside its RAM (" +
                     s.detail + ") at rip " + hex(s.rip) + tail,
                 status_ept_violation};
+    case ES_STOP_RESET:
+        return {head + "guest reset the machine (a reboot, or a panic with panic=N) at rip " +
+                    hex(s.rip) + tail,
+                status_reset};
     case ES_STOP_ENTRY_FAILED:
         return {head + "VM entry failed: " + s.detail + tail, status_entry_failed};
     case ES_STOP_UNHANDLED:

@@ -88,10 +88,6 @@ bool check_kernel_options(const CLI::App& app, const run_words& w, std::string& 
                                         "the start state and the load address)";
             return false;
         }
-    if (app.count("--backend") && w.backend != "exitscope") {
-        error = "--kernel runs on --backend exitscope only, for now";
-        return false;
-    }
     return true;
 }
 

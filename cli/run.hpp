@@ -7,6 +7,7 @@
 
 #include "device.hpp"
 #include "exitscope/abi.h"
+#include "linux_loader.hpp"
 #include "options.hpp"
 
 namespace es::cli {
@@ -15,6 +16,14 @@ namespace es::cli {
 int run_guest(const run_options& o);
 // `run --kernel` (run_linux.cpp).
 int run_linux(const run_options& o);
+
+// The kernel and initrd of `o` read and laid out for the boot (both backends); nullopt after
+// printing why (then the status is status_usage).
+struct linux_boot {
+    std::string kernel, initrd;
+    linux_boot_plan plan;
+};
+std::optional<linux_boot> prepare_linux_boot(const run_options& o);
 
 // Steps both share; each reports its failure on stderr. The device and a new VM with
 // `mem_bytes` of RAM (both invalid on failure).

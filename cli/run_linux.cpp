@@ -27,33 +27,42 @@ std::optional<std::string> read_boot_file(const std::string& path, const char* w
 
 } // namespace
 
-int run_linux(const run_options& o) {
-    const auto kernel = read_boot_file(o.kernel, "kernel", o.mem_bytes);
+std::optional<linux_boot> prepare_linux_boot(const run_options& o) {
+    linux_boot b;
+    auto kernel = read_boot_file(o.kernel, "kernel", o.mem_bytes);
     if (!kernel)
-        return status_usage;
-    std::string initrd;
+        return std::nullopt;
+    b.kernel = std::move(*kernel);
     if (!o.initrd.empty()) {
         auto bytes = read_boot_file(o.initrd, "initrd", o.mem_bytes);
         if (!bytes)
-            return status_usage;
+            return std::nullopt;
         if (bytes->empty()) {
             std::fprintf(stderr, "exitscope: initrd %s is empty\n", o.initrd.c_str());
-            return status_usage;
+            return std::nullopt;
         }
-        initrd = std::move(*bytes);
+        b.initrd = std::move(*bytes);
     }
     std::string error;
-    const auto plan =
-        plan_linux_boot(*kernel, initrd, o.append, o.mem_bytes, ES_LINUX64_HOST_BYTES, error);
+    auto plan =
+        plan_linux_boot(b.kernel, b.initrd, o.append, o.mem_bytes, ES_LINUX64_HOST_BYTES, error);
     if (!plan) {
         std::fprintf(stderr, "exitscope: %s: %s\n", o.kernel.c_str(), error.c_str());
-        return status_usage;
+        return std::nullopt;
     }
+    b.plan = std::move(*plan);
+    return b;
+}
 
+int run_linux(const run_options& o) {
+    const auto boot = prepare_linux_boot(o);
+    if (!boot)
+        return status_usage;
+    const linux_boot_plan* plan = &boot->plan;
     const vm_handles h = open_vm(o.mem_bytes);
     if (!h.vm.valid())
         return status_error;
-    for (const auto& s : boot_segments(*plan, *kernel, initrd))
+    for (const auto& s : boot_segments(*plan, boot->kernel, boot->initrd))
         if (!load_guest_bytes(h.vm.get(), s.gpa, s.data, s.len, "loading the kernel"))
             return status_error;
 

@@ -67,7 +67,6 @@ TEST_CASE("run options: --kernel boots Linux with 128 MiB unless --mem says othe
         {{"--kernel", "bz", "g.bin"}, "not both"},
         {{"--kernel", "bz", "--mode", "long"}, "does not apply"},
         {{"--kernel", "bz", "--load", "0x1000"}, "does not apply"},
-        {{"--kernel", "bz", "--backend", "kvm"}, "exitscope only"},
         {{"--initrd", "rd", "g.bin"}, "needs --kernel"},
         {{"--append", "x", "g.bin"}, "needs --kernel"},
         {{"--kernel", ""}, "needs a file name"},

@@ -1,0 +1,196 @@
+// `exitscope run --backend kvm --kernel`: a Linux bzImage under KVM, booted as the Exitscope
+// backend boots it (run_linux.cpp): the same layout, linux64 start state, boot GDT, identity page
+// tables and CPUID view. KVM's in-kernel irqchip (an 8259A pair, and an IOAPIC and local APIC the
+// guest leaves alone with `nolapic`) and 8254 PIT take the timer; COM1 is the shared 16550A model
+// in user space on IRQ4. A reset request (board_reset.hpp) ends the run like Exitscope's
+// ES_STOP_RESET. With the in-kernel irqchip KVM handles HLT itself and never reports it: a
+// periodic tick reads the vCPU's MP state, and a vCPU halted with interrupts off (poweroff -f
+// with acpi=off) ends the run as "halted".
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <sys/ioctl.h>
+
+#include "cpuid/linux_leaves.hpp"
+#include "kvm_internal.hpp"
+#include "sdm/cpu_bits.hpp"
+#include "vmx/pure/board_reset.hpp"
+#include "vmx/pure/uart16550.hpp"
+
+namespace es::cli {
+
+namespace {
+
+constexpr std::uint32_t com1_irq = 4;
+constexpr std::uint32_t hypervisor_leaves = 0x40000000u, hypervisor_leaves_end = 0x50000000u;
+
+kvm_cpuid_entry2 entry(std::uint32_t leaf, std::uint32_t index, std::uint32_t flags,
+                       const cpuid_answer& a) {
+    kvm_cpuid_entry2 e{};
+    e.function = leaf;
+    e.index = index;
+    e.flags = flags;
+    e.eax = a.eax;
+    e.ebx = a.ebx;
+    e.ecx = a.ecx;
+    e.edx = a.edx;
+    return e;
+}
+
+// The devices user space keeps for a Linux guest.
+struct linux_board {
+    const kvm::machine& m;
+    es::uart16550 com1{};
+    bool irq4 = false; // the level last given to KVM_IRQ_LINE
+};
+
+bool set_irq4(linux_board& b) {
+    const bool level = es::uart_irq_line(b.com1);
+    if (level == b.irq4)
+        return true;
+    kvm_irq_level l{};
+    l.irq = com1_irq;
+    l.level = level ? 1 : 0;
+    if (kvm::checked(b.m.vm.get(), KVM_IRQ_LINE, &l, "setting COM1's IRQ4 (KVM_IRQ_LINE)") < 0)
+        return false;
+    b.irq4 = level;
+    return true;
+}
+
+// One port access (each element of a string I/O exit).
+void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
+                 kvm_stop& stop) {
+    const bool com1 = port >= uart::com1_base && port < uart::com1_base + uart::port_count;
+    if (in) {
+        std::memset(data, 0xff, size); // other ports read as all ones
+        if (com1)
+            data[0] = es::uart_read(b.com1, static_cast<std::uint16_t>(port - uart::com1_base));
+        return;
+    }
+    if (com1) {
+        const auto w =
+            es::uart_write(b.com1, static_cast<std::uint16_t>(port - uart::com1_base), data[0]);
+        if (w.transmitted) {
+            std::fputc(w.byte, stdout);
+            if (w.byte == '\n')
+                std::fflush(stdout); // the console shows live
+        }
+    } else if (board::is_reset_request(port, data[0])) {
+        stop.stop = ES_STOP_RESET;
+    }
+}
+
+bool linux_io(linux_board& b, kvm_stop& stop) {
+    const kvm_run& run = *b.m.run();
+    std::uint8_t* data = b.m.run_map.bytes() + run.io.data_offset;
+    for (std::uint32_t i = 0; i < run.io.count && !stop.stop; ++i)
+        port_access(b, run.io.direction == KVM_EXIT_IO_IN, run.io.port, data + i * run.io.size,
+                    run.io.size, stop);
+    if (stop.stop) {
+        kvm_regs r{};
+        if (ioctl(b.m.vcpu.get(), KVM_GET_REGS, &r) == 0)
+            stop.rip = r.rip;
+    }
+    return set_irq4(b);
+}
+
+// A vCPU the in-kernel irqchip holds halted with RFLAGS.IF=0 never runs again: the guest is done.
+bool check_halted(const kvm::machine& m, kvm_stop& stop) {
+    kvm_mp_state mp{};
+    if (kvm::checked(m.vcpu.get(), KVM_GET_MP_STATE, &mp, "reading the vCPU's MP state") < 0)
+        return errno == EINTR;
+    if (mp.mp_state != KVM_MP_STATE_HALTED)
+        return true;
+    kvm_regs r{};
+    if (kvm::checked(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers of the halted vCPU") < 0)
+        return errno == EINTR;
+    if (!(r.rflags & sdm::rflags::intf)) {
+        stop.stop = ES_STOP_HALTED;
+        stop.rip = r.rip;
+    }
+    return true;
+}
+
+// The VM with its irqchip and PIT, RAM holding the boot layout, and the vCPU in linux64 state.
+bool set_up_linux(const run_options& o, const linux_boot& boot, kvm::machine& m) {
+    if (!kvm::create_vm(m))
+        return false;
+    if (kvm::checked(m.vm.get(), KVM_CREATE_IRQCHIP, 0ul,
+                     "creating KVM's in-kernel irqchip (KVM_CREATE_IRQCHIP; needs a KVM with "
+                     "KVM_CAP_IRQCHIP)") < 0)
+        return false;
+    kvm_pit_config pit{};
+    pit.flags = KVM_PIT_SPEAKER_DUMMY; // port 0x61 in the kernel too: PIT channel 2's gate
+    if (kvm::checked(m.vm.get(), KVM_CREATE_PIT2, &pit,
+                     "creating KVM's in-kernel 8254 PIT (KVM_CREATE_PIT2; needs KVM_CAP_PIT2)") < 0)
+        return false;
+    if (!kvm::map_ram(o.mem_bytes, m))
+        return false;
+    for (const auto& s : boot_segments(boot.plan, boot.kernel, boot.initrd))
+        std::memcpy(m.ram.bytes() + s.gpa, s.data, s.len);
+    const auto write64 = [&](std::uint64_t gpa, std::uint64_t v) {
+        std::memcpy(m.ram.bytes() + gpa, &v, sizeof v);
+    };
+    es::build_identity_tables(o.mem_bytes, write64);
+    es::build_linux_boot_gdt(o.mem_bytes, write64);
+    if (!kvm::create_vcpu(m))
+        return false;
+    const int tsc_khz = ioctl(m.vcpu.get(), KVM_GET_TSC_KHZ, 0);
+    if (tsc_khz <= 0) {
+        const int e = tsc_khz < 0 ? errno : EINVAL;
+        report_failure(kvm::tag, "reading the vCPU's TSC frequency (KVM_GET_TSC_KHZ)", e,
+                       "KVM does not know the TSC frequency (needs KVM_CAP_GET_TSC_KHZ and a "
+                       "stable TSC)");
+        return false;
+    }
+    const auto supported = kvm::supported_cpuid(m.kvm.get());
+    if (!supported ||
+        !kvm::set_cpuid(m.vcpu.get(),
+                        linux_kvm_cpuid(*supported, static_cast<std::uint32_t>(tsc_khz))))
+        return false;
+    return kvm::set_start_state(es::initial_guest_state(es::guest_mode::linux64, boot.plan.entry, 0,
+                                                        o.mem_bytes, 0, 0, boot.plan.boot_params),
+                                m);
+}
+
+} // namespace
+
+std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
+                                              std::uint32_t tsc_khz) {
+    es::linux_cpu_facts facts{0, tsc_khz};
+    for (const auto& e : supported)
+        if (e.function == 0)
+            facts.host_max_basic_leaf = e.eax;
+    std::vector<kvm_cpuid_entry2> out;
+    for (const auto& e : supported) {
+        if (e.function >= hypervisor_leaves && e.function < hypervisor_leaves_end)
+            continue;
+        if (e.function < hypervisor_leaves && es::is_linux_own_leaf(e.function, facts))
+            continue; // answered below
+        out.push_back(
+            entry(e.function, e.index, e.flags,
+                  es::linux_guest_view(e.function, e.index, {e.eax, e.ebx, e.ecx, e.edx})));
+    }
+    for (std::uint32_t leaf = 0; leaf <= es::linux_max_basic_leaf(facts.host_max_basic_leaf);
+         ++leaf)
+        if (es::is_linux_own_leaf(leaf, facts))
+            out.push_back(entry(leaf, 0, 0, es::linux_own_answer(leaf, facts)));
+    return out;
+}
+
+int run_kvm_linux(const run_options& o) {
+    const auto boot = prepare_linux_boot(o);
+    if (!boot)
+        return status_usage;
+    kvm::machine m;
+    if (!set_up_linux(o, *boot, m))
+        return status_error;
+    linux_board board{m};
+    kvm::exit_hooks hooks;
+    hooks.io = [&board](kvm_stop& stop) { return linux_io(board, stop); };
+    hooks.tick = [&m](kvm_stop& stop) { return check_halted(m, stop); };
+    hooks.all_stats = true;
+    return kvm::run_vcpu(m, hooks);
+}
+
+} // namespace es::cli

@@ -1,0 +1,68 @@
+# Booting the same bzImage and command line as linux.sh under KVM (`exitscope run --backend kvm
+# --kernel`): Debian's kvm_intel with its in-kernel 8259A pair and 8254 PIT, COM1 in user space.
+# Checks the console markers, a clean end (status 0: the vCPU halted with interrupts off), a panic
+# that resets the machine (status 75), and prints KVM's exit statistics for the README's
+# comparison. exitscope.ko stays unloaded throughout. Needs /vmlinuz and /initramfs.cpio.gz
+# (tests/e2e/run-suite NAME --add KERNEL:/vmlinuz --add
+# build/linux-guest/initramfs.cpio.gz:/initramfs.cpio.gz -- linux-kvm.sh); LINUX_SECONDS bounds
+# each boot (SIGINT after that many seconds).
+. /tests/lib.sh
+
+if [ ! -f /vmlinuz ] || [ ! -f /initramfs.cpio.gz ]; then
+    fail linux_kvm_kernel_present "no /vmlinuz or /initramfs.cpio.gz: add them with --add"
+    exit 0
+fi
+if kvm_load_idle 2>/tmp/insmod.err; then pass linux_kvm_modules_load
+else fail linux_kvm_modules_load "insmod: $(cat /tmp/insmod.err)"; exit 0; fi
+[ -c /dev/kvm ] || { fail linux_kvm_dev_kvm "no /dev/kvm"; exit 0; }
+
+# The command line of linux.sh (the KVM reference boot, README "A Linux guest").
+append="console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off cryptomgr.notests"
+append="$append 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init nolapic"
+
+exitscope run --backend kvm --kernel /guests/hello-long.bin >/tmp/bad.out 2>&1
+st=$?
+if [ $st -eq 2 ] && grep -q "not a bzImage" /tmp/bad.out; then pass linux_kvm_not_a_bzimage_refused
+else fail linux_kvm_not_a_bzimage_refused "status $st: $(cat /tmp/bad.out)"; fi
+
+start=$(date +%s)
+echo "-- linux boot under KVM, console:"
+{
+    timeout -s INT "${LINUX_SECONDS:-600}" exitscope run --backend kvm --kernel /vmlinuz \
+        --initrd /initramfs.cpio.gz --append "$append" 2>/tmp/lk.err
+    echo $? >/tmp/lk.status
+} | tee /tmp/lk.out | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
+st=$(cat /tmp/lk.status)
+end=$(date +%s)
+echo
+echo "-- linux boot under KVM: status $st after $((end - start)) s"
+echo "-- summary:"
+cat /tmp/lk.err
+contains linux_kvm_decompressor_prints /tmp/lk.out "KASLR disabled: 'nokaslr' on cmdline"
+contains linux_kvm_init_runs /tmp/lk.out "exitscope-guest: /init running"
+if grep -Eq '^ *0: +[1-9][0-9]* +XT-PIC +.*timer' /tmp/lk.out; then pass linux_kvm_timer_ticks
+else fail linux_kvm_timer_ticks "$(grep -E '^ *0:' /tmp/lk.out)"; fi
+if grep -Eq '^ *4: +[1-9][0-9]* +XT-PIC +.*ttyS0' /tmp/lk.out; then pass linux_kvm_ttyS0_on_irq4
+else fail linux_kvm_ttyS0_on_irq4 "$(grep -E '^ *4:' /tmp/lk.out)"; fi
+contains linux_kvm_poweroff_reached /tmp/lk.out "exitscope-guest: powering off"
+expect_status linux_kvm_poweroff_ends_run 0 "$st"
+contains linux_kvm_summary_halted /tmp/lk.err "^exitscope\[kvm\]: guest halted"
+contains linux_kvm_statistics /tmp/lk.err "KVM counted: exits [0-9]+"
+echo "-- guest time at /init and at poweroff (console timestamps):"
+grep -E "exitscope-guest: (/init running|powering off)|reboot: " /tmp/lk.out | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
+
+# A kernel that cannot find its init panics; with panic=-1 it resets the machine at once.
+timeout -s INT "${LINUX_SECONDS:-600}" exitscope run --backend kvm --kernel /vmlinuz \
+    --initrd /initramfs.cpio.gz \
+    --append "${append%rdinit=/init nolapic} rdinit=/no-such-init root=/dev/no-such-disk nolapic" \
+    >/tmp/lkp.out 2>/tmp/lkp.err
+st=$?
+tail -n 3 /tmp/lkp.out | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
+cat /tmp/lkp.err
+contains linux_kvm_panic_reached /tmp/lkp.out "Kernel panic"
+expect_status linux_kvm_panic_resets 75 $st
+
+rmmod kvm_intel kvm irqbypass
+expect_status linux_kvm_modules_unload 0 $?
+if dmesg | grep -Eq "Oops|BUG:|WARNING:|soft lockup"; then fail linux_kvm_host_healthy "$(dmesg | tail -n 5)"
+else pass linux_kvm_host_healthy; fi
