@@ -9,8 +9,8 @@
 #include "exitscope/abi.h"
 #include "pure/board_reset.hpp"
 #include "pure/msr_policy.hpp"
-#include "sdm/exit_qualification.hpp"
 #include "sdm/cpu_bits.hpp"
+#include "sdm/exit_qualification.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vmx_ops.hpp"
 
