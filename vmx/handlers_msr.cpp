@@ -58,6 +58,15 @@ exit_action write_syscall_msr(exit_context& ctx, std::uint32_t number, std::uint
     return exit_action::skip;
 }
 
+// An MSR no rule covers: #GP, and the flight recorder's entry for this exit names it in its
+// qualification field (which RDMSR and WRMSR exits leave 0), so `trace` shows what the guest
+// wanted.
+exit_action unemulated_msr(exit_context& ctx, std::uint32_t number) {
+    if (core.instrument >= instrument_level::recorder)
+        core.recorders[ctx.cpu].last.newest().qualification = number;
+    return inject_gp(ctx);
+}
+
 } // namespace
 
 exit_action rdmsr(exit_context& ctx) {
@@ -92,7 +101,7 @@ exit_action rdmsr(exit_context& ctx) {
     case msr_rule::ucode_rev:
         break;
     case msr_rule::gp:
-        return inject_gp(ctx);
+        return unemulated_msr(ctx, number);
     }
     vm.regs.rax = static_cast<std::uint32_t>(v);
     vm.regs.rdx = v >> 32;
@@ -135,7 +144,7 @@ exit_action wrmsr(exit_context& ctx) {
     case msr_rule::gp:
         break;
     }
-    return inject_gp(ctx);
+    return unemulated_msr(ctx, number);
 }
 
 // XSETBV always exits. A valid XCR0 has x87 set, AVX only with SSE, and only features the host

@@ -40,6 +40,22 @@ TEST_CASE("the ring keeps the newest entries when it wraps") {
     CHECK(out[n - 1].tsc == ES_TRACE_RING + 10);
 }
 
+TEST_CASE("newest() is the entry committed last, also across the wrap") {
+    auto rec = recorders(1);
+    for (std::uint64_t i = 1; i <= ES_TRACE_RING + 3; ++i) {
+        push(rec[0], i, 1);
+        CHECK(rec[0].last.newest().tsc == i);
+    }
+    // A handler notes something in its own exit's entry (an unemulated MSR's number).
+    rec[0].last.newest().qualification = 0x179;
+    std::vector<es_trace_entry> out(ES_TRACE_RING);
+    const auto n =
+        collect_trace(rec.data(), 1, false, 0, out.data(), out.size(), cursors(rec).data());
+    REQUIRE(n == ES_TRACE_RING);
+    CHECK(out[n - 1].qualification == 0x179);
+    CHECK(out[n - 2].qualification != 0x179);
+}
+
 TEST_CASE("CPUs are merged oldest first, and a VM filter applies") {
     auto rec = recorders(2);
     push(rec[0], 10, 1);

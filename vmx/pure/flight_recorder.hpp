@@ -27,6 +27,7 @@ template <std::uint32_t Slots> struct trace_ring {
     std::uint64_t head; // entries ever written; the newest is at (head - 1) % slots
 
     es_trace_entry& next() { return s[head % slots].entry; }
+    es_trace_entry& newest() { return s[(head - 1) % slots].entry; }
     void commit() { head += 1; }
     ring_window window() const {
         const std::uint64_t h = __atomic_load_n(&head, __ATOMIC_ACQUIRE);
