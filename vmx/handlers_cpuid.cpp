@@ -42,7 +42,7 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
     return a;
 }
 
-cpuid_answer host_answer(std::uint32_t leaf, std::uint32_t sub) {
+[[gnu::always_inline]] inline cpuid_answer host_answer(std::uint32_t leaf, std::uint32_t sub) {
     // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
     const bool guest_osxsave =
         leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;

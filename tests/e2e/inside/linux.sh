@@ -17,6 +17,7 @@ append="console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off crypt
 append="$append 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init nolapic"
 append="$append${LINUX_EXTRA_ARGS:+ $LINUX_EXTRA_ARGS}"
 
+t0=$(klog_now)
 # Bad inputs first: each a clear refusal before any VM exists.
 load
 expect_status load 0 $?
@@ -133,5 +134,6 @@ exitscope run /guests/hello-long.bin --mode long >/tmp/after.out 2>&1
 expect_status linux_toy_guest_after_boot 0 $?
 unload
 expect_status linux_unload_after_boot 0 $?
-if dmesg | grep -Eq "Oops|BUG:|WARNING:|soft lockup"; then fail linux_host_healthy "$(dmesg | tail -n 5)"
+if klog_since "$t0" | grep -Eq "Oops|BUG:|WARNING:|soft lockup"; then
+    fail linux_host_healthy "$(klog_since "$t0" | grep -E "Oops|BUG:|WARNING:|soft lockup" | head -n 3)"
 else pass linux_host_healthy; fi
