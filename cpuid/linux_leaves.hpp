@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "cpuid/exit_leaves.hpp"
+#include "sdm/cpu_bits.hpp"
 
 namespace es {
 
@@ -27,20 +28,20 @@ inline constexpr std::uint32_t frequency_leaf = 0x16;
 // that is not emulated (its accesses would be #GP, some of them unchecked) or report topology
 // beyond the one vCPU.
 namespace hidden {
-// CPUID.1:ECX: DTES64, DS-CPL, EST, TM2, xTPR, PDCM (IA32_PERF_CAPABILITIES), x2APIC, TSC deadline.
-inline constexpr std::uint32_t leaf1_ecx = (1u << 2) | (1u << 4) | (1u << 7) | (1u << 8) |
-                                           (1u << 14) | (1u << 15) | (1u << 21) | (1u << 24);
-// CPUID.1:EDX: MCE and MCA (machine-check MSRs), MTRR, the local APIC (none is emulated: the
-// timer is the PIT through the PIC), DS, ACPI thermal MSRs, HTT, TM, PBE.
-inline constexpr std::uint32_t leaf1_edx = (1u << 7) | (1u << 9) | (1u << 12) | (1u << 14) |
-                                           (1u << 21) | (1u << 22) | (1u << 28) | (1u << 29) |
-                                           (1u << 31);
-// CPUID.(7,0):EBX: TSC_ADJUST (read without a fault handler), SGX, HLE, RTM, RDT monitoring and
-// allocation, MPX, Intel PT.
-inline constexpr std::uint32_t leaf7_ebx = (1u << 1) | (1u << 2) | (1u << 4) | (1u << 11) |
-                                           (1u << 12) | (1u << 14) | (1u << 15) | (1u << 25);
-// CPUID.(7,0):ECX: WAITPKG (IA32_UMWAIT_CONTROL), SGX launch control.
-inline constexpr std::uint32_t leaf7_ecx = (1u << 5) | (1u << 30);
+using namespace sdm;
+inline constexpr std::uint32_t leaf1_ecx =
+    cpuid1_ecx::dtes64 | cpuid1_ecx::ds_cpl | cpuid1_ecx::est | cpuid1_ecx::tm2 | cpuid1_ecx::xtpr |
+    cpuid1_ecx::pdcm | cpuid1_ecx::x2apic | cpuid1_ecx::tsc_deadline;
+// No local APIC is emulated: the timer is the PIT through the PIC.
+inline constexpr std::uint32_t leaf1_edx = cpuid1_edx::mce | cpuid1_edx::apic | cpuid1_edx::mtrr |
+                                           cpuid1_edx::mca | cpuid1_edx::ds | cpuid1_edx::acpi |
+                                           cpuid1_edx::htt | cpuid1_edx::tm | cpuid1_edx::pbe;
+// TSC_ADJUST is read without a fault handler.
+inline constexpr std::uint32_t leaf7_ebx = cpuid7_ebx::tsc_adjust | cpuid7_ebx::sgx |
+                                           cpuid7_ebx::hle | cpuid7_ebx::rtm |
+                                           cpuid7_ebx::rdt_monitoring | cpuid7_ebx::mpx |
+                                           cpuid7_ebx::rdt_allocation | cpuid7_ebx::intel_pt;
+inline constexpr std::uint32_t leaf7_ecx = cpuid7_ecx::waitpkg | cpuid7_ecx::sgx_lc;
 } // namespace hidden
 
 // CPUID.1:EBX bits 23:16 (logical processors per package) and 31:24 (initial APIC ID).

@@ -37,20 +37,57 @@ inline constexpr std::uint64_t intf = 1ull << 9;
 inline constexpr std::uint64_t vm = 1ull << 17;
 } // namespace rflags
 
-// CPUID.1:ECX.
+// CPUID.1:ECX ("CPUID", Feature Information).
 namespace cpuid1_ecx {
+inline constexpr std::uint32_t dtes64 = 1u << 2;
 inline constexpr std::uint32_t monitor = 1u << 3;
+inline constexpr std::uint32_t ds_cpl = 1u << 4;
 inline constexpr std::uint32_t vmx = 1u << 5;
 inline constexpr std::uint32_t smx = 1u << 6;
+inline constexpr std::uint32_t est = 1u << 7;
+inline constexpr std::uint32_t tm2 = 1u << 8;
+inline constexpr std::uint32_t xtpr = 1u << 14;
+inline constexpr std::uint32_t pdcm = 1u << 15; // IA32_PERF_CAPABILITIES
+inline constexpr std::uint32_t x2apic = 1u << 21;
+inline constexpr std::uint32_t tsc_deadline = 1u << 24;
 inline constexpr std::uint32_t xsave = 1u << 26;
 inline constexpr std::uint32_t osxsave = 1u << 27;
 inline constexpr std::uint32_t hypervisor = 1u << 31;
 } // namespace cpuid1_ecx
 
+// CPUID.1:EDX.
+namespace cpuid1_edx {
+inline constexpr std::uint32_t fpu = 1u << 0;
+inline constexpr std::uint32_t mce = 1u << 7;
+inline constexpr std::uint32_t apic = 1u << 9;
+inline constexpr std::uint32_t mtrr = 1u << 12;
+inline constexpr std::uint32_t mca = 1u << 14;
+inline constexpr std::uint32_t ds = 1u << 21;   // debug store
+inline constexpr std::uint32_t acpi = 1u << 22; // thermal monitor and clock control MSRs
+inline constexpr std::uint32_t htt = 1u << 28;
+inline constexpr std::uint32_t tm = 1u << 29;
+inline constexpr std::uint32_t pbe = 1u << 31;
+} // namespace cpuid1_edx
+
 // CPUID.(EAX=7,ECX=0):EBX.
 namespace cpuid7_ebx {
+inline constexpr std::uint32_t fsgsbase = 1u << 0;
+inline constexpr std::uint32_t tsc_adjust = 1u << 1;
+inline constexpr std::uint32_t sgx = 1u << 2;
+inline constexpr std::uint32_t hle = 1u << 4;
 inline constexpr std::uint32_t invpcid = 1u << 10;
+inline constexpr std::uint32_t rtm = 1u << 11;
+inline constexpr std::uint32_t rdt_monitoring = 1u << 12;
+inline constexpr std::uint32_t mpx = 1u << 14;
+inline constexpr std::uint32_t rdt_allocation = 1u << 15;
+inline constexpr std::uint32_t intel_pt = 1u << 25;
 } // namespace cpuid7_ebx
+
+// CPUID.(EAX=7,ECX=0):ECX.
+namespace cpuid7_ecx {
+inline constexpr std::uint32_t waitpkg = 1u << 5;
+inline constexpr std::uint32_t sgx_lc = 1u << 30;
+} // namespace cpuid7_ecx
 
 // CPUID.(EAX=0DH,ECX=1):EAX.
 namespace cpuid_d1_eax {

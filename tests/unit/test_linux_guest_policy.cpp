@@ -51,15 +51,15 @@ TEST_CASE("Linux guest CPUID: the basic range reaches 0x16, the missing leaves r
 
 TEST_CASE("Linux guest CPUID: one CPU, and no feature backed by MSRs it does not have") {
     const cpuid_answer one = linux_guest_view(1, 0, all_ones);
-    CHECK(((one.ebx >> 16) & 0xff) == 1); // one logical processor
-    CHECK((one.ebx >> 24) == 0);          // APIC ID 0
-    CHECK((one.ebx & 0xffff) == 0xffff);  // brand, CLFLUSH size untouched
-    CHECK((one.edx & (1u << 9)) == 0);    // no local APIC: the timer is the PIT
-    CHECK((one.edx & (1u << 7)) == 0);    // no MCE
-    CHECK((one.edx & (1u << 12)) == 0);   // no MTRRs
-    CHECK((one.edx & (1u << 0)) != 0);    // the FPU stays
-    CHECK((one.ecx & (1u << 15)) == 0);   // no PDCM
-    CHECK((one.ecx & (1u << 26)) != 0);   // XSAVE stays
+    CHECK(((one.ebx >> 16) & 0xff) == 1);          // one logical processor
+    CHECK((one.ebx >> 24) == 0);                   // APIC ID 0
+    CHECK((one.ebx & 0xffff) == 0xffff);           // brand, CLFLUSH size untouched
+    CHECK((one.edx & sdm::cpuid1_edx::apic) == 0); // the timer is the PIT
+    CHECK((one.edx & sdm::cpuid1_edx::mce) == 0);
+    CHECK((one.edx & sdm::cpuid1_edx::mtrr) == 0);
+    CHECK((one.edx & sdm::cpuid1_edx::fpu) != 0); // the FPU stays
+    CHECK((one.ecx & sdm::cpuid1_ecx::pdcm) == 0);
+    CHECK((one.ecx & sdm::cpuid1_ecx::xsave) != 0); // XSAVE stays
     CHECK((linux_guest_view(4, 0, all_ones).eax >> 14) == 0);
     CHECK((linux_guest_view(4, 0, all_ones).eax & 0x3fff) == 0x3fff);
     const cpuid_answer six = linux_guest_view(6, 0, all_ones);
@@ -67,8 +67,8 @@ TEST_CASE("Linux guest CPUID: one CPU, and no feature backed by MSRs it does not
     const cpuid_answer pmu = linux_guest_view(0xa, 0, all_ones);
     CHECK((pmu.eax | pmu.ebx | pmu.ecx | pmu.edx) == 0);
     const cpuid_answer seven = linux_guest_view(7, 0, all_ones);
-    CHECK((seven.ebx & (1u << 1)) == 0); // TSC_ADJUST
-    CHECK((seven.ebx & (1u << 0)) != 0); // FSGSBASE stays
+    CHECK((seven.ebx & sdm::cpuid7_ebx::tsc_adjust) == 0);
+    CHECK((seven.ebx & sdm::cpuid7_ebx::fsgsbase) != 0); // FSGSBASE stays
     CHECK(seven.edx == 0);
     CHECK(linux_guest_view(7, 1, all_ones).edx == ~0u); // other subleaves pass
 }
