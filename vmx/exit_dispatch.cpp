@@ -63,18 +63,32 @@ static_assert(every_handler_has_a_function(), "each handler name maps to a funct
 
 namespace {
 
-constexpr std::array<handler_fn, sdm::exit_reason_count> build_handler_by_reason() {
+constexpr std::array<handler_fn, sdm::exit_reason_count>
+build_handler_by_reason(const handler_map& by_name) {
     std::array<handler_fn, sdm::exit_reason_count> t{};
     for (std::uint32_t r = 0; r < sdm::exit_reason_count; ++r)
-        t[r] = handlers_by_name.fns[static_cast<std::size_t>(exit_handlers_table.h[r])];
+        t[r] = by_name.fns[static_cast<std::size_t>(exit_handlers_table.h[r])];
     return t;
 }
+
+// A Linux guest's board (platform.hpp) changes what three handlers do: its CPUID view, its
+// devices' ports, and HLT waiting for its timer. Separate functions, so the toy guests' handlers
+// carry no test for it.
+constexpr handler_map board_handlers_by_name = [] {
+    handler_map m = handlers_by_name;
+    m.fns[static_cast<std::size_t>(handler::cpuid)] = handlers::board_cpuid;
+    m.fns[static_cast<std::size_t>(handler::io)] = handlers::board_io;
+    m.fns[static_cast<std::size_t>(handler::hlt)] = handlers::board_hlt;
+    return m;
+}();
 
 } // namespace
 
 // Reason -> function, composed at compile time from the exit table and the map above (constant
 // initialization: no constructor runs, the table lives in read-only data).
 constexpr std::array<handler_fn, sdm::exit_reason_count> handler_by_reason =
-    build_handler_by_reason();
+    build_handler_by_reason(handlers_by_name);
+constexpr std::array<handler_fn, sdm::exit_reason_count> board_handler_by_reason =
+    build_handler_by_reason(board_handlers_by_name);
 
 } // namespace es

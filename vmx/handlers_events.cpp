@@ -80,12 +80,19 @@ exit_action entry_failure(exit_context& ctx) {
     return stop_with(ctx, ES_STOP_ENTRY_FAILED);
 }
 
+// With interrupts off HLT ends the run (a later run call continues after the HLT). With them on,
+// a toy guest, which gets no interrupts, would wait forever: it goes on at once instead.
 exit_action hlt(exit_context& ctx) {
-    // With interrupts off HLT ends the run (a later run call continues after the HLT). With them
-    // on, a Linux guest waits for its timer (platform.cpp); a toy guest gets no interrupts, so it
-    // would wait forever: it goes on at once instead.
     if (hw::vmread(f::guest_rflags) & sdm::rflags::intf)
-        return ctx.vm.linux_platform ? platform_hlt(ctx) : exit_action::skip;
+        return exit_action::skip;
+    ctx.stop = {ES_STOP_HALTED, 0, 0};
+    return exit_action::stop;
+}
+
+// A Linux guest's HLT with interrupts on waits for its timer (platform.cpp).
+exit_action board_hlt(exit_context& ctx) {
+    if (hw::vmread(f::guest_rflags) & sdm::rflags::intf)
+        return platform_hlt(ctx);
     ctx.stop = {ES_STOP_HALTED, 0, 0};
     return exit_action::stop;
 }

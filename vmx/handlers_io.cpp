@@ -55,14 +55,18 @@ exit_action plain_io(exit_context& ctx, std::uint64_t qualification) {
 }
 
 exit_action io(exit_context& ctx) {
-    const std::uint64_t qualification = hw::vmread(sdm::vmcs_field::exit_qualification);
-    const auto q = sdm::decode_io(qualification);
+    const auto q = sdm::decode_io(hw::vmread(sdm::vmcs_field::exit_qualification));
     // INS/OUTS would need guest linear-address translation; the toy guests do not use them.
     if (q.string)
         return unexpected(ctx);
-    if (ctx.vm.linux_platform) [[unlikely]]
-        return platform_io(ctx, qualification);
     return conventions(ctx, q);
+}
+
+exit_action board_io(exit_context& ctx) {
+    const std::uint64_t qualification = hw::vmread(sdm::vmcs_field::exit_qualification);
+    if (sdm::decode_io(qualification).string)
+        return unexpected(ctx);
+    return platform_io(ctx, qualification);
 }
 
 } // namespace es::handlers

@@ -65,9 +65,10 @@ struct exit_info {
 
 // The counters and recorder one section writes. The instrumentation level is a template
 // parameter: it never changes while the module is loaded, so each level's loop carries no test
-// for the others. Kept apart from the exit context, whose address the handlers get, so the
-// compiler can hold these in registers.
-template <instrument_level Level> struct exit_path {
+// for the others; so is `Board`, whether the VM is a Linux guest with a PC board
+// (platform.hpp), which never changes while a section runs. Kept apart from the exit context,
+// whose address the handlers get, so the compiler can hold these in registers.
+template <instrument_level Level, bool Board> struct exit_path {
     counter_row& row; // the VM's counters: written only here, by this CPU
     cpu_recorder& recorder;
     std::uint32_t vm_id;
@@ -94,14 +95,15 @@ template <instrument_level Level> struct exit_path {
         if constexpr (Level != instrument_level::off)
             record_exit(*e.cell);
         ctx.reason = static_cast<std::uint32_t>(reason);
-        const exit_action action = handler_by_reason[reason](ctx);
+        const exit_action action =
+            (Board ? board_handler_by_reason : handler_by_reason)[reason](ctx);
         if (action == exit_action::skip) [[likely]]
             skip_instruction(e);
         else if (action == exit_action::check_host)
             return next_step::host_turn;
         else if (action == exit_action::stop)
             return next_step::stop;
-        else if (action == exit_action::idle) {
+        else if (Board && action == exit_action::idle) {
             skip_instruction(e);
             return next_step::idle;
         }
@@ -208,14 +210,13 @@ void report_stop(es_run& out, const stop_report& stop, std::uint32_t raw) {
 
 // The exits of one guest section: enter, handle, account, until the run stops or the host needs
 // the CPU. Interrupts are off but for host turns.
-template <instrument_level Level>
+template <instrument_level Level, bool Board>
 [[gnu::noinline]] section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu,
                                           std::uint64_t exit_limit) {
     stop_report stop{};
     exit_context ctx{vm, 0, cpu, stop};
-    exit_path<Level> path{*vm.counters, core.recorders[cpu], vm.id};
+    exit_path<Level, Board> path{*vm.counters, core.recorders[cpu], vm.id};
     std::uint64_t turn_end = new_turn();
-    const bool has_board = vm.linux_platform; // fixed while the section runs
     bool launched = false;
     exit_info e; // the exit in hand: filled in as it is handled
     for (;;) {
@@ -224,7 +225,7 @@ template <instrument_level Level>
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
-        if (has_board) [[unlikely]]
+        if constexpr (Board)
             platform_before_entry(vm);
         e.tsc = es_vmx_enter(&vm.regs, launched);
         if (e.tsc == 0) {
@@ -260,6 +261,13 @@ template <instrument_level Level>
         }
         path.account(e, hw::rdtsc());
     }
+}
+
+template <instrument_level Level>
+section_end run_guest_section(es_vm& vm, es_run& out, std::uint32_t cpu, std::uint64_t exit_limit) {
+    if (vm.linux_platform)
+        return run_section<Level, true>(vm, out, cpu, exit_limit);
+    return run_section<Level, false>(vm, out, cpu, exit_limit);
 }
 
 // Start of a section: make the VMCS current here and bring it up to date.
@@ -300,16 +308,16 @@ section_end run_on_this_cpu(es_vm& vm, es_run& out, std::uint32_t cpu, std::uint
     section_end end = section_end::stop;
     switch (core.instrument) {
     case instrument_level::off:
-        end = run_section<instrument_level::off>(vm, out, cpu, exit_limit);
+        end = run_guest_section<instrument_level::off>(vm, out, cpu, exit_limit);
         break;
     case instrument_level::counters:
-        end = run_section<instrument_level::counters>(vm, out, cpu, exit_limit);
+        end = run_guest_section<instrument_level::counters>(vm, out, cpu, exit_limit);
         break;
     case instrument_level::histograms:
-        end = run_section<instrument_level::histograms>(vm, out, cpu, exit_limit);
+        end = run_guest_section<instrument_level::histograms>(vm, out, cpu, exit_limit);
         break;
     default:
-        end = run_section<instrument_level::recorder>(vm, out, cpu, exit_limit);
+        end = run_guest_section<instrument_level::recorder>(vm, out, cpu, exit_limit);
         break;
     }
     end_section(vm, cpu);
