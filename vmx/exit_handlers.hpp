@@ -28,9 +28,7 @@ exit_action ept_violation(exit_context& ctx);
 exit_action ept_misconfig(exit_context& ctx);
 exit_action preemption_timer(exit_context& ctx);
 exit_action interrupt_window(exit_context& ctx);
-// A Linux guest's board (platform.hpp): its CPUID view, its devices' ports, HLT waiting for its
-// timer.
-exit_action board_cpuid(exit_context& ctx);
+// A Linux guest's board (platform.hpp): its devices' ports, HLT waiting for its timer.
 exit_action board_io(exit_context& ctx);
 exit_action board_hlt(exit_context& ctx);
 exit_action xsetbv(exit_context& ctx);

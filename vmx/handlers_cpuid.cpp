@@ -42,8 +42,23 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
     return a;
 }
 
-[[gnu::always_inline]] inline cpuid_answer answer(const es_vm& vm, std::uint32_t leaf,
-                                                  std::uint32_t sub) {
+[[gnu::always_inline]] inline cpuid_answer host_answer(std::uint32_t leaf, std::uint32_t sub) {
+    // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
+    const bool guest_osxsave =
+        leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;
+    return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
+}
+
+// A Linux guest's view (cpuid/linux_leaves.hpp); out of line, so toy guests' CPUID keeps its
+// short path.
+[[gnu::noinline]] cpuid_answer linux_answer(std::uint32_t leaf, std::uint32_t sub) {
+    const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
+    if (is_linux_own_leaf(leaf, facts))
+        return linux_own_answer(leaf, facts);
+    return linux_guest_view(leaf, sub, host_answer(leaf, sub));
+}
+
+cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
     if (is_hypervisor_range(leaf)) [[unlikely]] {
         if (is_exit_leaf(leaf))
             return answer_exit_leaf(leaf, sub, leaf_counters{vm, core.cpuid_scope_global});
@@ -51,29 +66,9 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
             return own_hypervisor_answer(leaf);
         return host_cpuid(leaf, sub);
     }
-    // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
-    const bool guest_osxsave =
-        leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;
-    return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
-}
-
-// A Linux guest's answer: its own leaves (cpuid/linux_leaves.hpp), else the above through the
-// Linux view.
-cpuid_answer linux_answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
-    if (is_hypervisor_range(leaf))
-        return answer(vm, leaf, sub);
-    const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
-    if (is_linux_own_leaf(leaf, facts))
-        return linux_own_answer(leaf, facts);
-    return linux_guest_view(leaf, sub, answer(vm, leaf, sub));
-}
-
-// CPUID writes the four registers whole in 64-bit mode: the upper halves become 0.
-void write_answer(es_guest_regs& g, cpuid_answer a) {
-    g.rax = a.eax;
-    g.rbx = a.ebx;
-    g.rcx = a.ecx;
-    g.rdx = a.edx;
+    if (vm.linux_platform) [[unlikely]]
+        return linux_answer(leaf, sub);
+    return host_answer(leaf, sub);
 }
 
 } // namespace
@@ -82,15 +77,13 @@ namespace handlers {
 
 exit_action cpuid(exit_context& ctx) {
     es_guest_regs& g = ctx.vm.regs;
-    write_answer(
-        g, answer(ctx.vm, static_cast<std::uint32_t>(g.rax), static_cast<std::uint32_t>(g.rcx)));
-    return exit_action::skip;
-}
-
-exit_action board_cpuid(exit_context& ctx) {
-    es_guest_regs& g = ctx.vm.regs;
-    write_answer(g, linux_answer(ctx.vm, static_cast<std::uint32_t>(g.rax),
-                                 static_cast<std::uint32_t>(g.rcx)));
+    // CPUID writes the four registers whole in 64-bit mode: the upper halves become 0.
+    const cpuid_answer a =
+        answer(ctx.vm, static_cast<std::uint32_t>(g.rax), static_cast<std::uint32_t>(g.rcx));
+    g.rax = a.eax;
+    g.rbx = a.ebx;
+    g.rcx = a.ecx;
+    g.rdx = a.edx;
     return exit_action::skip;
 }
 
