@@ -2,19 +2,21 @@
 // backend boots it (run_linux.cpp): the same layout, linux64 start state, boot GDT, identity page
 // tables and CPUID view. KVM's in-kernel irqchip (an 8259A pair, and an IOAPIC and local APIC the
 // guest leaves alone with `nolapic`) and 8254 PIT take the timer; COM1 is the shared 16550A model
-// in user space on IRQ4. A reset request (board_reset.hpp) ends the run like Exitscope's
-// ES_STOP_RESET. With the in-kernel irqchip KVM handles HLT itself and never reports it: a
-// periodic tick reads the vCPU's MP state, and a vCPU halted with interrupts off (poweroff -f
-// with acpi=off) ends the run as "halted".
+// in user space on IRQ4, and the CMOS clock is the shared model too. A reset request
+// (board_reset.hpp) ends the run like Exitscope's ES_STOP_RESET. With the in-kernel irqchip KVM
+// handles HLT itself and never reports it: a periodic tick reads the vCPU's MP state, and a vCPU
+// halted with interrupts off (poweroff -f with acpi=off) ends the run as "halted".
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <sys/ioctl.h>
 
 #include "cpuid/linux_leaves.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "vmx/pure/board_reset.hpp"
+#include "vmx/pure/cmos_rtc.hpp"
 #include "vmx/pure/uart16550.hpp"
 
 namespace es::cli {
@@ -41,7 +43,8 @@ kvm_cpuid_entry2 entry(std::uint32_t leaf, std::uint32_t index, std::uint32_t fl
 struct linux_board {
     const kvm::machine& m;
     es::uart16550 com1{};
-    bool irq4 = false; // the level last given to KVM_IRQ_LINE
+    es::cmos_rtc rtc{}; // the same CMOS clock as Exitscope's, so both guests boot alike
+    bool irq4 = false;  // the level last given to KVM_IRQ_LINE
 };
 
 bool set_irq4(linux_board& b) {
@@ -61,6 +64,13 @@ bool set_irq4(linux_board& b) {
 void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
                  kvm_stop& stop) {
     const bool com1 = port >= uart::com1_base && port < uart::com1_base + uart::port_count;
+    if (es::cmos_handles(port)) {
+        if (in)
+            data[0] = es::cmos_read(b.rtc, port, static_cast<std::int64_t>(std::time(nullptr)));
+        else
+            es::cmos_write(b.rtc, port, data[0]);
+        return;
+    }
     if (in) {
         std::memset(data, 0xff, size); // other ports read as all ones
         if (com1)
