@@ -63,7 +63,7 @@ bool set_irq4(linux_board& b) {
 // One port access (each element of a string I/O exit).
 void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
                  kvm_stop& stop) {
-    const bool com1 = port >= uart::com1_base && port < uart::com1_base + uart::port_count;
+    const bool com1 = es::uart_handles(port);
     if (es::cmos_handles(port)) {
         if (in)
             data[0] = es::cmos_read(b.rtc, port, static_cast<std::int64_t>(std::time(nullptr)));

@@ -35,6 +35,9 @@ exit_action xsetbv(exit_context& ctx);
 exit_action unexpected(exit_context& ctx);
 
 // Shared helpers.
+// Appends `n` bytes of `value` (low byte first) to the VM's console buffer; true when it is now
+// full (the caller stops the run so user space drains it).
+bool append_console(es_vm& vm, std::uint64_t value, unsigned n);
 // Port I/O by the plain guest conventions (README), for ports no device of the guest's claims;
 // `qualification` is the I/O exit's.
 exit_action plain_io(exit_context& ctx, std::uint64_t qualification);

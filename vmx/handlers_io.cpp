@@ -11,16 +11,19 @@
 
 namespace es::handlers {
 
-namespace {
-
-// Appends `n` bytes of `value` (low byte first) to the console buffer. When it fills, hand the
-// bytes to user space; the next run call continues after this OUT.
-exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
-    es_vm& vm = ctx.vm;
+bool append_console(es_vm& vm, std::uint64_t value, unsigned n) {
     // A caller without a console buffer (console_limit 0) does not want the bytes.
     for (unsigned i = 0; i < n && vm.console_len < vm.console_limit; ++i)
         vm.console[vm.console_len++] = static_cast<std::uint8_t>(value >> (8 * i));
-    if (vm.console_limit && vm.console_len == vm.console_limit) {
+    return vm.console_limit && vm.console_len == vm.console_limit;
+}
+
+namespace {
+
+// Port 0xE9: the bytes go to the console buffer. When it fills, hand them to user space; the
+// next run call continues after this OUT.
+exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
+    if (append_console(ctx.vm, value, n)) {
         ctx.stop = {ES_STOP_CONSOLE_FULL, 0, 0};
         return exit_action::stop;
     }

@@ -24,15 +24,8 @@ using f = sdm::vmcs_field;
 inline constexpr unsigned irq_timer = 0;
 inline constexpr unsigned irq_com1 = 4;
 
-// Appends a byte to the console buffer; false when the buffer is now full.
-bool console_byte(es_vm& vm, std::uint8_t byte) {
-    if (vm.console_len < vm.console_limit)
-        vm.console[vm.console_len++] = byte;
-    return !(vm.console_limit && vm.console_len == vm.console_limit);
-}
-
 std::uint8_t read_port(es_vm& vm, std::uint16_t port, std::uint64_t now) {
-    if (port >= uart::com1_base && port < uart::com1_base + uart::port_count) {
+    if (uart_handles(port)) {
         const std::uint8_t v = uart_read(vm.com1, port - uart::com1_base);
         pic_set_irq(vm.pic, irq_com1, uart_irq_line(vm.com1)); // an IIR read may clear it
         return v;
@@ -48,10 +41,10 @@ std::uint8_t read_port(es_vm& vm, std::uint16_t port, std::uint64_t now) {
 
 // False when the write ends the run (a full console); `reset` set when it resets the machine.
 bool write_port(es_vm& vm, std::uint16_t port, std::uint8_t v, std::uint64_t now, bool& reset) {
-    if (port >= uart::com1_base && port < uart::com1_base + uart::port_count) {
+    if (uart_handles(port)) {
         const uart_write_result w = uart_write(vm.com1, port - uart::com1_base, v);
         pic_set_irq(vm.pic, irq_com1, uart_irq_line(vm.com1));
-        return !w.transmitted || console_byte(vm, w.byte);
+        return !w.transmitted || !handlers::append_console(vm, w.byte, 1);
     }
     if (pic_handles(port))
         pic_write(vm.pic, port, v);
@@ -65,8 +58,7 @@ bool write_port(es_vm& vm, std::uint16_t port, std::uint8_t v, std::uint64_t now
 }
 
 bool is_board_port(std::uint16_t port) {
-    return (port >= uart::com1_base && port < uart::com1_base + uart::port_count) ||
-           pic_handles(port) || pit_handles(port) || cmos_handles(port) ||
+    return uart_handles(port) || pic_handles(port) || pit_handles(port) || cmos_handles(port) ||
            port == board::i8042_command || port == board::reset_control;
 }
 

@@ -103,4 +103,8 @@ uart_write_result uart_write(uart16550& u, std::uint16_t offset, std::uint8_t va
     return {false, 0};
 }
 
+bool uart_handles(std::uint16_t port) {
+    return port >= uart::com1_base && port < uart::com1_base + uart::port_count;
+}
+
 } // namespace es

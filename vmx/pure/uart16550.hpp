@@ -55,6 +55,9 @@ struct uart_write_result {
     std::uint8_t byte;
 };
 
+// COM1's ports, 0x3F8-0x3FF.
+bool uart_handles(std::uint16_t port);
+
 // `offset` is the port minus the base, 0..7. Reads change state: an IIR read that reports the
 // THRE interrupt clears it.
 std::uint8_t uart_read(uart16550& u, std::uint16_t offset);
