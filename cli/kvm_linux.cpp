@@ -1,9 +1,9 @@
 // `exitscope run --backend kvm --kernel`: a Linux bzImage under KVM, booted as the Exitscope
 // backend boots it (run_linux.cpp): the same layout, linux64 start state, boot GDT, identity page
 // tables and CPUID view. KVM's in-kernel irqchip (an 8259A pair, and an IOAPIC and local APIC the
-// guest leaves alone with `nolapic`) and 8254 PIT take the timer; COM1 is the shared 16550A model
-// in user space on IRQ4, and the CMOS clock is the shared model too. A reset request
-// (board_reset.hpp) ends the run like Exitscope's ES_STOP_RESET. With the in-kernel irqchip KVM
+// guest leaves alone with `nolapic`) and 8254 PIT take the timer; the rest of the board is
+// Exitscope's own (board/pc_board.hpp) in user space: COM1 on IRQ4, the CMOS clock, and the reset
+// ports, whose request ends the run like Exitscope's ES_STOP_RESET. With the in-kernel irqchip KVM
 // handles HLT itself and never reports it: a periodic tick reads the vCPU's MP state, and a vCPU
 // halted with interrupts off (poweroff -f with acpi=off) ends the run as "halted".
 #include <cerrno>
@@ -12,18 +12,15 @@
 #include <ctime>
 #include <sys/ioctl.h>
 
+#include "board/pc_board.hpp"
 #include "cpuid/linux_leaves.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
-#include "vmx/pure/board_reset.hpp"
-#include "vmx/pure/cmos_rtc.hpp"
-#include "vmx/pure/uart16550.hpp"
 
 namespace es::cli {
 
 namespace {
 
-constexpr std::uint32_t com1_irq = 4;
 constexpr std::uint32_t hypervisor_leaves = 0x40000000u, hypervisor_leaves_end = 0x50000000u;
 
 kvm_cpuid_entry2 entry(std::uint32_t leaf, std::uint32_t index, std::uint32_t flags,
@@ -39,20 +36,27 @@ kvm_cpuid_entry2 entry(std::uint32_t leaf, std::uint32_t index, std::uint32_t fl
     return e;
 }
 
-// The devices user space keeps for a Linux guest.
+std::int64_t unix_seconds() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+// The board user space keeps for a Linux guest: the same as Exitscope's, so both guests boot
+// alike; its PIC and PIT stay idle (KVM's in-kernel ones handle their ports).
 struct linux_board {
+    explicit linux_board(const kvm::machine& machine) : m(machine) {
+        es::board_reset(board, 0, unix_seconds);
+    }
     const kvm::machine& m;
-    es::uart16550 com1{};
-    es::cmos_rtc rtc{}; // the same CMOS clock as Exitscope's, so both guests boot alike
-    bool irq4 = false;  // the level last given to KVM_IRQ_LINE
+    es::pc_board board{};
+    bool irq4 = false; // the level last given to KVM_IRQ_LINE
 };
 
 bool set_irq4(linux_board& b) {
-    const bool level = es::uart_irq_line(b.com1);
+    const bool level = es::uart_irq_line(b.board.com1);
     if (level == b.irq4)
         return true;
     kvm_irq_level l{};
-    l.irq = com1_irq;
+    l.irq = es::board::irq_com1;
     l.level = level ? 1 : 0;
     if (kvm::checked(b.m.vm.get(), KVM_IRQ_LINE, &l, "setting COM1's IRQ4 (KVM_IRQ_LINE)") < 0)
         return false;
@@ -60,34 +64,30 @@ bool set_irq4(linux_board& b) {
     return true;
 }
 
-// One port access (each element of a string I/O exit).
+// One port access (each element of a string I/O exit): the board's ports to the board, every
+// other port reads all ones and drops writes.
 void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
                  kvm_stop& stop) {
-    const bool com1 = es::uart_handles(port);
-    if (es::cmos_handles(port)) {
+    if (!es::board_claims(port)) {
         if (in)
-            data[0] = es::cmos_read(b.rtc, port, static_cast<std::int64_t>(std::time(nullptr)));
-        else
-            es::cmos_write(b.rtc, port, data[0]);
+            std::memset(data, es::board::open_bus, size);
         return;
     }
     if (in) {
-        std::memset(data, 0xff, size); // other ports read as all ones
-        if (com1)
-            data[0] = es::uart_read(b.com1, static_cast<std::uint16_t>(port - uart::com1_base));
+        const std::uint32_t v = es::board_in(b.board, port, size, 0);
+        std::memcpy(data, &v, size <= 4 ? size : 4);
         return;
     }
-    if (com1) {
-        const auto w =
-            es::uart_write(b.com1, static_cast<std::uint16_t>(port - uart::com1_base), data[0]);
-        if (w.transmitted) {
-            std::fputc(w.byte, stdout);
-            if (w.byte == '\n')
-                std::fflush(stdout); // the console shows live
-        }
-    } else if (board::is_reset_request(port, data[0])) {
-        stop.stop = ES_STOP_RESET;
+    std::uint32_t v = 0;
+    std::memcpy(&v, data, size <= 4 ? size : 4);
+    const es::board_out_result r = es::board_out(b.board, port, size, v, 0);
+    for (unsigned i = 0; i < r.nr_transmitted; ++i) {
+        std::fputc(r.transmitted[i], stdout);
+        if (r.transmitted[i] == '\n')
+            std::fflush(stdout); // the console shows live
     }
+    if (r.reset)
+        stop.stop = ES_STOP_RESET;
 }
 
 bool linux_io(linux_board& b, kvm_stop& stop) {

@@ -103,19 +103,19 @@ extern "C" int es_core_load(const es_load_params* params) {
     core.tsc_khz = static_cast<std::uint32_t>(es_shim_tsc_khz());
 
     core.nr_cpus = static_cast<std::uint32_t>(es_shim_nr_cpu_ids());
-    if (!alloc_stats(core.nr_cpus)) {
-        free_stats();
+    if (!stats_alloc(core.nr_cpus)) {
+        stats_free();
         return refuse(err::no_mem, "out of memory for counters");
     }
     return 0;
 }
 
 extern "C" es_u64 es_core_vm_counter_bytes(void) {
-    return sizeof(counter_row) + sizeof(reason_sums); // the row and es_vm::section_base
+    return sizeof(counter_row) + sizeof(reason_sums); // the row and es_vcpu::section_base
 }
 
 extern "C" void es_core_unload(void) {
-    free_stats();
+    stats_free();
 }
 
 extern "C" int es_core_fill_info(es_info* info) {

@@ -1,16 +1,12 @@
-// Module-wide state of the C++ core: the capability record, the controls every VM runs with,
-// the parameters, the statistics of destroyed VMs and the flight recorder. Written once at load,
-// read-only afterwards (counters, recorder and the VM list excepted: see stats.cpp and
-// vm_registry.cpp).
+// Module-wide configuration of the C++ core: the capability record, the controls every VM runs
+// with, the parameters and host facts. Written once at load, read-only afterwards. (The
+// statistics, flight recorders and the VM list are the statistics code's: stats.hpp.)
 #pragma once
 
 #include <cstdint>
 
 #include "pure/capabilities.hpp"
 #include "pure/exit_counters.hpp"
-#include "pure/flight_recorder.hpp"
-
-struct es_vm;
 
 namespace es {
 
@@ -22,18 +18,7 @@ struct core_state {
     instrument_level instrument;
     std::uint64_t outlier_cycles; // flight-recorder outlier threshold
     std::uint32_t preemption_slice_log2;
-    std::uint32_t nr_cpus; // rows in every per-CPU array
-    // Global statistics = the retired row (destroyed VMs, folded in) + the row of every live VM
-    // - the baseline of the last reset; CPU scope = cpu_sums + the section running there -
-    // cpu_baselines. See stats.cpp.
-    counter_row* retired;
-    counter_totals* baseline;
-    es_vm* vm_list;             // live VMs, linked through es_vm::next_vm/prev_vm (vm_registry)
-    reason_sums* cpu_sums;      // per CPU: counts and cycles of the guest sections that ended there
-    reason_sums* cpu_baselines; // per CPU: its figures at the last reset
-    const es_vm** running_vm;   // per CPU: the VM whose guest section runs there, or null
-    cpu_recorder* recorders;    // one per CPU
-    void* recorders_alloc;
+    std::uint32_t nr_cpus;                 // CPU ids (es_shim_nr_cpu_ids)
     std::uint8_t reason_flags[nr_reasons]; // ES_REASON_* per reason, derived from exit_table.hpp
     std::uint64_t host_xcr0;
     std::uint64_t fpu_area_size;

@@ -12,11 +12,12 @@ enum class exit_action : std::uint8_t {
     skip,       // the instruction is emulated: advance RIP past it, then re-enter
     check_host, // let the host take interrupts, signals and rescheduling first, then re-enter
     stop,       // return to user space with ctx.stop filled in
-    idle,       // HLT of a Linux guest: advance RIP, then sleep until es_vm::idle_until
+    idle,       // HLT of a Linux guest: advance RIP, then sleep until es_vcpu::idle_until
 };
 
 struct exit_context {
-    es_vm& vm;
+    es_vcpu& vcpu;
+    es_vm& vm;            // the vCPU's
     std::uint32_t reason; // basic exit reason
     std::uint32_t cpu;
     stop_report& stop; // a handler that returns exit_action::stop fills it in

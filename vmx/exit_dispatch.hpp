@@ -19,7 +19,5 @@ using handler_fn = exit_action (*)(exit_context&);
 // Handler function for every basic reason below sdm::exit_reason_count, resolved at compile time
 // from the exit table (exit_dispatch.cpp).
 extern const std::array<handler_fn, sdm::exit_reason_count> handler_by_reason;
-// The same for a Linux guest with its PC board (platform.hpp): I/O and HLT differ.
-extern const std::array<handler_fn, sdm::exit_reason_count> board_handler_by_reason;
 
 } // namespace es

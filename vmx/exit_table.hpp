@@ -12,32 +12,39 @@
 
 namespace es {
 
-// One handler per concern; `none` means the reason stops the VM as unexpected.
+// One handler per concern, each named once here: the enum below, the handlers' declarations
+// (exit_handlers.hpp) and the dispatch table (exit_dispatch.cpp) are made from this list.
+// Reasons no rule names get `none`, which stops the VM as unexpected.
+#define ES_EXIT_HANDLERS(X)                                                                        \
+    X(exception_or_nmi)                                                                            \
+    X(external_interrupt)                                                                          \
+    X(triple_fault)                                                                                \
+    X(stop_unsupported) /* defined events we can see but do not emulate (INIT, task switch) */     \
+    X(cpuid)                                                                                       \
+    X(hlt)                                                                                         \
+    X(cache_flush) /* INVD, WBINVD: nothing to do with EPT write-back RAM */                       \
+    X(rdpmc)                                                                                       \
+    X(vmx_instruction)                                                                             \
+    X(cr_access)                                                                                   \
+    X(mov_dr)                                                                                      \
+    X(io)                                                                                          \
+    X(rdmsr)                                                                                       \
+    X(wrmsr)                                                                                       \
+    X(entry_failure)                                                                               \
+    X(monitor_mwait)                                                                               \
+    X(pause)                                                                                       \
+    X(ept_violation)                                                                               \
+    X(ept_misconfig)                                                                               \
+    X(preemption_timer)                                                                            \
+    X(xsetbv)                                                                                      \
+    X(interrupt_window)
+
 enum class handler : std::uint8_t {
     none,
-    exception_or_nmi,
-    external_interrupt,
-    triple_fault,
-    stop_unsupported, // defined events we can see but do not emulate (INIT, task switch)
-    cpuid,
-    hlt,
-    cache_flush, // INVD, WBINVD: nothing to do with EPT write-back RAM
-    rdpmc,
-    vmx_instruction,
-    cr_access,
-    mov_dr,
-    io,
-    rdmsr,
-    wrmsr,
-    entry_failure,
-    monitor_mwait,
-    pause,
-    ept_violation,
-    ept_misconfig,
-    preemption_timer,
-    xsetbv,
-    interrupt_window,
-    count
+#define ES_HANDLER_ENUM(name) name,
+    ES_EXIT_HANDLERS(ES_HANDLER_ENUM)
+#undef ES_HANDLER_ENUM
+        count
 };
 
 // Which control, if any, must be 1 for the processor to produce an exit.

@@ -66,7 +66,7 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
             return own_hypervisor_answer(leaf);
         return host_cpuid(leaf, sub);
     }
-    if (vm.linux_platform) [[unlikely]]
+    if (vm.has_board) [[unlikely]]
         return linux_answer(leaf, sub);
     return host_answer(leaf, sub);
 }
@@ -76,7 +76,7 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
 namespace handlers {
 
 exit_action cpuid(exit_context& ctx) {
-    es_guest_regs& g = ctx.vm.regs;
+    es_guest_regs& g = ctx.vcpu.regs;
     // CPUID writes the four registers whole in 64-bit mode: the upper halves become 0.
     const cpuid_answer a =
         answer(ctx.vm, static_cast<std::uint32_t>(g.rax), static_cast<std::uint32_t>(g.rcx));

@@ -60,7 +60,7 @@ exit_action write_cr4(exit_context& ctx, std::uint64_t value) {
 exit_action cr_access(exit_context& ctx) {
     const auto q = sdm::decode_cr_access(hw::vmread(f::exit_qualification));
     if (q.type == sdm::cr_access_type::to_cr) {
-        const std::uint64_t value = read_gpr(ctx.vm, q.gpr);
+        const std::uint64_t value = read_gpr(ctx.vcpu, q.gpr);
         switch (q.cr) {
         case 0:
             return write_cr0(ctx, value);
@@ -73,7 +73,7 @@ exit_action cr_access(exit_context& ctx) {
         }
     }
     if (q.type == sdm::cr_access_type::from_cr && q.cr == 8) {
-        write_gpr(ctx.vm, q.gpr, 0);
+        write_gpr(ctx.vcpu, q.gpr, 0);
         return exit_action::skip;
     }
     return unexpected(ctx);
@@ -84,7 +84,7 @@ exit_action cr_access(exit_context& ctx) {
 exit_action mov_dr(exit_context& ctx) {
     const auto q = sdm::decode_mov_dr(hw::vmread(f::exit_qualification));
     if (q.from_dr)
-        write_gpr(ctx.vm, q.gpr, q.dr == 6 ? sdm::dr6_reset : q.dr == 7 ? sdm::dr7_reset : 0);
+        write_gpr(ctx.vcpu, q.gpr, q.dr == 6 ? sdm::dr6_reset : q.dr == 7 ? sdm::dr7_reset : 0);
     return exit_action::skip;
 }
 

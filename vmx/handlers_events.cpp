@@ -2,7 +2,7 @@
 #include "core.hpp"
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
-#include "platform.hpp"
+#include "irq_delivery.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "vmx_ops.hpp"
 
@@ -56,13 +56,13 @@ exit_action exception_or_nmi(exit_context& ctx) {
 exit_action external_interrupt(exit_context&) {
     return exit_action::check_host;
 }
-// The host's slice or, for a Linux guest, the PIT's deadline (platform.cpp raises IRQ0 before
-// the next entry).
+// The host's slice or, for a Linux guest, the PIT's deadline (irq_delivery.cpp raises IRQ0
+// before the next entry).
 exit_action preemption_timer(exit_context&) {
     return exit_action::check_host;
 }
 
-// A Linux guest can take the interrupt the PIC holds: platform_before_entry injects it.
+// A Linux guest can take the interrupt the PIC holds: deliver_board_interrupts injects it.
 exit_action interrupt_window(exit_context&) {
     return exit_action::resume;
 }
@@ -81,20 +81,14 @@ exit_action entry_failure(exit_context& ctx) {
 }
 
 // With interrupts off HLT ends the run (a later run call continues after the HLT). With them on,
-// a toy guest, which gets no interrupts, would wait forever: it goes on at once instead.
+// a Linux guest waits for its board's timer (irq_delivery.cpp); a toy guest, which gets no
+// interrupts, would wait forever: it goes on at once instead.
 exit_action hlt(exit_context& ctx) {
-    if (hw::vmread(f::guest_rflags) & sdm::rflags::intf)
-        return exit_action::skip;
-    ctx.stop = {ES_STOP_HALTED, 0, 0};
-    return exit_action::stop;
-}
-
-// A Linux guest's HLT with interrupts on waits for its timer (platform.cpp).
-exit_action board_hlt(exit_context& ctx) {
-    if (hw::vmread(f::guest_rflags) & sdm::rflags::intf)
-        return platform_hlt(ctx);
-    ctx.stop = {ES_STOP_HALTED, 0, 0};
-    return exit_action::stop;
+    if (!(hw::vmread(f::guest_rflags) & sdm::rflags::intf))
+        return stop_with(ctx, ES_STOP_HALTED);
+    if (ctx.vm.has_board)
+        return wait_for_board_interrupt(ctx);
+    return exit_action::skip;
 }
 
 // INVD and WBINVD: guest RAM is write-back host memory, so there is nothing to flush for it,
@@ -128,8 +122,8 @@ exit_action ept_misconfig(exit_context& ctx) {
     return stop_with(ctx, ES_STOP_UNHANDLED, 0, hw::vmread(f::guest_physical_address));
 }
 
-std::uint64_t read_gpr(es_vm& vm, unsigned n) {
-    auto& r = vm.regs;
+std::uint64_t read_gpr(es_vcpu& vcpu, unsigned n) {
+    auto& r = vcpu.regs;
     std::uint64_t* const regs[16] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, nullptr, &r.rbp,
                                      &r.rsi, &r.rdi, &r.r8,  &r.r9,  &r.r10,  &r.r11,
                                      &r.r12, &r.r13, &r.r14, &r.r15};
@@ -137,8 +131,8 @@ std::uint64_t read_gpr(es_vm& vm, unsigned n) {
     return regs[n] ? *regs[n] : hw::vmread(f::guest_rsp);
 }
 
-void write_gpr(es_vm& vm, unsigned n, std::uint64_t value) {
-    auto& r = vm.regs;
+void write_gpr(es_vcpu& vcpu, unsigned n, std::uint64_t value) {
+    auto& r = vcpu.regs;
     std::uint64_t* const regs[16] = {&r.rax, &r.rcx, &r.rdx, &r.rbx, nullptr, &r.rbp,
                                      &r.rsi, &r.rdi, &r.r8,  &r.r9,  &r.r10,  &r.r11,
                                      &r.r12, &r.r13, &r.r14, &r.r15};

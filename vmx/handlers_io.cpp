@@ -1,11 +1,10 @@
 // Port I/O, by the guest conventions of the README: 0xE9 is the console, 0xF4 ends the run with
-// an exit code, other writes are dropped and other reads return all ones. A linux64 guest also
-// has a PC board (platform.hpp): COM1, whose transmitted bytes take the console's path, the PIC,
-// the PIT and the CMOS clock.
+// an exit code, other writes are dropped and other reads return all ones. A Linux guest's VM
+// also has a PC board (board/pc_board.hpp), which claims its devices' ports first: COM1, whose
+// transmitted bytes take the console's path, the PIC, the PIT, the CMOS clock, the reset ports.
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/ports.hpp"
-#include "platform.hpp"
 #include "sdm/exit_qualification.hpp"
 #include "vmx_ops.hpp"
 
@@ -20,56 +19,69 @@ bool append_console(es_vm& vm, std::uint64_t value, unsigned n) {
 
 namespace {
 
+// IN's result in RAX: 32-bit results clear the upper half, narrower ones merge ("MOV"
+// semantics).
+void set_in_result(es_vcpu& vcpu, const sdm::io_qualification& q, std::uint64_t value) {
+    const std::uint64_t mask = sdm::io_size_mask(q.size);
+    vcpu.regs.rax = q.size == 4 ? value : ((vcpu.regs.rax & ~mask) | value);
+}
+
 // Port 0xE9: the bytes go to the console buffer. When it fills, hand them to user space; the
 // next run call continues after this OUT.
 exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
-    if (append_console(ctx.vm, value, n)) {
-        ctx.stop = {ES_STOP_CONSOLE_FULL, 0, 0};
-        return exit_action::stop;
-    }
+    if (append_console(ctx.vm, value, n))
+        return stop_with(ctx, ES_STOP_CONSOLE_FULL);
     return exit_action::skip;
 }
 
-// The plain conventions, for every port of a toy guest and the ports a Linux guest's board does
-// not have.
+// The plain conventions, for every port of a toy guest and the ports a board does not claim.
 [[gnu::always_inline]] inline exit_action conventions(exit_context& ctx,
                                                       const sdm::io_qualification& q) {
-    es_vm& vm = ctx.vm;
+    es_vcpu& vcpu = ctx.vcpu;
     const std::uint64_t mask = sdm::io_size_mask(q.size);
     if (q.in) {
-        // 32-bit results clear the upper half of RAX, narrower ones merge ("MOV" semantics).
-        vm.regs.rax = q.size == 4 ? mask : (vm.regs.rax | mask);
+        set_in_result(vcpu, q, mask);
         return exit_action::skip;
     }
-    const std::uint64_t value = vm.regs.rax & mask;
-    if (q.port == ports::exit_request) {
-        ctx.stop = {ES_STOP_EXIT_REQUEST, value, 0};
-        return exit_action::stop;
-    }
+    const std::uint64_t value = vcpu.regs.rax & mask;
+    if (q.port == ports::exit_request)
+        return stop_with(ctx, ES_STOP_EXIT_REQUEST, value);
     if (q.port == ports::console)
         return to_console(ctx, value, q.size);
     return exit_action::skip;
 }
 
-} // namespace
-
-exit_action plain_io(exit_context& ctx, std::uint64_t qualification) {
-    return conventions(ctx, sdm::decode_io(qualification));
+// The board's ports (board/pc_board.cpp routes each byte to its device); out of line, so toy
+// guests' I/O keeps its short path.
+[[gnu::noinline]] exit_action board_io(exit_context& ctx, const sdm::io_qualification& q) {
+    es_vcpu& vcpu = ctx.vcpu;
+    const std::uint64_t now = hw::rdtsc();
+    if (q.in) {
+        set_in_result(vcpu, q, board_in(ctx.vm.board, q.port, q.size, now));
+        return exit_action::skip;
+    }
+    const board_out_result r =
+        board_out(ctx.vm.board, q.port, q.size, static_cast<std::uint32_t>(vcpu.regs.rax), now);
+    bool console_full = false;
+    for (unsigned i = 0; i < r.nr_transmitted; ++i)
+        console_full = append_console(ctx.vm, r.transmitted[i], 1) || console_full;
+    if (r.reset)
+        return stop_with(ctx, ES_STOP_RESET);
+    if (console_full)
+        return stop_with(ctx, ES_STOP_CONSOLE_FULL);
+    return exit_action::skip;
 }
+
+} // namespace
 
 exit_action io(exit_context& ctx) {
     const auto q = sdm::decode_io(hw::vmread(sdm::vmcs_field::exit_qualification));
-    // INS/OUTS would need guest linear-address translation; the toy guests do not use them.
+    // INS/OUTS would need guest linear-address translation; the guests do not use them.
     if (q.string)
         return unexpected(ctx);
+    if (ctx.vm.has_board && board_claims(q.port)) [[unlikely]]
+        return board_io(ctx, q);
     return conventions(ctx, q);
-}
-
-exit_action board_io(exit_context& ctx) {
-    const std::uint64_t qualification = hw::vmread(sdm::vmcs_field::exit_qualification);
-    if (sdm::decode_io(qualification).string)
-        return unexpected(ctx);
-    return platform_io(ctx, qualification);
 }
 
 } // namespace es::handlers

@@ -3,6 +3,8 @@
 #include "core.hpp"
 #include "exit_handlers.hpp"
 #include "pure/msr_policy.hpp"
+#include "sdm/cpu_bits.hpp"
+#include "stats.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
@@ -12,11 +14,11 @@ namespace {
 using f = sdm::vmcs_field;
 
 msr_set guest_msr_set(const es_vm& vm) {
-    return vm.linux_platform ? msr_set::linux_guest : msr_set::toy;
+    return vm.has_board ? msr_set::board : msr_set::toy;
 }
 
-std::uint64_t edx_eax(const es_vm& vm) {
-    return (vm.regs.rdx << 32) | static_cast<std::uint32_t>(vm.regs.rax);
+std::uint64_t edx_eax(const es_vcpu& vcpu) {
+    return (vcpu.regs.rdx << 32) | static_cast<std::uint32_t>(vcpu.regs.rax);
 }
 
 exit_action write_efer(exit_context& ctx, std::uint64_t v) {
@@ -53,7 +55,7 @@ exit_action write_syscall_msr(exit_context& ctx, std::uint32_t number, std::uint
     if (syscall_msr_write_faults(number, v))
         return inject_gp(ctx);
     // The section runs with the guest's values loaded (es_shim_begin_guest_section).
-    ctx.vm.host.guest_syscall[syscall_msr_index(number)] = v;
+    ctx.vcpu.host.guest_syscall[syscall_msr_index(number)] = v;
     hw::wrmsr(static_cast<sdm::msr>(number), v);
     return exit_action::skip;
 }
@@ -63,17 +65,17 @@ exit_action write_syscall_msr(exit_context& ctx, std::uint32_t number, std::uint
 // wanted.
 exit_action unemulated_msr(exit_context& ctx, std::uint32_t number) {
     if (core.instrument >= instrument_level::recorder)
-        core.recorders[ctx.cpu].last.newest().qualification = number;
+        recorder_of(ctx.cpu).last.newest().qualification = number;
     return inject_gp(ctx);
 }
 
 } // namespace
 
 exit_action rdmsr(exit_context& ctx) {
-    es_vm& vm = ctx.vm;
+    es_vcpu& vcpu = ctx.vcpu;
     std::uint64_t v = 0;
-    const auto number = static_cast<std::uint32_t>(vm.regs.rcx);
-    switch (rule_for_msr(number, guest_msr_set(vm))) {
+    const auto number = static_cast<std::uint32_t>(vcpu.regs.rcx);
+    switch (rule_for_msr(number, guest_msr_set(ctx.vm))) {
     case msr_rule::efer:
         v = hw::vmread(f::guest_efer);
         break;
@@ -84,10 +86,10 @@ exit_action rdmsr(exit_context& ctx) {
         v = hw::rdmsr(sdm::msr::kernel_gs_base); // the guest's, during its section
         break;
     case msr_rule::syscall:
-        v = vm.host.guest_syscall[syscall_msr_index(number)];
+        v = vcpu.host.guest_syscall[syscall_msr_index(number)];
         break;
     case msr_rule::pat:
-        v = vm.guest_pat;
+        v = vcpu.guest_pat;
         break;
     case msr_rule::fs_base:
         v = hw::vmread(f::guest_fs_base);
@@ -103,16 +105,16 @@ exit_action rdmsr(exit_context& ctx) {
     case msr_rule::gp:
         return unemulated_msr(ctx, number);
     }
-    vm.regs.rax = static_cast<std::uint32_t>(v);
-    vm.regs.rdx = v >> 32;
+    vcpu.regs.rax = static_cast<std::uint32_t>(v);
+    vcpu.regs.rdx = v >> 32;
     return exit_action::skip;
 }
 
 exit_action wrmsr(exit_context& ctx) {
-    es_vm& vm = ctx.vm;
-    const std::uint64_t v = edx_eax(vm);
-    const auto number = static_cast<std::uint32_t>(vm.regs.rcx);
-    switch (rule_for_msr(number, guest_msr_set(vm))) {
+    es_vcpu& vcpu = ctx.vcpu;
+    const std::uint64_t v = edx_eax(vcpu);
+    const auto number = static_cast<std::uint32_t>(vcpu.regs.rcx);
+    switch (rule_for_msr(number, guest_msr_set(ctx.vm))) {
     case msr_rule::efer:
         return write_efer(ctx, v);
     case msr_rule::sysenter:
@@ -131,7 +133,7 @@ exit_action wrmsr(exit_context& ctx) {
     case msr_rule::pat:
         if (!is_valid_pat(v))
             return inject_gp(ctx);
-        vm.guest_pat = v;
+        vcpu.guest_pat = v;
         return exit_action::skip;
     case msr_rule::fs_base:
         return write_base(ctx, f::guest_fs_base, v);
@@ -148,16 +150,15 @@ exit_action wrmsr(exit_context& ctx) {
 }
 
 // XSETBV always exits. A valid XCR0 has x87 set, AVX only with SSE, and only features the host
-// enabled ("XSETBV"); anything else is #GP. The hardware XCR0 stays the host's (a superset), so
-// the guest's value is kept for its own reference only.
+// enabled ("XSETBV"); anything else is #GP. The hardware XCR0 stays the host's (a superset): a
+// valid value is accepted and not kept, since nothing reads it back (XGETBV does not exit).
 exit_action xsetbv(exit_context& ctx) {
-    es_vm& vm = ctx.vm;
-    const std::uint64_t value = edx_eax(vm);
-    constexpr std::uint64_t x87 = 1, sse = 2, avx = 4;
-    if (static_cast<std::uint32_t>(vm.regs.rcx) != 0 || !(value & x87) ||
-        ((value & avx) && !(value & sse)) || (value & ~core.host_xcr0))
+    const es_vcpu& vcpu = ctx.vcpu;
+    const std::uint64_t value = edx_eax(vcpu);
+    using namespace sdm;
+    if (static_cast<std::uint32_t>(vcpu.regs.rcx) != 0 || !(value & xcr0::x87) ||
+        ((value & xcr0::avx) && !(value & xcr0::sse)) || (value & ~core.host_xcr0))
         return inject_gp(ctx);
-    vm.guest_xcr0 = value;
     return exit_action::skip;
 }
 

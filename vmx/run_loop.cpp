@@ -12,7 +12,7 @@
 #include "exit_dispatch.hpp"
 #include "exitscope/abi.h"
 #include "exitscope/errno.hpp"
-#include "platform.hpp"
+#include "irq_delivery.hpp"
 #include "pure/arg_checks.hpp"
 #include "stats.hpp"
 #include "vm.hpp"
@@ -28,7 +28,7 @@ using f = sdm::vmcs_field;
 
 // How a guest section ended. vmx_gone: the reboot notifier turned VMX off on this CPU while
 // interrupts were briefly enabled; no VMX instruction (not even VMCLEAR) may follow.
-// idle: a Linux guest's HLT waits for its timer (es_vm::idle_until), outside the section.
+// idle: a Linux guest's HLT waits for its timer (es_vcpu::idle_until), outside the section.
 enum class section_end { none, stop, reschedule, signal, vmx_gone, idle };
 
 // What the loop does after an exit.
@@ -65,10 +65,9 @@ struct exit_info {
 
 // The counters and recorder one section writes. The instrumentation level is a template
 // parameter: it never changes while the module is loaded, so each level's loop carries no test
-// for the others; so is `Board`, whether the VM is a Linux guest with a PC board
-// (platform.hpp), which never changes while a section runs. Kept apart from the exit context,
-// whose address the handlers get, so the compiler can hold these in registers.
-template <instrument_level Level, bool Board> struct exit_path {
+// for the others. Kept apart from the exit context, whose address the handlers get, so the
+// compiler can hold these in registers.
+template <instrument_level Level> struct exit_path {
     counter_row& row; // the VM's counters: written only here, by this CPU
     cpu_recorder& recorder;
     std::uint32_t vm_id;
@@ -95,15 +94,14 @@ template <instrument_level Level, bool Board> struct exit_path {
         if constexpr (Level != instrument_level::off)
             record_exit(*e.cell);
         ctx.reason = static_cast<std::uint32_t>(reason);
-        const exit_action action =
-            (Board ? board_handler_by_reason : handler_by_reason)[reason](ctx);
+        const exit_action action = handler_by_reason[reason](ctx);
         if (action == exit_action::skip) [[likely]]
             skip_instruction(e);
         else if (action == exit_action::check_host)
             return next_step::host_turn;
         else if (action == exit_action::stop)
             return next_step::stop;
-        else if (Board && action == exit_action::idle) {
+        else if (action == exit_action::idle) {
             skip_instruction(e);
             return next_step::idle;
         }
@@ -210,12 +208,13 @@ void report_stop(es_run& out, const stop_report& stop, std::uint32_t raw) {
 
 // The exits of one guest section: enter, handle, account, until the run stops or the host needs
 // the CPU. Interrupts are off but for host turns.
-template <instrument_level Level, bool Board>
-[[gnu::noinline]] section_end run_section(es_vm& vm, es_run& out, std::uint32_t cpu,
+template <instrument_level Level>
+[[gnu::noinline]] section_end run_section(es_vcpu& vcpu, es_run& out, std::uint32_t cpu,
                                           std::uint64_t exit_limit) {
+    es_vm& vm = *vcpu.vm;
     stop_report stop{};
-    exit_context ctx{vm, 0, cpu, stop};
-    exit_path<Level, Board> path{*vm.counters, core.recorders[cpu], vm.id};
+    exit_context ctx{vcpu, vm, 0, cpu, stop};
+    exit_path<Level> path{*vm.counters, recorder_of(cpu), vm.id};
     std::uint64_t turn_end = new_turn();
     bool launched = false;
     exit_info e; // the exit in hand: filled in as it is handled
@@ -225,9 +224,9 @@ template <instrument_level Level, bool Board>
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
-        if constexpr (Board)
-            platform_before_entry(vm);
-        e.tsc = es_vmx_enter(&vm.regs, launched);
+        if (vm.has_board)
+            deliver_board_interrupts(vcpu, vm);
+        e.tsc = es_vmx_enter(&vcpu.regs, launched);
         if (e.tsc == 0) {
             report_entry_failure(out, 0);
             return section_end::stop;
@@ -263,76 +262,70 @@ template <instrument_level Level, bool Board>
     }
 }
 
-template <instrument_level Level>
-section_end run_guest_section(es_vm& vm, es_run& out, std::uint32_t cpu, std::uint64_t exit_limit) {
-    if (vm.linux_platform)
-        return run_section<Level, true>(vm, out, cpu, exit_limit);
-    return run_section<Level, false>(vm, out, cpu, exit_limit);
-}
-
 // Start of a section: make the VMCS current here and bring it up to date.
-bool load_vmcs(es_vm& vm) {
-    if (!hw::vmptrld(vm.vmcs.pa))
+bool load_vmcs(es_vcpu& vcpu) {
+    if (!hw::vmptrld(vcpu.vmcs.pa))
         return false;
     // Drop any translations a previous VM with the same EPT root or VPID left on this CPU.
     if (core.caps.invept_single)
-        hw::invept(hw::invept_single_context, vm.eptp);
+        hw::invept(hw::invept_single_context, vcpu.vm->ept.eptp);
     else if (core.caps.invept_all)
         hw::invept(hw::invept_all_context, 0);
-    if (vm.vpid && core.caps.invvpid_single)
-        hw::invvpid(hw::invvpid_single_context, vm.vpid);
-    else if (vm.vpid && core.caps.invvpid_all)
+    if (vcpu.vpid && core.caps.invvpid_single)
+        hw::invvpid(hw::invvpid_single_context, vcpu.vpid);
+    else if (vcpu.vpid && core.caps.invvpid_all)
         hw::invvpid(hw::invvpid_all_context, 0);
-    if (!vm.vmcs_ready) {
-        if (!write_controls_and_host_constants(vm))
+    if (!vcpu.vmcs_ready) {
+        if (!write_controls_and_host_constants(vcpu))
             return false;
-        vm.vmcs_ready = true;
+        vcpu.vmcs_ready = true;
     }
-    if (vm.guest_dirty) {
-        if (!write_guest_start_state(vm))
+    if (vcpu.guest_dirty) {
+        if (!write_guest_start_state(vcpu))
             return false;
-        vm.guest_dirty = false;
+        vcpu.guest_dirty = false;
     }
-    return write_host_per_section(vm);
+    return write_host_per_section(vcpu);
 }
 
 // One guest section on this CPU, interrupts off.
-section_end run_on_this_cpu(es_vm& vm, es_run& out, std::uint32_t cpu, std::uint64_t exit_limit) {
+section_end run_on_this_cpu(es_vcpu& vcpu, es_run& out, std::uint32_t cpu,
+                            std::uint64_t exit_limit) {
     if (es_shim_vmx_going_down())
         return section_end::vmx_gone; // VMX is gone for a reboot: nothing to do
-    if (!load_vmcs(vm)) {
+    if (!load_vmcs(vcpu)) {
         out.stop = ES_STOP_ENTRY_FAILED; // VMPTRLD or a VMWRITE failed: our bug, reported
         return section_end::stop;
     }
-    begin_section(vm, cpu);
+    begin_section(vcpu, cpu);
     section_end end = section_end::stop;
     switch (core.instrument) {
     case instrument_level::off:
-        end = run_guest_section<instrument_level::off>(vm, out, cpu, exit_limit);
+        end = run_section<instrument_level::off>(vcpu, out, cpu, exit_limit);
         break;
     case instrument_level::counters:
-        end = run_guest_section<instrument_level::counters>(vm, out, cpu, exit_limit);
+        end = run_section<instrument_level::counters>(vcpu, out, cpu, exit_limit);
         break;
     case instrument_level::histograms:
-        end = run_guest_section<instrument_level::histograms>(vm, out, cpu, exit_limit);
+        end = run_section<instrument_level::histograms>(vcpu, out, cpu, exit_limit);
         break;
     default:
-        end = run_guest_section<instrument_level::recorder>(vm, out, cpu, exit_limit);
+        end = run_section<instrument_level::recorder>(vcpu, out, cpu, exit_limit);
         break;
     }
-    end_section(vm, cpu);
+    end_section(vcpu, cpu);
     if (end != section_end::vmx_gone)
-        hw::vmclear(vm.vmcs.pa);
+        hw::vmclear(vcpu.vmcs.pa);
     return end;
 }
 
-// Sleep until the Linux guest's HLT wakes: the PIT deadline es_vm::idle_until, in host TSC.
-int idle_wait(const es_vm& vm) {
+// Sleep until the Linux guest's HLT wakes: the PIT deadline es_vcpu::idle_until, in host TSC.
+int idle_wait(const es_vcpu& vcpu) {
     const std::uint64_t now = hw::rdtsc();
-    if (now >= vm.idle_until || core.tsc_khz == 0)
+    if (now >= vcpu.idle_until || core.tsc_khz == 0)
         return 0;
     // A PIT deadline is at most 65,536 input ticks (55 ms) away: no overflow below 300 GHz.
-    const std::uint64_t ns = (vm.idle_until - now) * 1000000 / core.tsc_khz;
+    const std::uint64_t ns = (vcpu.idle_until - now) * 1000000 / core.tsc_khz;
     return es_shim_idle_wait(ns);
 }
 
@@ -345,6 +338,7 @@ using namespace es;
 extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     if (int e = check_run(*out))
         return e;
+    es_vcpu& vcpu = vm->vcpu; // the VM's one vCPU (ABI 1)
     out->stop = 0;
     out->console_len = 0;
     out->exit_code = out->qualification = out->gpa = out->rip = 0;
@@ -359,16 +353,16 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     vm->console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
 
     for (;;) {
-        es_shim_begin_guest_section(&vm->host);
+        es_shim_begin_guest_section(&vcpu.host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
         // Every VMX instruction of the section runs with interrupts off, after the reboot
         // notifier's flag is checked: its IPI can only arrive while they are on (host turns),
         // and the loop checks again right after each.
         es_shim_irq_disable();
-        const section_end end = run_on_this_cpu(*vm, *out, cpu, exit_limit);
+        const section_end end = run_on_this_cpu(vcpu, *out, cpu, exit_limit);
         es_shim_irq_enable();
         out->cpu = cpu;
-        es_shim_end_guest_section(&vm->host);
+        es_shim_end_guest_section(&vcpu.host);
         if (end == section_end::vmx_gone) {
             result = -err::shutdown;
             break;
@@ -378,7 +372,7 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
             continue;
         }
         if (end == section_end::idle) {
-            if (idle_wait(*vm) == 0)
+            if (idle_wait(vcpu) == 0)
                 continue;
             result = -err::intr;
             break;

@@ -16,10 +16,13 @@
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
 #include "pure/arg_checks.hpp"
+#include "stats_state.hpp"
 #include "vm_registry.hpp"
 #include "vmx_ops.hpp"
 
 namespace es {
+
+constinit stats_state stats{};
 
 namespace {
 
@@ -49,12 +52,13 @@ constexpr int copy_tries = 64;
 
 // Copy `vm`'s row whole into `into`.
 void copy_row(const es_vm& vm, counter_row& into) {
+    const es_vcpu& vcpu = vm.vcpu;
     for (int i = 0; i < copy_tries; ++i) {
-        const std::int32_t cpu = __atomic_load_n(&vm.section_cpu, __ATOMIC_ACQUIRE);
+        const std::int32_t cpu = __atomic_load_n(&vcpu.section_cpu, __ATOMIC_ACQUIRE);
         if (cpu != no_cpu) {
             bool copied = false;
-            auto copy_there = [&vm, &into, &copied](std::uint32_t c) {
-                if (__atomic_load_n(&vm.section_cpu, __ATOMIC_RELAXED) ==
+            auto copy_there = [&vm, &vcpu, &into, &copied](std::uint32_t c) {
+                if (__atomic_load_n(&vcpu.section_cpu, __ATOMIC_RELAXED) ==
                     static_cast<std::int32_t>(c)) {
                     into = *vm.counters;
                     copied = true;
@@ -65,12 +69,12 @@ void copy_row(const es_vm& vm, counter_row& into) {
                 return;
             continue; // it moved or stopped meanwhile
         }
-        const std::uint32_t seq = __atomic_load_n(&vm.section_seq, __ATOMIC_ACQUIRE);
+        const std::uint32_t seq = __atomic_load_n(&vcpu.section_seq, __ATOMIC_ACQUIRE);
         if (seq & 1)
             continue; // a section is starting
         into = *vm.counters;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if (__atomic_load_n(&vm.section_seq, __ATOMIC_RELAXED) == seq)
+        if (__atomic_load_n(&vcpu.section_seq, __ATOMIC_RELAXED) == seq)
             return;
     }
     into = *vm.counters;
@@ -78,7 +82,7 @@ void copy_row(const es_vm& vm, counter_row& into) {
 
 // The global counters since the last reset, under the registry mutex. `row` is scratch.
 void add_global(counter_totals& into, counter_row& row) {
-    add_row(into, *core.retired);
+    add_row(into, *stats.retired);
     for_each_live_vm([&into, &row](const es_vm& vm) {
         copy_row(vm, row);
         add_row(into, row);
@@ -88,9 +92,9 @@ void add_global(counter_totals& into, counter_row& row) {
 // CPU `cpu`'s counts and cycles: its folded sections and the one running there now. On that
 // CPU with interrupts off, so the running section is between two exits.
 void cpu_sums_now(reason_sums& into, std::uint32_t cpu) {
-    into = core.cpu_sums[cpu];
-    if (const es_vm* vm = core.running_vm[cpu])
-        add_section(into, *vm->counters, vm->section_base);
+    into = stats.cpu_sums[cpu];
+    if (const es_vcpu* vcpu = stats.running[cpu])
+        add_section(into, *vcpu->vm->counters, vcpu->section_base);
 }
 
 void copy_out(es_stats& out, const counter_totals& t) {
@@ -104,55 +108,56 @@ template <typename T> bool arguments_clear(const T& a) {
 
 } // namespace
 
-bool alloc_stats(std::uint32_t nr_cpus) {
-    core.retired = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
-    core.baseline = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
+bool stats_alloc(std::uint32_t nr_cpus) {
+    stats = stats_state{};
+    stats.nr_cpus = nr_cpus;
+    stats.retired = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
+    stats.baseline = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
     const std::uint64_t sums_bytes = sizeof(reason_sums) * std::uint64_t{nr_cpus};
-    core.cpu_sums = static_cast<reason_sums*>(es_shim_zalloc(sums_bytes));
-    core.cpu_baselines = static_cast<reason_sums*>(es_shim_zalloc(sums_bytes));
-    core.running_vm =
-        static_cast<const es_vm**>(es_shim_zalloc(sizeof(es_vm*) * std::uint64_t{nr_cpus}));
+    stats.cpu_sums = static_cast<reason_sums*>(es_shim_zalloc(sums_bytes));
+    stats.cpu_baselines = static_cast<reason_sums*>(es_shim_zalloc(sums_bytes));
+    stats.running =
+        static_cast<const es_vcpu**>(es_shim_zalloc(sizeof(es_vcpu*) * std::uint64_t{nr_cpus}));
     const std::uint64_t rec_bytes = sizeof(cpu_recorder) * std::uint64_t{nr_cpus} + 64;
-    core.recorders_alloc = es_shim_zalloc(rec_bytes);
-    core.recorders = core.recorders_alloc
-                         ? static_cast<cpu_recorder*>(align_up(core.recorders_alloc, 64))
-                         : nullptr;
-    if (core.retired)
-        init_row(*core.retired);
-    return core.retired && core.baseline && core.cpu_sums && core.cpu_baselines &&
-           core.running_vm && core.recorders;
+    stats.recorders_alloc = es_shim_zalloc(rec_bytes);
+    stats.recorders = stats.recorders_alloc
+                          ? static_cast<cpu_recorder*>(align_up(stats.recorders_alloc, 64))
+                          : nullptr;
+    if (stats.retired)
+        init_row(*stats.retired);
+    return stats.retired && stats.baseline && stats.cpu_sums && stats.cpu_baselines &&
+           stats.running && stats.recorders;
 }
 
-void free_stats() {
-    es_shim_free(core.retired);
-    es_shim_free(core.baseline);
-    es_shim_free(core.cpu_sums);
-    es_shim_free(core.cpu_baselines);
-    es_shim_free(core.running_vm);
-    es_shim_free(core.recorders_alloc);
-    core.retired = nullptr;
-    core.baseline = nullptr;
-    core.cpu_sums = nullptr;
-    core.cpu_baselines = nullptr;
-    core.running_vm = nullptr;
-    core.recorders = nullptr;
+void stats_free() {
+    es_shim_free(stats.retired);
+    es_shim_free(stats.baseline);
+    es_shim_free(stats.cpu_sums);
+    es_shim_free(stats.cpu_baselines);
+    es_shim_free(stats.running);
+    es_shim_free(stats.recorders_alloc);
+    stats = stats_state{};
 }
 
-// The section protocol copy_row relies on: the sequence number is odd while the VM runs a section
-// (the release fence orders it before the row's updates), and section_cpu names the CPU.
-void begin_section(es_vm& vm, std::uint32_t cpu) {
-    section_start(vm.section_base, *vm.counters);
-    __atomic_store_n(&vm.section_seq, vm.section_seq + 1, __ATOMIC_RELAXED);
+cpu_recorder& recorder_of(std::uint32_t cpu) {
+    return stats.recorders[cpu];
+}
+
+// The section protocol copy_row relies on: the sequence number is odd while the vCPU runs a
+// section (the release fence orders it before the row's updates), and section_cpu names the CPU.
+void begin_section(es_vcpu& vcpu, std::uint32_t cpu) {
+    section_start(vcpu.section_base, *vcpu.vm->counters);
+    __atomic_store_n(&vcpu.section_seq, vcpu.section_seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    core.running_vm[cpu] = &vm;
-    __atomic_store_n(&vm.section_cpu, static_cast<std::int32_t>(cpu), __ATOMIC_RELEASE);
+    stats.running[cpu] = &vcpu;
+    __atomic_store_n(&vcpu.section_cpu, static_cast<std::int32_t>(cpu), __ATOMIC_RELEASE);
 }
 
-void end_section(es_vm& vm, std::uint32_t cpu) {
-    add_section(core.cpu_sums[cpu], *vm.counters, vm.section_base);
-    core.running_vm[cpu] = nullptr;
-    __atomic_store_n(&vm.section_cpu, no_cpu, __ATOMIC_RELEASE);
-    __atomic_store_n(&vm.section_seq, vm.section_seq + 1, __ATOMIC_RELEASE);
+void end_section(es_vcpu& vcpu, std::uint32_t cpu) {
+    add_section(stats.cpu_sums[cpu], *vcpu.vm->counters, vcpu.section_base);
+    stats.running[cpu] = nullptr;
+    __atomic_store_n(&vcpu.section_cpu, no_cpu, __ATOMIC_RELEASE);
+    __atomic_store_n(&vcpu.section_seq, vcpu.section_seq + 1, __ATOMIC_RELEASE);
 }
 
 // One global figure for the CPUID leaves: retired + live VMs - baseline. The registry spinlock
@@ -160,7 +165,7 @@ void end_section(es_vm& vm, std::uint32_t cpu) {
 template <typename RowFigure, typename BaseFigure>
 std::uint64_t global_figure(RowFigure of_row, BaseFigure of_base) {
     const registry_lock_guard g;
-    std::uint64_t sum = of_row(*core.retired) - of_base(*core.baseline);
+    std::uint64_t sum = of_row(*stats.retired) - of_base(*stats.baseline);
     for_each_live_vm([&sum, &of_row](const es_vm& vm) { sum += of_row(*vm.counters); });
     return sum;
 }
@@ -194,7 +199,7 @@ using namespace es;
 extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     if (!arguments_clear(*out))
         return -err::inval;
-    if (out->scope == ES_SCOPE_CPU && out->cpu >= core.nr_cpus)
+    if (out->scope == ES_SCOPE_CPU && out->cpu >= stats.nr_cpus)
         return -err::inval;
     if (out->scope > ES_SCOPE_VM || (out->scope == ES_SCOPE_VM && !vm))
         return -err::inval;
@@ -216,7 +221,7 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
         auto read_cpu = [&s = *sums](std::uint32_t cpu) { cpu_sums_now(s, cpu); };
         on_cpus(out->cpu, 1, read_cpu);
         add_sums(t, *sums);
-        const reason_sums& base = core.cpu_baselines[out->cpu];
+        const reason_sums& base = stats.cpu_baselines[out->cpu];
         for (std::uint32_t r = 0; r < nr_reasons; ++r) {
             t.r[r].count -= base.r[r].count;
             t.r[r].cycles -= base.r[r].cycles;
@@ -226,7 +231,7 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     default: {
         const registry_mutex_guard m;
         add_global(t, *row);
-        subtract(t, *core.baseline);
+        subtract(t, *stats.baseline);
         break;
     }
     }
@@ -244,20 +249,21 @@ extern "C" int es_core_reset_stats(void) {
     add_global(*base, *row);
     {
         const registry_lock_guard g;
-        *core.baseline = *base;
+        *stats.baseline = *base;
     }
-    auto reset_cpu = [](std::uint32_t cpu) { cpu_sums_now(core.cpu_baselines[cpu], cpu); };
-    on_cpus(0, core.nr_cpus, reset_cpu);
+    auto reset_cpu = [](std::uint32_t cpu) { cpu_sums_now(stats.cpu_baselines[cpu], cpu); };
+    on_cpus(0, stats.nr_cpus, reset_cpu);
     return 0;
 }
 
 extern "C" int es_core_trace(es_trace* t, es_trace_entry* buffer, es_u32 capacity) {
     auto* cursors = static_cast<ring_cursor*>(
-        es_shim_zalloc(sizeof(ring_cursor) * std::uint64_t{core.nr_cpus}));
+        es_shim_zalloc(sizeof(ring_cursor) * std::uint64_t{stats.nr_cpus}));
     if (!cursors)
         return -err::no_mem;
-    t->count = collect_trace(core.recorders, core.nr_cpus, (t->flags & ES_TRACE_OUTLIER_RING) != 0,
-                             t->vm, buffer, capacity, cursors);
+    t->count =
+        collect_trace(stats.recorders, stats.nr_cpus, (t->flags & ES_TRACE_OUTLIER_RING) != 0,
+                      t->vm, buffer, capacity, cursors);
     es_shim_free(cursors);
     t->outlier_cycles = core.outlier_cycles;
     return 0;

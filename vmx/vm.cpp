@@ -1,11 +1,13 @@
-// VM lifetime: RAM, EPT, VMCS and MSR bitmap pages, the VPID, loading images and start state.
+// VM lifetime: RAM, EPT and MSR bitmap pages, its vCPU's VMCS, VPID and FPU area, loading images
+// and the start state.
 #include "vm.hpp"
 
 #include "core.hpp"
 #include "exitscope/errno.hpp"
-#include "platform.hpp"
+#include "exitscope/ports.hpp"
 #include "pure/arg_checks.hpp"
 #include "pure/ept.hpp"
+#include "pure/msr_policy.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vm_registry.hpp"
 
@@ -47,43 +49,47 @@ void free_page(host_page& p) {
 
 // Build the 4-level EPT over the RAM pages: one PML4, PDPT and PD (RAM is at most 1 GiB) and a
 // page table per 2 MiB.
-bool build_ept(es_vm& vm) {
-    const std::uint64_t tables = ept::page_tables_for(vm.nr_pages);
-    vm.nr_ept_pages = static_cast<std::uint32_t>(3 + tables);
-    for (std::uint32_t i = 0; i < vm.nr_ept_pages; ++i)
-        if (!alloc_page(vm.ept[i]))
+bool build_ept(ept_tables& ept, const guest_memory& mem) {
+    const std::uint64_t tables = ept::page_tables_for(mem.nr_pages);
+    ept.nr_pages = static_cast<std::uint32_t>(3 + tables);
+    for (std::uint32_t i = 0; i < ept.nr_pages; ++i)
+        if (!alloc_page(ept.pages[i]))
             return false;
-    auto* pml4 = static_cast<std::uint64_t*>(vm.ept[0].va);
-    auto* pdpt = static_cast<std::uint64_t*>(vm.ept[1].va);
-    auto* pd = static_cast<std::uint64_t*>(vm.ept[2].va);
-    pml4[0] = ept::table_entry(vm.ept[1].pa);
-    pdpt[0] = ept::table_entry(vm.ept[2].pa);
+    auto* pml4 = static_cast<std::uint64_t*>(ept.pages[0].va);
+    auto* pdpt = static_cast<std::uint64_t*>(ept.pages[1].va);
+    auto* pd = static_cast<std::uint64_t*>(ept.pages[2].va);
+    pml4[0] = ept::table_entry(ept.pages[1].pa);
+    pdpt[0] = ept::table_entry(ept.pages[2].pa);
     for (std::uint64_t t = 0; t < tables; ++t)
-        pd[t] = ept::table_entry(vm.ept[3 + t].pa);
-    for (std::uint64_t i = 0; i < vm.nr_pages; ++i) {
+        pd[t] = ept::table_entry(ept.pages[3 + t].pa);
+    for (std::uint64_t i = 0; i < mem.nr_pages; ++i) {
         const std::uint64_t gpa = i * ES_PAGE_SIZE;
-        auto* pt = static_cast<std::uint64_t*>(vm.ept[3 + (gpa >> 21)].va);
-        pt[ept::pt_index(gpa)] = ept::leaf_entry(vm.ram[i].pa);
+        auto* pt = static_cast<std::uint64_t*>(ept.pages[3 + (gpa >> 21)].va);
+        pt[ept::pt_index(gpa)] = ept::leaf_entry(mem.pages[i].pa);
     }
-    vm.eptp = ept::pointer(vm.ept[0].pa);
+    ept.eptp = ept::pointer(ept.pages[0].pa);
     return true;
 }
 
+void free_vcpu(es_vcpu& vcpu) {
+    if (vcpu.vmcs.va)
+        free_page(vcpu.vmcs);
+    release_vpid(vcpu.vpid);
+    es_shim_free(vcpu.fpu_alloc);
+}
+
 void free_vm(es_vm* vm) {
-    if (vm->ram) {
-        for (std::uint64_t i = 0; i < vm->nr_pages; ++i)
-            free_page(vm->ram[i]);
-        es_shim_free(vm->ram);
+    free_vcpu(vm->vcpu);
+    if (vm->mem.pages) {
+        for (std::uint64_t i = 0; i < vm->mem.nr_pages; ++i)
+            free_page(vm->mem.pages[i]);
+        es_shim_free(vm->mem.pages);
     }
-    for (auto& p : vm->ept)
+    for (auto& p : vm->ept.pages)
         if (p.va)
             free_page(p);
-    if (vm->vmcs.va)
-        free_page(vm->vmcs);
     if (vm->msr_bitmap.va)
         free_page(vm->msr_bitmap);
-    release_vpid(vm->vpid);
-    es_shim_free(vm->fpu_alloc);
     es_shim_free(vm->counters);
     es_shim_free(vm);
 }
@@ -94,23 +100,44 @@ constexpr std::uint32_t mxcsr_offset = 24;
 constexpr std::uint32_t mxcsr_default = 0x1f80;
 constexpr std::uint32_t fcw_default = 0x37f;
 
-bool alloc_fpu_area(es_vm& vm) {
-    vm.fpu_alloc = es_shim_zalloc(core.fpu_area_size + 64);
-    if (!vm.fpu_alloc)
+bool alloc_fpu_area(es_vcpu& vcpu) {
+    vcpu.fpu_alloc = es_shim_zalloc(core.fpu_area_size + 64);
+    if (!vcpu.fpu_alloc)
         return false;
-    auto* area = static_cast<std::uint8_t*>(align_up(vm.fpu_alloc, 64)); // XSAVE wants 64
+    auto* area = static_cast<std::uint8_t*>(align_up(vcpu.fpu_alloc, 64)); // XSAVE wants 64
     *reinterpret_cast<std::uint16_t*>(area) = fcw_default;
     *reinterpret_cast<std::uint32_t*>(area + mxcsr_offset) = mxcsr_default;
-    vm.host.fpu_area = area;
+    vcpu.host.fpu_area = area;
     return true;
+}
+
+// The vCPU's own pages and state: a VMCS, a VPID, an FPU area; real mode at the default entry
+// until user space sets a start state.
+bool init_vcpu(es_vcpu& vcpu, es_vm& vm) {
+    vcpu.vm = &vm;
+    vcpu.mode = guest_mode::real;
+    vcpu.entry = default_image_gpa;
+    vcpu.guest_dirty = true;
+    if (!alloc_page(vcpu.vmcs) || !alloc_fpu_area(vcpu))
+        return false;
+    // The VMCS region starts with the revision identifier ("VMCS Region").
+    *static_cast<std::uint32_t*>(vcpu.vmcs.va) = core.caps.vmcs_revision;
+    if (core.controls.proc2 & sdm::proc_ctl2::enable_vpid)
+        vcpu.vpid = claim_vpid();
+    return true;
+}
+
+// The board's CMOS clock reads the host's wall clock.
+std::int64_t board_clock_seconds() {
+    return static_cast<std::int64_t>(es_shim_real_seconds());
 }
 
 } // namespace
 
 std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
-    if (gpa >= vm.mem_bytes)
+    if (gpa >= vm.mem.bytes)
         return nullptr;
-    return static_cast<std::uint8_t*>(vm.ram[gpa / ES_PAGE_SIZE].va) + gpa % ES_PAGE_SIZE;
+    return static_cast<std::uint8_t*>(vm.mem.pages[gpa / ES_PAGE_SIZE].va) + gpa % ES_PAGE_SIZE;
 }
 
 } // namespace es
@@ -129,18 +156,14 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
         *error = -err::no_mem;
         return nullptr;
     }
-    vm->mem_bytes = a->mem_bytes;
-    vm->nr_pages = a->mem_bytes / ES_PAGE_SIZE;
-    vm->mode = guest_mode::real;
-    vm->entry = 0x1000;
-    vm->guest_dirty = true;
-    vm->guest_xcr0 = 1; // x87 only, the architectural reset value
-    vm->ram = static_cast<host_page*>(es_shim_zalloc(vm->nr_pages * sizeof(host_page)));
-    bool ok = vm->ram != nullptr;
-    for (std::uint64_t i = 0; ok && i < vm->nr_pages; ++i)
-        ok = alloc_page(vm->ram[i]);
-    ok = ok && build_ept(*vm) && alloc_page(vm->vmcs) && alloc_page(vm->msr_bitmap) &&
-         alloc_fpu_area(*vm);
+    vm->mem.bytes = a->mem_bytes;
+    vm->mem.nr_pages = a->mem_bytes / ES_PAGE_SIZE;
+    vm->mem.pages = static_cast<host_page*>(es_shim_zalloc(vm->mem.nr_pages * sizeof(host_page)));
+    bool ok = vm->mem.pages != nullptr;
+    for (std::uint64_t i = 0; ok && i < vm->mem.nr_pages; ++i)
+        ok = alloc_page(vm->mem.pages[i]);
+    ok =
+        ok && build_ept(vm->ept, vm->mem) && alloc_page(vm->msr_bitmap) && init_vcpu(vm->vcpu, *vm);
     if (ok) {
         // One row whatever the number of CPUs; an allocation this size is page aligned.
         vm->counters = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
@@ -158,10 +181,6 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
     auto* bitmap = static_cast<std::uint64_t*>(vm->msr_bitmap.va);
     for (std::uint32_t i = 0; i < ES_PAGE_SIZE / 8; ++i)
         bitmap[i] = ~0ull;
-    // The VMCS region starts with the revision identifier ("VMCS Region").
-    *static_cast<std::uint32_t*>(vm->vmcs.va) = core.caps.vmcs_revision;
-    if (core.controls.proc2 & sdm::proc_ctl2::enable_vpid)
-        vm->vpid = claim_vpid();
     static constinit std::uint32_t next_id = 0;
     vm->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
     register_vm(*vm);
@@ -176,7 +195,7 @@ extern "C" void es_core_vm_destroy(es_vm* vm) {
 }
 
 extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
-    if (int e = check_load(*a, vm->mem_bytes))
+    if (int e = check_load(*a, vm->mem.bytes))
         return e;
     std::uint64_t done = 0;
     while (done < a->len) {
@@ -191,16 +210,22 @@ extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
 }
 
 extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
-    if (int e = check_state(*a, vm->mem_bytes))
+    if (int e = check_state(*a, vm->mem.bytes))
         return e;
-    vm->mode = static_cast<guest_mode>(a->mode);
-    vm->entry = a->entry;
-    vm->stack = a->stack;
-    vm->boot_params = a->boot_params;
-    vm->linux_platform = vm->mode == guest_mode::linux64;
-    vm->host.switch_syscall_msrs = vm->linux_platform;
-    if (vm->linux_platform)
-        platform_reset(*vm);
-    vm->guest_dirty = true;
+    es_vcpu& vcpu = vm->vcpu;
+    vcpu.mode = static_cast<guest_mode>(a->mode);
+    vcpu.entry = a->entry;
+    vcpu.stack = a->stack;
+    vcpu.boot_params = a->boot_params;
+    // Nothing of an earlier run carries over: no event the VMCS still holds is delivered again
+    // (write_guest_start_state clears the pending ones), and the MSRs kept here reset.
+    vcpu.vectoring_stale = true;
+    vcpu.guest_pat = pat_reset_value;
+    // A Linux guest (linux64) gets the PC board and the SYSCALL MSRs live in its sections.
+    vm->has_board = vcpu.mode == guest_mode::linux64;
+    vcpu.host.switch_syscall_msrs = vm->has_board;
+    if (vm->has_board)
+        board_reset(vm->board, core.tsc_khz, board_clock_seconds);
+    vcpu.guest_dirty = true;
     return 0;
 }

@@ -4,29 +4,31 @@
 // VM meanwhile) and then the spinlock (so no exit-path reader walks a half-linked list).
 #include "vm_registry.hpp"
 
+#include "stats_state.hpp"
+
 namespace es {
 
 void register_vm(es_vm& vm) {
     // Snapshots read section_cpu of every VM on the list: valid before the VM is on it.
-    vm.section_cpu = no_cpu;
+    vm.vcpu.section_cpu = no_cpu;
     const registry_mutex_guard m;
     const registry_lock_guard g;
     vm.prev_vm = nullptr;
-    vm.next_vm = core.vm_list;
-    if (core.vm_list)
-        core.vm_list->prev_vm = &vm;
-    core.vm_list = &vm;
+    vm.next_vm = stats.vm_list;
+    if (stats.vm_list)
+        stats.vm_list->prev_vm = &vm;
+    stats.vm_list = &vm;
 }
 
 void unregister_vm(es_vm& vm) {
     const registry_mutex_guard m;
     const registry_lock_guard g;
     // The VM runs nowhere now (its descriptor is gone), so its row is stable.
-    fold_row(*core.retired, *vm.counters);
+    fold_row(*stats.retired, *vm.counters);
     if (vm.prev_vm)
         vm.prev_vm->next_vm = vm.next_vm;
     else
-        core.vm_list = vm.next_vm;
+        stats.vm_list = vm.next_vm;
     if (vm.next_vm)
         vm.next_vm->prev_vm = vm.prev_vm;
 }

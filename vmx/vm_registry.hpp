@@ -4,13 +4,12 @@
 
 #include <cstdint>
 
-#include "core.hpp"
 #include "exitscope/boundary.h"
 #include "vm.hpp"
 
 namespace es {
 
-// es_vm::section_cpu while the VM runs a guest section nowhere (stats.cpp's section protocol).
+// es_vcpu::section_cpu while the vCPU runs a guest section nowhere (stats.cpp's section protocol).
 constexpr std::int32_t no_cpu = -1;
 
 // Holds the registry mutex (process context) for a scope: the list and every VM on it stay as
@@ -40,11 +39,5 @@ class registry_lock_guard {
 // the retired row so global totals never go backwards. Process context, neither lock held.
 void register_vm(es_vm& vm);
 void unregister_vm(es_vm& vm);
-
-// `f(vm)` for every live VM. The caller holds either registry lock.
-template <typename F> void for_each_live_vm(F&& f) {
-    for (const es_vm* vm = core.vm_list; vm; vm = vm->next_vm)
-        f(*vm);
-}
 
 } // namespace es

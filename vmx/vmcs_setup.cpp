@@ -42,7 +42,8 @@ std::uint64_t cr4_owned_bits() {
 
 } // namespace
 
-bool write_controls_and_host_constants(es_vm& vm) {
+bool write_controls_and_host_constants(es_vcpu& vcpu) {
+    const es_vm& vm = *vcpu.vm;
     writer w;
     const vm_controls& c = core.controls;
     w(f::pin_based_controls, c.pin);
@@ -59,9 +60,9 @@ bool write_controls_and_host_constants(es_vm& vm) {
     w(f::entry_msr_load_count, 0);
     w(f::entry_interruption_info, 0);
     w(f::msr_bitmap, vm.msr_bitmap.pa);
-    w(f::ept_pointer, vm.eptp);
+    w(f::ept_pointer, vm.ept.eptp);
     if (c.proc2 & sdm::proc_ctl2::enable_vpid)
-        w(f::vpid, vm.vpid);
+        w(f::vpid, vcpu.vpid);
     w(f::cr0_guest_host_mask, cr0_owned_bits());
     w(f::cr4_guest_host_mask, cr4_owned_bits());
     // Without shadow VMCS, the link pointer must be all ones ("Checks on Guest Non-Register
@@ -96,7 +97,7 @@ void arm_preemption_timer() {
             timer_value(core.preemption_slice_log2, core.caps.preemption_timer_rate));
 }
 
-bool write_host_per_section(const es_vm& vm) {
+bool write_host_per_section(const es_vcpu& vcpu) {
     writer w;
     // Per CPU: GDT, TSS, per-CPU data (GS base), the SYSENTER stack. Per task or per moment:
     // CR3 (PCID), CR4 (Linux toggles bits at run time), the FS base of the calling thread.
@@ -104,24 +105,25 @@ bool write_host_per_section(const es_vm& vm) {
     w(f::host_gdtr_base, gdt.base);
     w(f::host_tr_base, hw::gdt_tss_base(gdt.base, hw::read_tr()));
     w(f::host_gs_base, hw::rdmsr(sdm::msr::gs_base));
-    w(f::host_fs_base, vm.host.host_fs_base);
+    w(f::host_fs_base, vcpu.host.host_fs_base);
     w(f::host_sysenter_esp, hw::rdmsr(sdm::msr::sysenter_esp));
     w(f::host_cr3, hw::read_cr3());
     w(f::host_cr4, hw::read_cr4());
     return w.ok;
 }
 
-bool write_guest_start_state(es_vm& vm) {
+bool write_guest_start_state(es_vcpu& vcpu) {
+    es_vm& vm = *vcpu.vm;
     const guest_start_state g = initial_guest_state(
-        vm.mode, vm.entry, vm.stack, vm.mem_bytes, cr0_guest_fixed1_bits(core.caps),
-        cr4_guest_fixed1_bits(core.caps), vm.boot_params);
+        vcpu.mode, vcpu.entry, vcpu.stack, vm.mem.bytes, cr0_guest_fixed1_bits(core.caps),
+        cr4_guest_fixed1_bits(core.caps), vcpu.boot_params);
     const auto write64 = [&vm](std::uint64_t gpa, std::uint64_t value) {
         *reinterpret_cast<std::uint64_t*>(guest_ptr(vm, gpa)) = value;
     };
-    if (vm.mode == guest_mode::long64 || vm.mode == guest_mode::linux64)
-        build_identity_tables(vm.mem_bytes, write64);
-    if (vm.mode == guest_mode::linux64)
-        build_linux_boot_gdt(vm.mem_bytes, write64);
+    if (vcpu.mode == guest_mode::long64 || vcpu.mode == guest_mode::linux64)
+        build_identity_tables(vm.mem.bytes, write64);
+    if (vcpu.mode == guest_mode::linux64)
+        build_linux_boot_gdt(vm.mem.bytes, write64);
     writer w;
     struct {
         f sel, base, limit, ar;
@@ -152,8 +154,8 @@ bool write_guest_start_state(es_vm& vm) {
     }
     w(f::guest_gdtr_base, g.gdtr_base);
     w(f::guest_gdtr_limit, g.gdtr_limit);
-    w(f::guest_idtr_base, 0);
-    w(f::guest_idtr_limit, 0xffff);
+    w(f::guest_idtr_base, g.idtr_base);
+    w(f::guest_idtr_limit, g.idtr_limit);
     w(f::guest_cr0, g.cr0);
     w(f::cr0_read_shadow, g.cr0_shadow);
     w(f::guest_cr3, g.cr3);
@@ -175,9 +177,12 @@ bool write_guest_start_state(es_vm& vm) {
     if (g.ia32e)
         entry |= sdm::entry_ctl::ia32e_mode_guest;
     w(f::entry_controls, entry);
-    vm.regs = es_guest_regs{};
-    vm.regs.rsi = g.rsi;
-    vm.guest_xcr0 = 1;
+    // A fresh start: no event injected from the last run, no interrupt window asked for.
+    w(f::entry_interruption_info, 0);
+    w(f::proc_based_controls, core.controls.proc);
+    vcpu.interrupt_window = false;
+    vcpu.regs = es_guest_regs{};
+    vcpu.regs.rsi = g.rsi;
     return w.ok;
 }
 

@@ -99,6 +99,13 @@ namespace cpuid_ext1_edx {
 inline constexpr std::uint32_t rdtscp = 1u << 27;
 } // namespace cpuid_ext1_edx
 
+// XCR0, the XSAVE feature mask XSETBV writes ("Extended Control Registers (Including XCR0)").
+namespace xcr0 {
+inline constexpr std::uint64_t x87 = 1u << 0;
+inline constexpr std::uint64_t sse = 1u << 1;
+inline constexpr std::uint64_t avx = 1u << 2;
+} // namespace xcr0
+
 // Exception vectors Exitscope injects or intercepts.
 namespace vector {
 inline constexpr std::uint8_t ud = 6;

@@ -1,9 +1,9 @@
 // What a Linux guest's CPU looks like (cpuid/linux_leaves.hpp), the MSRs it may use beyond the
-// toy set (vmx/pure/msr_policy.hpp), and the board's reset requests (vmx/pure/board_reset.hpp).
+// toy set (vmx/pure/msr_policy.hpp), and the board's reset requests (board/reset_ports.hpp).
 #include <catch2/catch.hpp>
 
+#include "board/reset_ports.hpp"
 #include "cpuid/linux_leaves.hpp"
-#include "vmx/pure/board_reset.hpp"
 #include "vmx/pure/msr_policy.hpp"
 
 using namespace es;
@@ -89,18 +89,17 @@ TEST_CASE("Linux guest CPUID: extended topology of one processor") {
 TEST_CASE("Linux guest MSRs: SYSCALL, SYSENTER, KERNEL_GS_BASE and PAT; toys still fault") {
     using sdm::msr;
     for (msr m : {msr::star, msr::lstar, msr::cstar, msr::sfmask}) {
-        CHECK(rule_for_msr(sdm::to_number(m), msr_set::linux_guest) == msr_rule::syscall);
+        CHECK(rule_for_msr(sdm::to_number(m), msr_set::board) == msr_rule::syscall);
         CHECK(rule_for_msr(sdm::to_number(m), msr_set::toy) == msr_rule::gp);
     }
     CHECK(syscall_msr_index(sdm::to_number(msr::star)) == 0);
     CHECK(syscall_msr_index(sdm::to_number(msr::sfmask)) == 3);
-    CHECK(rule_for_msr(sdm::to_number(msr::kernel_gs_base), msr_set::linux_guest) ==
+    CHECK(rule_for_msr(sdm::to_number(msr::kernel_gs_base), msr_set::board) ==
           msr_rule::kernel_gs_base);
-    CHECK(rule_for_msr(sdm::to_number(msr::sysenter_eip), msr_set::linux_guest) ==
-          msr_rule::sysenter);
-    CHECK(rule_for_msr(sdm::to_number(msr::pat), msr_set::linux_guest) == msr_rule::pat);
+    CHECK(rule_for_msr(sdm::to_number(msr::sysenter_eip), msr_set::board) == msr_rule::sysenter);
+    CHECK(rule_for_msr(sdm::to_number(msr::pat), msr_set::board) == msr_rule::pat);
     CHECK(rule_for_msr(sdm::to_number(msr::pat), msr_set::toy) == msr_rule::gp);
-    CHECK(rule_for_msr(0x179 /* MCG_CAP */, msr_set::linux_guest) == msr_rule::gp);
+    CHECK(rule_for_msr(0x179 /* MCG_CAP */, msr_set::board) == msr_rule::gp);
 
     CHECK(syscall_msr_write_faults(sdm::to_number(msr::lstar), 0x0000800000000000ull));
     CHECK_FALSE(syscall_msr_write_faults(sdm::to_number(msr::lstar), 0xffffffff81a00080ull));

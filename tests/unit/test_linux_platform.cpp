@@ -1,13 +1,13 @@
 // The linux64 start state and boot GDT, the 16550A model and the MSR policy.
 #include <catch2/catch.hpp>
 
+#include "board/uart16550.hpp"
 #include "exitscope/errno.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
 #include "vmx/pure/arg_checks.hpp"
 #include "vmx/pure/guest_modes.hpp"
 #include "vmx/pure/msr_policy.hpp"
-#include "vmx/pure/uart16550.hpp"
 
 using namespace es;
 
@@ -120,22 +120,20 @@ TEST_CASE("16550A: transmit, line status, registers the 8250 probe reads back") 
 
 TEST_CASE("MSR policy: toy guests have EFER alone, a Linux guest what its early boot needs") {
     using sdm::msr;
-    for (auto set : {msr_set::toy, msr_set::linux_guest})
+    for (auto set : {msr_set::toy, msr_set::board})
         CHECK(rule_for_msr(sdm::to_number(msr::efer), set) == msr_rule::efer);
     for (auto m : {msr::fs_base, msr::gs_base, msr::misc_enable, msr::kernel_gs_base, msr::pat})
         CHECK(rule_for_msr(sdm::to_number(m), msr_set::toy) == msr_rule::gp);
-    CHECK(rule_for_msr(sdm::to_number(msr::fs_base), msr_set::linux_guest) == msr_rule::fs_base);
-    CHECK(rule_for_msr(sdm::to_number(msr::gs_base), msr_set::linux_guest) == msr_rule::gs_base);
-    CHECK(rule_for_msr(sdm::to_number(msr::misc_enable), msr_set::linux_guest) ==
-          msr_rule::misc_enable);
-    CHECK(rule_for_msr(sdm::to_number(msr::bios_sign_id), msr_set::linux_guest) ==
-          msr_rule::ucode_rev);
+    CHECK(rule_for_msr(sdm::to_number(msr::fs_base), msr_set::board) == msr_rule::fs_base);
+    CHECK(rule_for_msr(sdm::to_number(msr::gs_base), msr_set::board) == msr_rule::gs_base);
+    CHECK(rule_for_msr(sdm::to_number(msr::misc_enable), msr_set::board) == msr_rule::misc_enable);
+    CHECK(rule_for_msr(sdm::to_number(msr::bios_sign_id), msr_set::board) == msr_rule::ucode_rev);
     CHECK(rule_for_msr(sdm::to_number(msr::bios_sign_id), msr_set::toy) == msr_rule::gp);
-    CHECK(rule_for_msr(sdm::to_number(msr::feature_control), msr_set::linux_guest) == msr_rule::gp);
-    CHECK(rule_for_msr(0xffffffff, msr_set::linux_guest) == msr_rule::gp);
+    CHECK(rule_for_msr(sdm::to_number(msr::feature_control), msr_set::board) == msr_rule::gp);
+    CHECK(rule_for_msr(0xffffffff, msr_set::board) == msr_rule::gp);
     CHECK((guest_writable_efer(msr_set::toy) & sdm::efer::sce) == 0);
-    CHECK((guest_writable_efer(msr_set::linux_guest) & sdm::efer::sce) != 0);
-    CHECK((guest_writable_efer(msr_set::linux_guest) & sdm::efer::lma) == 0);
+    CHECK((guest_writable_efer(msr_set::board) & sdm::efer::sce) != 0);
+    CHECK((guest_writable_efer(msr_set::board) & sdm::efer::lma) == 0);
     CHECK((guest_misc_enable & (1ull << 34)) == 0); // XD not disabled
     CHECK(is_canonical(0));
     CHECK(is_canonical(0x00007fffffffffffull));

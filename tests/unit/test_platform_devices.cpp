@@ -4,9 +4,9 @@
 // drivers/tty/serial/8250/8250_port.c).
 #include <catch2/catch.hpp>
 
-#include "vmx/pure/cmos_rtc.hpp"
-#include "vmx/pure/pic8259.hpp"
-#include "vmx/pure/uart16550.hpp"
+#include "board/cmos_rtc.hpp"
+#include "board/pic8259.hpp"
+#include "board/uart16550.hpp"
 
 using namespace es;
 

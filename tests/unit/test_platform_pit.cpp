@@ -3,7 +3,7 @@
 // quick_pit_calibrate), latches and the read-back command; and the TSC conversions.
 #include <catch2/catch.hpp>
 
-#include "vmx/pure/pit8254.hpp"
+#include "board/pit8254.hpp"
 
 using namespace es;
 

@@ -76,8 +76,11 @@ guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std:
                                       std::uint64_t mem_bytes, std::uint64_t cr0_fixed1,
                                       std::uint64_t cr4_fixed1, std::uint64_t boot_params) {
     guest_start_state g{};
-    // Without a GDT of its own the guest sees an empty one; only linux64 gets a real table.
+    // Without a GDT of its own the guest sees an empty one; only linux64 gets a real table. The
+    // IDT is the real-mode interrupt vector table's place until the guest loads its own.
     g.gdtr_limit = 0xffff;
+    g.idtr_base = 0;
+    g.idtr_limit = 0xffff;
     g.rflags = sdm::rflags::fixed1; // interrupts off: nothing is ever injected
     g.rsp = stack ? stack : default_stack(mode, mem_bytes);
     g.ldtr = {0, 0, 0, ar::unusable};

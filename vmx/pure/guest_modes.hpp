@@ -20,6 +20,8 @@ struct guest_start_state {
     std::uint64_t rsi; // linux64: the zero page ("64-bit Boot Protocol")
     std::uint64_t gdtr_base;
     std::uint32_t gdtr_limit;
+    std::uint64_t idtr_base; // base 0, limit 0xFFFF: the real-mode IVT, whatever the mode
+    std::uint32_t idtr_limit;
     segment_state cs, ss, ds, es, fs, gs, ldtr, tr;
     bool ia32e;
 };

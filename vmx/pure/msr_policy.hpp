@@ -24,13 +24,15 @@ enum class msr_rule : std::uint8_t {
     pat,            // IA32_PAT: kept per VM (EPT entries ignore the guest's PAT: ept.hpp)
 };
 
-enum class msr_set : std::uint8_t { toy, linux_guest };
+// The MSRs a guest has: toy guests EFER and the segment bases alone; a VM with the PC board (a
+// Linux guest) what a Linux kernel needs.
+enum class msr_set : std::uint8_t { toy, board };
 
 // EFER bits a guest may write: LME (long mode) and NXE (no-execute pages); a Linux guest also SCE
 // (SYSCALL), which the kernel sets in its first instructions (head_64.S). LMA is the processor's.
 constexpr std::uint64_t guest_writable_efer(msr_set set) {
     const std::uint64_t base = sdm::efer::lme | sdm::efer::nxe;
-    return set == msr_set::linux_guest ? base | sdm::efer::sce : base;
+    return set == msr_set::board ? base | sdm::efer::sce : base;
 }
 
 // IA32_MISC_ENABLE as the guest reads it. Linux's verify_cpu reads it before it has an IDT, so

@@ -1,0 +1,21 @@
+// Delivery of a Linux guest's board interrupts (board/pc_board.hpp) to its vCPU, as KVM does it
+// with its in-kernel 8259 (kvm_cpu_has_interrupt, vmx_inject_irq, enable_irq_window): inject
+// when RFLAGS.IF is set and nothing blocks, else ask for an interrupt-window exit and inject
+// then. Toy guests have no board and none of this.
+#pragma once
+
+#include "exit_context.hpp"
+
+namespace es {
+
+// Right before each VM entry of a vCPU whose VM has a board: re-inject an event the last exit
+// interrupted, let the board's time pass (IRQ0 when the PIT's deadline passed), inject the PIC's
+// interrupt when the guest can take it (interrupt-window exiting otherwise), and bound the
+// guest's run by the next PIT deadline.
+void deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm);
+
+// HLT with interrupts enabled: go on at once when an interrupt is pending, else wait (the run
+// loop sleeps) until the PIT's next deadline; with no timer armed, go on as toy guests do.
+exit_action wait_for_board_interrupt(exit_context& ctx);
+
+} // namespace es

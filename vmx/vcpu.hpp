@@ -1,0 +1,51 @@
+// A vCPU: its VMCS, registers, FPU/XSAVE area, host-switch state and the state of its guest
+// sections. It belongs to one VM (vm.hpp), which holds what every vCPU shares.
+#pragma once
+
+#include <cstdint>
+
+#include "exitscope/boundary.h"
+#include "pure/exit_counters.hpp"
+#include "pure/guest_modes.hpp"
+
+struct es_vm;
+
+namespace es {
+
+struct host_page {
+    void* va;
+    std::uint64_t pa;
+};
+
+// The stop a handler asks for, carried out by the run loop.
+struct stop_report {
+    std::uint32_t stop; // enum es_stop, 0 while running
+    std::uint64_t exit_code;
+    std::uint64_t gpa;
+};
+
+} // namespace es
+
+struct es_vcpu {
+    es_guest_regs regs; // module/vmenter.S loads and saves it
+    es_vm* vm;
+    es::host_page vmcs;
+    std::uint16_t vpid;
+    bool vmcs_ready;  // controls, host constants and guest state written
+    bool guest_dirty; // start state changed since the last run
+    // The start state user space set (ES_VM_SET_STATE).
+    es::guest_mode mode;
+    std::uint64_t entry, stack;
+    std::uint64_t boot_params; // linux64: the zero page's GPA
+    // Event delivery from the VM's board (irq_delivery.cpp).
+    bool interrupt_window;    // interrupt-window exiting is on in the VMCS
+    bool vectoring_stale;     // the VMCS's IDT-vectoring field predates the start state
+    std::uint64_t idle_until; // a HLT's wake-up: the host TSC of the board timer's next deadline
+    std::uint64_t guest_pat;  // IA32_PAT as the guest wrote it
+    es_host_switch host;
+    void* fpu_alloc;
+    // Guest sections and the counters (stats.cpp's section protocol).
+    es::reason_sums section_base; // the VM's counters when the running section started
+    std::int32_t section_cpu;     // the CPU running a guest section of this vCPU, or -1
+    std::uint32_t section_seq;    // odd while a guest section runs (stats.cpp's copy_row)
+};
