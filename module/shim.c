@@ -168,7 +168,11 @@ static void es_fpu_save(void *area)
 		asm volatile("fxsave64 %0" : "+m"(*(u8 *)area) : : "memory");
 }
 
-static const u32 es_syscall_msrs[4] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SYSCALL_MASK };
+static const u32 es_syscall_msrs[ES_SYSCALL_MSR_COUNT] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR,
+							   MSR_SYSCALL_MASK };
+/* The order es_host_switch and msr_policy.hpp's syscall_msr_index agree on (boundary.h). */
+static_assert(MSR_STAR == ES_SYSCALL_MSR_FIRST && MSR_LSTAR == ES_SYSCALL_MSR_FIRST + 1 &&
+	      MSR_CSTAR == ES_SYSCALL_MSR_FIRST + 2 && MSR_SYSCALL_MASK == ES_SYSCALL_MSR_FIRST + 3);
 
 /* Save the live SYSCALL MSRs into `save` and load `load` (guest sections of Linux guests: the
  * host's SYSCALL entry is only used once the task returns to user space, after the section). */
@@ -176,7 +180,7 @@ static void es_switch_syscall_msrs(u64 *save, const u64 *load)
 {
 	int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < ES_SYSCALL_MSR_COUNT; i++) {
 		rdmsrl(es_syscall_msrs[i], save[i]);
 		wrmsrl(es_syscall_msrs[i], load[i]);
 	}

@@ -83,6 +83,10 @@ int es_shim_copy_from_user(void* dst, es_u64 user_src, es_u64 len); /* 0 or -EFA
 int es_shim_copy_to_user(es_u64 user_dst, const void* src, es_u64 len);
 
 /* The run loop's kernel services. */
+/* The SYSCALL MSRs in es_host_switch's order: STAR, LSTAR, CSTAR, SFMASK (IA32_FMASK), four
+ * consecutive MSR numbers. shim.c and C++ (msr_policy.hpp) both assert them. */
+#define ES_SYSCALL_MSR_FIRST 0xc0000081u
+#define ES_SYSCALL_MSR_COUNT 4
 /* Host state VMX does not switch and the run loop must: saved at the start of a guest section,
  * restored at its end (KERNEL_GS_BASE would otherwise let SWAPGS hand host values to the guest). */
 struct es_host_switch {
@@ -92,11 +96,11 @@ struct es_host_switch {
     es_u64 host_fs_base;
     es_u64 host_debugctl;
     es_u16 ds, es, fs, gs;
-    /* A Linux guest's SYSCALL MSRs (STAR, LSTAR, CSTAR, SFMASK, in that order), live in the
+    /* A Linux guest's SYSCALL MSRs (ES_SYSCALL_MSR_* order), live in the
      * hardware during its sections so SYSCALL needs no exit; toy guests never write them. */
     int switch_syscall_msrs;
-    es_u64 guest_syscall[4];
-    es_u64 host_syscall[4];
+    es_u64 guest_syscall[ES_SYSCALL_MSR_COUNT];
+    es_u64 host_syscall[ES_SYSCALL_MSR_COUNT];
 };
 es_u64 es_shim_fpu_area_size(void);
 /* Disable preemption, take the FPU for the guest, switch what VMX does not. */

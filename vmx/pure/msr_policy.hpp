@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "exitscope/boundary.h"
 #include "sdm/msrs.hpp"
 
 namespace es {
@@ -86,6 +87,11 @@ constexpr bool is_canonical(std::uint64_t address) {
 constexpr int syscall_msr_index(std::uint32_t number) {
     return static_cast<int>(number - sdm::to_number(sdm::msr::star));
 }
+// The order of es_host_switch's arrays (boundary.h), which module/shim.c asserts too.
+static_assert(sdm::to_number(sdm::msr::star) == ES_SYSCALL_MSR_FIRST &&
+              syscall_msr_index(sdm::to_number(sdm::msr::lstar)) == 1 &&
+              syscall_msr_index(sdm::to_number(sdm::msr::cstar)) == 2 &&
+              syscall_msr_index(sdm::to_number(sdm::msr::sfmask)) == ES_SYSCALL_MSR_COUNT - 1);
 
 // A write to a SYSCALL MSR that WRMSR itself would refuse: LSTAR and CSTAR hold addresses
 // (canonical), SFMASK's upper half is reserved ("IA32_FMASK").
