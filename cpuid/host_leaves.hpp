@@ -35,9 +35,11 @@ constexpr cpuid_answer own_hypervisor_answer(std::uint32_t leaf) {
 
 // The host's answer to (leaf, subleaf) as the guest sees it: VMX and SMX hidden (no nesting),
 // MONITOR/MWAIT hidden (they exit), INVPCID, RDTSCP and XSAVES hidden (their controls are off, so
-// they would raise #UD), OSXSAVE mirrored from the guest's own CR4, the hypervisor bit set.
+// they would raise #UD), CET hidden (no CET-state controls: CR4.CET is refused), OSXSAVE mirrored
+// from the guest's own CR4, the hypervisor bit set. The XSAVE features offered (CPUID 0xD) are
+// those of the host's XCR0, `host_xcr0`: the guest's XSETBV may enable no others.
 constexpr cpuid_answer guest_view_of_host(std::uint32_t leaf, std::uint32_t sub, cpuid_answer a,
-                                          bool guest_osxsave) {
+                                          bool guest_osxsave, std::uint64_t host_xcr0) {
     switch (leaf) {
     case 1:
         a.ecx &= ~(sdm::cpuid1_ecx::vmx | sdm::cpuid1_ecx::smx | sdm::cpuid1_ecx::monitor |
@@ -47,12 +49,23 @@ constexpr cpuid_answer guest_view_of_host(std::uint32_t leaf, std::uint32_t sub,
             a.ecx |= sdm::cpuid1_ecx::osxsave;
         break;
     case 7:
-        if (sub == 0)
+        if (sub == 0) {
             a.ebx &= ~sdm::cpuid7_ebx::invpcid;
+            a.ecx &= ~sdm::cpuid7_ecx::cet_ss;
+            a.edx &= ~sdm::cpuid7_edx::cet_ibt;
+        }
         break;
     case 0xd:
-        if (sub == 1)
+        if (sub == 0) {
+            // EBX, the area size for the XCR0 in force, is the hardware's: the guest's XCR0 is
+            // loaded while it runs.
+            a.eax &= static_cast<std::uint32_t>(host_xcr0);
+            a.edx &= static_cast<std::uint32_t>(host_xcr0 >> 32);
+        } else if (sub == 1) {
             a.eax &= ~sdm::cpuid_d1_eax::xsaves;
+        } else if (sub < 64 && !((host_xcr0 >> sub) & 1)) {
+            a = cpuid_answer{0, 0, 0, 0}; // a component the guest cannot enable
+        }
         break;
     case extended_leaf1:
         a.edx &= ~sdm::cpuid_ext1_edx::rdtscp;

@@ -22,6 +22,7 @@
 #include <asm/fpu/xcr.h>
 #include <asm/io.h>
 #include <asm/msr.h>
+#include <asm/pkru.h>
 #include <asm/special_insns.h>
 #include <asm/tsc.h>
 #include <asm/tlbflush.h>
@@ -188,9 +189,19 @@ static void es_switch_syscall_msrs(u64 *save, const u64 *load)
 
 void es_shim_begin_guest_section(struct es_host_switch *s)
 {
-	/* kernel_fpu_begin() disables preemption and saves the task's FPU state. */
+	/* kernel_fpu_begin() disables preemption and saves the task's FPU state, but not its PKRU:
+	 * Linux restores PKRU only on a context switch, never on the way back to user space, so the
+	 * host's is saved here and put back at the section's end (as KVM does). */
 	kernel_fpu_begin();
+	s->host_pkru = read_pkru(); /* read_pkru and write_pkru: no-ops without OSPKE */
+	/* All the host's XCR0 components from the guest's area, then the guest's XCR0. */
 	es_fpu_load(s->fpu_area);
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE)) {
+		s->host_xcr0 = xgetbv(XCR_XFEATURE_ENABLED_MASK);
+		if (s->guest_xcr0 != s->host_xcr0)
+			xsetbv(XCR_XFEATURE_ENABLED_MASK, s->guest_xcr0);
+	}
+	write_pkru(s->guest_pkru);
 	savesegment(ds, s->ds);
 	savesegment(es, s->es);
 	savesegment(fs, s->fs);
@@ -232,7 +243,12 @@ void es_shim_end_guest_section(struct es_host_switch *s)
 		hw_breakpoint_restore();
 	if (s->host_debugctl)
 		update_debugctlmsr(s->host_debugctl);
+	s->guest_pkru = read_pkru();
+	/* The guest's XCR0 components, under its XCR0; then the host's XCR0 and PKRU. */
 	es_fpu_save(s->fpu_area);
+	if (boot_cpu_has(X86_FEATURE_OSXSAVE) && s->guest_xcr0 != s->host_xcr0)
+		xsetbv(XCR_XFEATURE_ENABLED_MASK, s->host_xcr0);
+	write_pkru(s->host_pkru);
 	kernel_fpu_end();
 }
 

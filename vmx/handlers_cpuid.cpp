@@ -46,7 +46,7 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
     // OSXSAVE mirrors the guest's CR4, read only for the leaf that reports it.
     const bool guest_osxsave =
         leaf == 1 && (hw::vmread(sdm::vmcs_field::guest_cr4) & sdm::cr4::osxsave) != 0;
-    return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave);
+    return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave, core.host_xcr0);
 }
 
 // A Linux guest's view (cpuid/linux_leaves.hpp); out of line, so toy guests' CPUID keeps its

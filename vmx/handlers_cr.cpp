@@ -43,11 +43,11 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
     return exit_action::skip;
 }
 
-// CR4: VMXE and SMXE belong to the host (the guest's CPUID shows neither), so setting them is
-// #GP; long mode cannot drop PAE.
+// CR4: VMXE and SMXE belong to the host, and CET would share the host's CET state (the guest's
+// CPUID shows none of them), so setting them is #GP; long mode cannot drop PAE.
 exit_action write_cr4(exit_context& ctx, std::uint64_t value) {
     const bool lma = (hw::vmread(f::guest_efer) & sdm::efer::lma) != 0;
-    if ((value & (sdm::cr4::vmxe | sdm::cr4::smxe)) ||
+    if ((value & (sdm::cr4::vmxe | sdm::cr4::smxe | sdm::cr4::cet)) ||
         (value & ~cr4_guest_allowed_bits(core.caps)) || (lma && !(value & sdm::cr4::pae)))
         return inject_gp(ctx);
     hw::vmwrite(f::cr4_read_shadow, value);

@@ -51,9 +51,14 @@ exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
     return exit_action::skip;
 }
 
-// The board's ports (board/pc_board.cpp routes each byte to its device); out of line, so toy
-// guests' I/O keeps its short path.
-[[gnu::noinline]] exit_action board_io(exit_context& ctx, const sdm::io_qualification& q) {
+// A VM with a board: its ports (board/pc_board.cpp routes each byte to its device), the others
+// by the conventions. Out of line, so toy guests' I/O keeps its short path; the qualification
+// comes raw and is decoded again here, since a decoded one passed by address would make GCC put
+// a stack canary into every I/O exit.
+[[gnu::noinline]] exit_action board_io(exit_context& ctx, std::uint64_t qualification) {
+    const sdm::io_qualification q = sdm::decode_io(qualification);
+    if (!board_claims(q.port))
+        return conventions(ctx, q);
     es_vcpu& vcpu = ctx.vcpu;
     const std::uint64_t now = hw::rdtsc();
     if (q.in) {
@@ -75,12 +80,13 @@ exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
 } // namespace
 
 exit_action io(exit_context& ctx) {
-    const auto q = sdm::decode_io(hw::vmread(sdm::vmcs_field::exit_qualification));
+    const std::uint64_t qualification = hw::vmread(sdm::vmcs_field::exit_qualification);
+    const auto q = sdm::decode_io(qualification);
     // INS/OUTS would need guest linear-address translation; the guests do not use them.
     if (q.string)
         return unexpected(ctx);
-    if (ctx.vm.has_board && board_claims(q.port)) [[unlikely]]
-        return board_io(ctx, q);
+    if (ctx.vm.has_board) [[unlikely]]
+        return board_io(ctx, qualification);
     return conventions(ctx, q);
 }
 

@@ -150,15 +150,17 @@ exit_action wrmsr(exit_context& ctx) {
 }
 
 // XSETBV always exits. A valid XCR0 has x87 set, AVX only with SSE, and only features the host
-// enabled ("XSETBV"); anything else is #GP. The hardware XCR0 stays the host's (a superset): a
-// valid value is accepted and not kept, since nothing reads it back (XGETBV does not exit).
+// enabled ("XSETBV"); anything else is #GP. A valid one goes into the hardware at once (the
+// guest's XCR0 is loaded for its whole section) and is kept for its next sections.
 exit_action xsetbv(exit_context& ctx) {
-    const es_vcpu& vcpu = ctx.vcpu;
+    es_vcpu& vcpu = ctx.vcpu;
     const std::uint64_t value = edx_eax(vcpu);
     using namespace sdm;
     if (static_cast<std::uint32_t>(vcpu.regs.rcx) != 0 || !(value & xcr0::x87) ||
         ((value & xcr0::avx) && !(value & xcr0::sse)) || (value & ~core.host_xcr0))
         return inject_gp(ctx);
+    vcpu.host.guest_xcr0 = value;
+    hw::xsetbv_xcr0(value);
     return exit_action::skip;
 }
 

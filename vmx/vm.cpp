@@ -8,6 +8,7 @@
 #include "pure/arg_checks.hpp"
 #include "pure/ept.hpp"
 #include "pure/msr_policy.hpp"
+#include "sdm/cpu_bits.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vm_registry.hpp"
 
@@ -111,10 +112,18 @@ bool alloc_fpu_area(es_vcpu& vcpu) {
     return true;
 }
 
+// XCR0 and PKRU at power-on ("XSAVE-Supported Features and State-Component Bitmaps",
+// "Protection Keys"): x87 alone, every key allowing access.
+void reset_xsave_state(es_vcpu& vcpu) {
+    vcpu.host.guest_xcr0 = sdm::xcr0::x87;
+    vcpu.host.guest_pkru = 0;
+}
+
 // The vCPU's own pages and state: a VMCS, a VPID, an FPU area; real mode at the default entry
 // until user space sets a start state.
 bool init_vcpu(es_vcpu& vcpu, es_vm& vm) {
     vcpu.vm = &vm;
+    reset_xsave_state(vcpu);
     vcpu.mode = guest_mode::real;
     vcpu.entry = default_image_gpa;
     vcpu.guest_dirty = true;
@@ -221,6 +230,7 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     // (write_guest_start_state clears the pending ones), and the MSRs kept here reset.
     vcpu.vectoring_stale = true;
     vcpu.guest_pat = pat_reset_value;
+    reset_xsave_state(vcpu);
     // A Linux guest (linux64) gets the PC board and the SYSCALL MSRs live in its sections.
     vm->has_board = vcpu.mode == guest_mode::linux64;
     vcpu.host.switch_syscall_msrs = vm->has_board;

@@ -34,10 +34,11 @@ std::uint64_t cr0_owned_bits() {
     return cr0_guest_fixed1_bits(core.caps) | ~core.caps.cr0_fixed1;
 }
 
-// CR4 bits the guest may not set (VMX and SMX belong to the host) or clear (fixed bits).
+// CR4 bits the guest may not set (VMX and SMX belong to the host; CET would share the host's
+// CET state, which no VMCS control switches here) or clear (fixed bits).
 std::uint64_t cr4_owned_bits() {
     return cr4_guest_fixed1_bits(core.caps) | ~core.caps.cr4_fixed1 | sdm::cr4::vmxe |
-           sdm::cr4::smxe;
+           sdm::cr4::smxe | sdm::cr4::cet;
 }
 
 } // namespace

@@ -156,6 +156,12 @@ inline std::uint64_t rdtsc() {
     return (hi << 32) | lo;
 }
 
+// XCR0 ("XSETBV"); valid only in a guest section, where XCR0 is the guest's (es_host_switch).
+inline void xsetbv_xcr0(std::uint64_t value) {
+    asm volatile("xsetbv" : : "a"(static_cast<std::uint32_t>(value)),
+                 "d"(static_cast<std::uint32_t>(value >> 32)), "c"(0u));
+}
+
 struct cpuid_result {
     std::uint32_t eax, ebx, ecx, edx;
 };

@@ -96,6 +96,12 @@ struct es_host_switch {
     es_u64 host_fs_base;
     es_u64 host_debugctl;
     es_u16 ds, es, fs, gs;
+    /* XCR0 and PKRU are the guest's for the whole section (the guest's XSAVE features, its
+     * protection keys), the host's outside it. */
+    es_u64 guest_xcr0; /* kept across runs; XSETBV exits write it (and the hardware) */
+    es_u64 host_xcr0;
+    es_u32 guest_pkru; /* kept across runs */
+    es_u32 host_pkru;
     /* A Linux guest's SYSCALL MSRs (ES_SYSCALL_MSR_* order), live in the
      * hardware during its sections so SYSCALL needs no exit; toy guests never write them. */
     int switch_syscall_msrs;

@@ -28,6 +28,8 @@ inline constexpr std::uint64_t vmxe = 1ull << 13;
 inline constexpr std::uint64_t smxe = 1ull << 14;
 inline constexpr std::uint64_t pcide = 1ull << 17;
 inline constexpr std::uint64_t osxsave = 1ull << 18;
+inline constexpr std::uint64_t pke = 1ull << 22;
+inline constexpr std::uint64_t cet = 1ull << 23;
 } // namespace cr4
 
 namespace rflags {
@@ -86,8 +88,14 @@ inline constexpr std::uint32_t intel_pt = 1u << 25;
 // CPUID.(EAX=7,ECX=0):ECX.
 namespace cpuid7_ecx {
 inline constexpr std::uint32_t waitpkg = 1u << 5;
+inline constexpr std::uint32_t cet_ss = 1u << 7; // CET shadow stacks
 inline constexpr std::uint32_t sgx_lc = 1u << 30;
 } // namespace cpuid7_ecx
+
+// CPUID.(EAX=7,ECX=0):EDX.
+namespace cpuid7_edx {
+inline constexpr std::uint32_t cet_ibt = 1u << 20; // CET indirect-branch tracking
+} // namespace cpuid7_edx
 
 // CPUID.(EAX=0DH,ECX=1):EAX.
 namespace cpuid_d1_eax {

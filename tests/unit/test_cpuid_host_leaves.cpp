@@ -16,7 +16,7 @@ bool same(cpuid_answer a, cpuid_answer b) {
 } // namespace
 
 TEST_CASE("leaf 1 hides VMX, SMX and MONITOR, sets the hypervisor bit, mirrors OSXSAVE") {
-    const cpuid_answer off = guest_view_of_host(1, 0, all_ones, false);
+    const cpuid_answer off = guest_view_of_host(1, 0, all_ones, false, ~0ull);
     CHECK((off.ecx & sdm::cpuid1_ecx::vmx) == 0);
     CHECK((off.ecx & sdm::cpuid1_ecx::smx) == 0);
     CHECK((off.ecx & sdm::cpuid1_ecx::monitor) == 0);
@@ -24,25 +24,44 @@ TEST_CASE("leaf 1 hides VMX, SMX and MONITOR, sets the hypervisor bit, mirrors O
     CHECK((off.ecx & sdm::cpuid1_ecx::xsave) != 0);
     CHECK(off.eax == ~0u);
     CHECK(off.edx == ~0u);
-    const cpuid_answer on = guest_view_of_host(1, 0, cpuid_answer{0, 0, 0, 0}, true);
+    const cpuid_answer on = guest_view_of_host(1, 0, cpuid_answer{0, 0, 0, 0}, true, ~0ull);
     CHECK(on.ecx == (sdm::cpuid1_ecx::hypervisor | sdm::cpuid1_ecx::osxsave));
 }
 
-TEST_CASE("leaf 7 subleaf 0 hides INVPCID; other subleaves pass") {
-    CHECK((guest_view_of_host(7, 0, all_ones, false).ebx & sdm::cpuid7_ebx::invpcid) == 0);
-    CHECK(same(guest_view_of_host(7, 1, all_ones, false), all_ones));
+TEST_CASE("leaf 7 subleaf 0 hides INVPCID and CET; other subleaves pass") {
+    const cpuid_answer seven = guest_view_of_host(7, 0, all_ones, false, ~0ull);
+    CHECK(seven.ebx == ~sdm::cpuid7_ebx::invpcid);
+    CHECK(seven.ecx == ~sdm::cpuid7_ecx::cet_ss);
+    CHECK(seven.edx == ~sdm::cpuid7_edx::cet_ibt);
+    CHECK(seven.eax == ~0u);
+    CHECK(same(guest_view_of_host(7, 1, all_ones, false, ~0ull), all_ones));
 }
 
-TEST_CASE("leaf 0xD subleaf 1 hides XSAVES; subleaf 0 passes") {
-    CHECK((guest_view_of_host(0xd, 1, all_ones, false).eax & sdm::cpuid_d1_eax::xsaves) == 0);
-    CHECK(same(guest_view_of_host(0xd, 0, all_ones, false), all_ones));
+TEST_CASE("leaf 0xD subleaf 1 hides XSAVES; subleaf 0 passes with every feature in XCR0") {
+    CHECK((guest_view_of_host(0xd, 1, all_ones, false, ~0ull).eax & sdm::cpuid_d1_eax::xsaves) == 0);
+    CHECK(same(guest_view_of_host(0xd, 0, all_ones, false, ~0ull), all_ones));
+}
+
+TEST_CASE("leaf 0xD offers only the XSAVE features of the host's XCR0") {
+    // A host with x87, SSE, AVX and PKRU (bit 9) enabled, on a CPU that has AVX-512 too.
+    constexpr std::uint64_t xcr0 = 0x207;
+    const cpuid_answer zero = guest_view_of_host(0xd, 0, all_ones, false, xcr0);
+    CHECK(zero.eax == 0x207);
+    CHECK(zero.edx == 0);
+    CHECK(zero.ebx == ~0u); // the size for the XCR0 in force: the hardware's
+    CHECK(zero.ecx == ~0u);
+    CHECK(same(guest_view_of_host(0xd, 2, all_ones, false, xcr0), all_ones)); // AVX
+    CHECK(same(guest_view_of_host(0xd, 9, all_ones, false, xcr0), all_ones)); // PKRU
+    for (std::uint32_t sub : {5u, 6u, 7u, 8u, 62u, 63u})
+        CHECK(same(guest_view_of_host(0xd, sub, all_ones, false, xcr0), cpuid_answer{0, 0, 0, 0}));
+    CHECK(same(guest_view_of_host(0xd, 64, all_ones, false, xcr0), all_ones)); // past XCR0's bits
 }
 
 TEST_CASE("leaf 0x80000001 hides RDTSCP; other leaves pass unchanged") {
-    CHECK((guest_view_of_host(extended_leaf1, 0, all_ones, false).edx &
+    CHECK((guest_view_of_host(extended_leaf1, 0, all_ones, false, ~0ull).edx &
            sdm::cpuid_ext1_edx::rdtscp) == 0);
     for (std::uint32_t leaf : {0u, 2u, 4u, 0xbu, 0x80000000u, 0x80000008u})
-        CHECK(same(guest_view_of_host(leaf, 0, all_ones, true), all_ones));
+        CHECK(same(guest_view_of_host(leaf, 0, all_ones, true, ~0ull), all_ones));
 }
 
 TEST_CASE("the hypervisor range: vendor leaf, zeros up to 0x400000FF, the host above") {
