@@ -158,8 +158,10 @@ inline std::uint64_t rdtsc() {
 
 // XCR0 ("XSETBV"); valid only in a guest section, where XCR0 is the guest's (es_host_switch).
 inline void xsetbv_xcr0(std::uint64_t value) {
-    asm volatile("xsetbv" : : "a"(static_cast<std::uint32_t>(value)),
-                 "d"(static_cast<std::uint32_t>(value >> 32)), "c"(0u));
+    asm volatile("xsetbv"
+                 :
+                 : "a"(static_cast<std::uint32_t>(value)),
+                   "d"(static_cast<std::uint32_t>(value >> 32)), "c"(0u));
 }
 
 struct cpuid_result {

@@ -38,7 +38,8 @@ TEST_CASE("leaf 7 subleaf 0 hides INVPCID and CET; other subleaves pass") {
 }
 
 TEST_CASE("leaf 0xD subleaf 1 hides XSAVES; subleaf 0 passes with every feature in XCR0") {
-    CHECK((guest_view_of_host(0xd, 1, all_ones, false, ~0ull).eax & sdm::cpuid_d1_eax::xsaves) == 0);
+    CHECK((guest_view_of_host(0xd, 1, all_ones, false, ~0ull).eax & sdm::cpuid_d1_eax::xsaves) ==
+          0);
     CHECK(same(guest_view_of_host(0xd, 0, all_ones, false, ~0ull), all_ones));
 }
 
