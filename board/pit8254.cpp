@@ -52,7 +52,9 @@ void rebase(pit_channel& c, std::uint64_t now, std::uint64_t tsc_hz) {
 void arm(pit_channel& c, std::uint64_t ticks) {
     const unsigned m = mode_of(c);
     c.armed = true;
-    if (periodic(m))
+    if (periodic(m) && c.reload < pit::min_irq0_period)
+        c.next_edge = ticks + pit::min_irq0_period; // the floor (pit::min_irq0_period)
+    else if (periodic(m))
         c.next_edge = (ticks / c.reload + 1) * c.reload;
     else if (m == 0)
         c.next_edge = c.reload;

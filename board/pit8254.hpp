@@ -18,6 +18,11 @@ inline constexpr std::uint16_t port_b = 0x61; // PC "system control port B" (825
 
 inline constexpr std::uint64_t input_hz = 1193182; // Linux PIT_TICK_RATE
 inline constexpr std::uint64_t no_deadline = ~0ull;
+// The shortest period of channel 0's interrupt in the periodic modes, in input clocks: 239, just
+// over 200 us, as KVM's min_timer_period_us. A guest can program count 1 (838 ns); each interrupt
+// costs the host an injection and often a sleep and wake-up, so the rate a guest can ask for is
+// bounded (at most about 5,000 IRQ0 a second). The count it reads back is not changed.
+inline constexpr std::uint64_t min_irq0_period = 239;
 
 // Control word (Intel 8254 data sheet, "Control Word Format").
 inline constexpr std::uint8_t cw_bcd = 0x01;

@@ -227,3 +227,31 @@ TEST_CASE("8254: mode 3 square wave: periodic IRQ0, count down by two, OUT high 
     CHECK(pit_expire(p, t0 + pit_tsc_for(2500, hz_2ghz)));
     CHECK(pit_irq0_deadline(p) == t0 + pit_tsc_for(3000, hz_2ghz));
 }
+
+TEST_CASE("8254: a periodic count below the floor interrupts every 200 us, reads count as set") {
+    pit8254 p;
+    pit_init(p, khz_2ghz);
+    const std::uint64_t t0 = 1'000'000;
+    for (std::uint8_t control : {0x34, 0x36}) { // mode 2, then mode 3
+        pit_write(p, pit::command, control, t0);
+        write_word(p, pit::channel0, 1, t0); // 838 ns asked for
+        std::uint64_t last = t0;
+        for (int i = 0; i < 5; ++i) {
+            const std::uint64_t deadline = pit_irq0_deadline(p);
+            REQUIRE(deadline != pit::no_deadline);
+            CHECK(deadline - last >= pit_tsc_for(pit::min_irq0_period, hz_2ghz) - 1);
+            CHECK(deadline - last <= pit_tsc_for(pit::min_irq0_period + 1, hz_2ghz));
+            CHECK_FALSE(pit_expire(p, deadline - 2000)); // a microsecond early: nothing
+            CHECK(pit_expire(p, deadline));
+            last = deadline;
+        }
+    }
+    // A count at the floor or above keeps its own period.
+    pit_write(p, pit::command, 0x34, t0);
+    write_word(p, pit::channel0, 1000, t0);
+    CHECK(pit_irq0_deadline(p) == t0 + pit_tsc_for(1000, hz_2ghz));
+    // One-shot mode 4 with count 1 is not periodic: one edge, then disarmed.
+    pit_write(p, pit::command, 0x38, t0);
+    write_word(p, pit::channel0, 1, t0);
+    CHECK(pit_irq0_deadline(p) == t0 + pit_tsc_for(2, hz_2ghz));
+}
