@@ -1,43 +1,16 @@
 // Capability parsing and the allowed-0/allowed-1 control rule, as pure functions over MSRs.
 #include <catch2/catch.hpp>
+#include <string>
 
+#include "capability_sets.hpp"
 #include "exitscope/abi.h"
 #include "sdm/vmx_controls.hpp"
 #include "vmx/pure/capabilities.hpp"
 
 using namespace es;
 
-namespace {
-
-std::uint64_t ctl_msr(std::uint32_t must_be_one, std::uint32_t may_be_one) {
-    return (std::uint64_t{may_be_one} << 32) | must_be_one;
-}
-
-// A Haswell-like CPU as Bochs 2.7 presents it: true controls, EPT, VPID, unrestricted guest.
-vmx_msrs haswell() {
-    vmx_msrs m{};
-    m.value[ES_MSR_BASIC] = (1ull << 55) | (6ull << 50) | (4096ull << 32) | 43;
-    m.value[ES_MSR_TRUE_PINBASED] = ctl_msr(0x16, 0x7f);
-    m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0xfff9fffe);
-    m.value[ES_MSR_TRUE_EXIT] = ctl_msr(0x00036dfb, 0x007fffff);
-    m.value[ES_MSR_TRUE_ENTRY] = ctl_msr(0x000011fb, 0x0000ffff);
-    m.value[ES_MSR_PINBASED] = ctl_msr(0x16, 0x7f);
-    m.value[ES_MSR_PROCBASED] = ctl_msr(0x0401e172, 0xfff9fffe);
-    m.value[ES_MSR_EXIT] = ctl_msr(0x00036dff, 0x007fffff);
-    m.value[ES_MSR_ENTRY] = ctl_msr(0x000011ff, 0x0000ffff);
-    m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0x000000ff | (1u << 10) | (1u << 11) | (1u << 12));
-    m.value[ES_MSR_EPT_VPID_CAP] = (1ull << 6) | (1ull << 14) | (1ull << 16) | (1ull << 20) |
-                                   (1ull << 25) | (1ull << 26) | (1ull << 32) | (1ull << 41) |
-                                   (1ull << 42);
-    m.value[ES_MSR_MISC] = 5;
-    m.value[ES_MSR_CR0_FIXED0] = 0x80000021;
-    m.value[ES_MSR_CR0_FIXED1] = 0xffffffff;
-    m.value[ES_MSR_CR4_FIXED0] = 0x2000;
-    m.value[ES_MSR_CR4_FIXED1] = 0x3727ff;
-    return m;
-}
-
-} // namespace
+using es::test::ctl_msr;
+using es::test::haswell;
 
 TEST_CASE("adjust_controls: forced bits are added, impossible optional bits dropped") {
     const control_caps caps{0x0000000f, 0x000000ff};
@@ -106,7 +79,7 @@ TEST_CASE("without true controls the default MSRs are used") {
     CHECK_FALSE(c.true_controls);
     CHECK(c.proc.must_be_one == 0x0401e172);
     // The default-1 CR3 exiting bits are then forced, and Exitscope refuses.
-    CHECK(choose_controls(c).problem != nullptr);
+    CHECK(std::string(choose_controls(c).problem) == "primary processor-based controls");
 }
 
 TEST_CASE("choose_controls on a capable CPU traps what it must") {
@@ -146,24 +119,25 @@ TEST_CASE("choose_controls names what a CPU lacks") {
     SECTION("no EPT") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0xff & ~0x2u);
-        CHECK(std::string(choose_controls(parse_capabilities(m)).problem).find("EPT") !=
-              std::string::npos);
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
+              "no EPT with 4-level walks and write-back memory");
     }
     SECTION("no unrestricted guest") {
-        vmx_msrs m = haswell();
-        m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0x7f);
-        CHECK(std::string(choose_controls(parse_capabilities(m)).problem).find("unrestricted") !=
-              std::string::npos);
+        const vmx_msrs m = es::test::haswell_without_unrestricted_guest();
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
+              "no unrestricted guest (needed for real-mode guests)");
     }
     SECTION("no secondary controls") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0x7ff9fffe);
-        CHECK(choose_controls(parse_capabilities(m)).problem != nullptr);
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
+              "no secondary processor-based controls");
     }
     SECTION("VMCS not write-back") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_BASIC] &= ~(0xfull << 50);
-        CHECK(choose_controls(parse_capabilities(m)).problem != nullptr);
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
+              "VMCS memory type is not write-back");
     }
     SECTION("HLT exiting impossible") {
         vmx_msrs m = haswell();
@@ -172,7 +146,8 @@ TEST_CASE("choose_controls names what a CPU lacks") {
               "primary processor-based controls");
     }
     SECTION("all zero MSRs") {
-        CHECK(choose_controls(parse_capabilities(vmx_msrs{})).problem != nullptr);
+        CHECK(std::string(choose_controls(parse_capabilities(vmx_msrs{})).problem) ==
+              "VMCS region size is not between 1 and 4096 bytes");
     }
 }
 

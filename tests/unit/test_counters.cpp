@@ -98,17 +98,17 @@ TEST_CASE("recording keeps totals, count, cycles, extremes, squares and histogra
     CHECK(in_hist == s.count);
 }
 
-TEST_CASE("level 1 keeps only counts and cycles; level 0 only the totals") {
+// Level 0 (totals only) is the run loop's `if constexpr` (vmx/run_loop.cpp), which does not run on
+// the host: a check of it here would test exit_of() above, a copy.
+TEST_CASE("level 1 keeps only counts and cycles") {
     auto r = row();
     exit_of(*r, 12, 50, instrument_level::counters);
+    CHECK(r->cell[12].count == 1);
     CHECK(r->cell[12].cycles == 50);
     CHECK(r->cell[12].max == 0);
     CHECK(r->cell[12].hist[5] == 0);
     CHECK(r->cell[12].min == no_min);
-    exit_of(*r, 12, 50, instrument_level::off);
-    CHECK(r->cell[12].count == 1);
-    CHECK(r->exits == 2);
-    CHECK(r->cycles == 100);
+    CHECK(r->cell[12].sumsq == 0);
 }
 
 TEST_CASE("sum of squares carries into the high word") {

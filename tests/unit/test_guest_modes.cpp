@@ -52,7 +52,7 @@ TEST_CASE("long mode: paging, PAE, LME/LMA, 64-bit code, CR3 at the tables") {
     CHECK(g.efer == (sdm::efer::lme | sdm::efer::lma));
     CHECK(g.cs.access & (1u << 13));        // L
     CHECK((g.cs.access & (1u << 14)) == 0); // D must be 0 with L
-    CHECK(g.cr3 == 2 * mib - long_mode_tables_bytes);
+    CHECK(g.cr3 == 2 * mib - 12 * 1024);    // the tables fill the top 12 KiB of RAM
     CHECK(g.rsp == g.cr3);
 }
 
@@ -64,7 +64,9 @@ TEST_CASE("identity tables map all of RAM with 2 MiB pages") {
     std::map<std::uint64_t, std::uint64_t> mem;
     const std::uint64_t ram = 5 * mib;
     build_identity_tables(ram, [&mem](std::uint64_t gpa, std::uint64_t v) { mem[gpa] = v; });
-    const std::uint64_t pml4 = page_tables_base(ram);
+    const std::uint64_t pml4 = ram - 12 * 1024; // PML4, PDPT, PD in the top 12 KiB
+    CHECK(page_tables_base(ram) == pml4);
+    CHECK(mem.size() == 2 + 3); // one PML4 and one PDPT entry, three PD entries
     CHECK(mem[pml4] == ((pml4 + 4096) | 3));
     CHECK(mem[pml4 + 4096] == ((pml4 + 8192) | 3));
     const std::uint64_t pd = pml4 + 8192;

@@ -107,7 +107,8 @@ TEST_CASE("Linux guest MSRs: SYSCALL, SYSENTER, KERNEL_GS_BASE and PAT; toys sti
     CHECK_FALSE(syscall_msr_write_faults(sdm::to_number(msr::sfmask), 0x47700));
     CHECK_FALSE(syscall_msr_write_faults(sdm::to_number(msr::star), ~0ull));
 
-    CHECK(is_valid_pat(pat_reset_value));
+    CHECK(pat_reset_value == 0x0007040600070406ull); // the SDM's power-up PAT (WB WT UC- UC x2)
+    CHECK(is_valid_pat(0x0007040600070406ull));
     CHECK(is_valid_pat(0x0407050600070106ull)); // Linux's own layout (WB WC UC- UC WB WP UC- WT)
     CHECK_FALSE(is_valid_pat(0x0000000000000002ull));
     CHECK_FALSE(is_valid_pat(0x0800000000000000ull));

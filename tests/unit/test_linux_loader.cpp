@@ -95,7 +95,7 @@ TEST_CASE("boot plan: zero page, e820, command line, kernel at 1 MiB, initrd hig
     const auto p = plan_linux_boot(kernel, initrd, "console=ttyS0", 128 * mib, host, error);
     REQUIRE(p);
     CHECK(p->entry == 0x100200);
-    CHECK(p->boot_params == zero_page_gpa);
+    CHECK(p->boot_params == 0x7000); // README: the zero page at 0x7000
     const std::string& zp = p->zero_page;
     REQUIRE(zp.size() == 4096);
     // The header is the image's, with the loader's fields filled in.
@@ -103,7 +103,7 @@ TEST_CASE("boot plan: zero page, e820, command line, kernel at 1 MiB, initrd hig
     CHECK(get(zp, lb::hdr::version) == 0x020f);
     CHECK(get(zp, lb::hdr::init_size) == 0x2000000);
     CHECK(get(zp, lb::hdr::type_of_loader) == 0xff);
-    CHECK(get(zp, lb::hdr::cmd_line_ptr) == cmdline_gpa);
+    CHECK(get(zp, lb::hdr::cmd_line_ptr) == 0x20000); // README: the command line at 0x20000
     CHECK(get(zp, lb::hdr::ramdisk_size) == initrd.size());
     CHECK(get(zp, lb::hdr::ramdisk_image) == p->initrd_gpa);
     CHECK(get(zp, lb::zp::ext_ramdisk_image) == 0);
@@ -129,8 +129,8 @@ TEST_CASE("boot plan: zero page, e820, command line, kernel at 1 MiB, initrd hig
 
     const auto segs = boot_segments(*p, kernel, initrd);
     REQUIRE(segs.size() == 4);
-    CHECK(segs[0].gpa == zero_page_gpa);
-    CHECK(segs[1].gpa == cmdline_gpa);
+    CHECK(segs[0].gpa == 0x7000);
+    CHECK(segs[1].gpa == 0x20000);
     CHECK(std::string(segs[1].data, segs[1].len) == std::string("console=ttyS0\0", 14));
     CHECK(segs[2].gpa == 0x100000);
     CHECK(segs[2].data == kernel.data() + 3 * 512);
@@ -159,4 +159,51 @@ TEST_CASE("boot plan refusals: command line, RAM for the kernel, initrd") {
     CHECK_FALSE(plan_linux_boot(kernel, "", "", mib, host, error));
     CHECK_FALSE(plan_linux_boot("not a kernel", "", "", 128 * mib, host, error));
     CHECK_THAT(error, Catch::Contains("not a bzImage"));
+}
+
+TEST_CASE("the boot protocol's field offsets and widths, as Linux's boot.rst lists them") {
+    // The fake image above is written and read through these fields: were one misplaced, the
+    // loader and this test would agree with each other and disagree with a real kernel.
+    struct row {
+        lb::field f;
+        std::uint32_t offset, bytes;
+    };
+    const row rows[] = {
+        {lb::hdr::setup_sects, 0x1f1, 1},
+        {lb::hdr::boot_flag, 0x1fe, 2},
+        {lb::hdr::jump, 0x200, 2},
+        {lb::hdr::header, 0x202, 4},
+        {lb::hdr::version, 0x206, 2},
+        {lb::hdr::type_of_loader, 0x210, 1},
+        {lb::hdr::loadflags, 0x211, 1},
+        {lb::hdr::ramdisk_image, 0x218, 4},
+        {lb::hdr::ramdisk_size, 0x21c, 4},
+        {lb::hdr::cmd_line_ptr, 0x228, 4},
+        {lb::hdr::initrd_addr_max, 0x22c, 4},
+        {lb::hdr::kernel_alignment, 0x230, 4},
+        {lb::hdr::relocatable_kernel, 0x234, 1},
+        {lb::hdr::xloadflags, 0x236, 2},
+        {lb::hdr::cmdline_size, 0x238, 4},
+        {lb::hdr::pref_address, 0x258, 8},
+        {lb::hdr::init_size, 0x260, 4},
+        // zero-page.rst
+        {lb::zp::ext_ramdisk_image, 0x0c0, 4},
+        {lb::zp::ext_ramdisk_size, 0x0c4, 4},
+        {lb::zp::ext_cmd_line_ptr, 0x0c8, 4},
+        {lb::zp::e820_entries, 0x1e8, 1},
+        {lb::zp::sentinel, 0x1ef, 1},
+        // struct boot_e820_entry: u64 addr, u64 size, u32 type, packed
+        {lb::e820::addr, 0, 8},
+        {lb::e820::size, 8, 8},
+        {lb::e820::type, 16, 4},
+    };
+    for (const auto& r : rows) {
+        CAPTURE(r.offset);
+        CHECK(r.f.offset == r.offset);
+        CHECK(r.f.bytes == r.bytes);
+    }
+    CHECK(lb::zp::e820_table == 0x2d0);
+    CHECK(lb::e820::entry_bytes == 20);
+    CHECK(lb::boot_flag_value == 0xaa55);
+    CHECK(lb::header_magic == ('H' | 'd' << 8 | 'r' << 16 | 'S' << 24));
 }

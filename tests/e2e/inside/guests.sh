@@ -6,12 +6,29 @@ load || { fail load "insmod failed"; exit 0; }
 for m in real protected long; do
     exitscope run --mode $m /guests/hello-$m.bin >/tmp/hello.out 2>/tmp/hello.err
     expect_status hello_${m}_halts 0 $?
-    contains hello_${m}_prints /tmp/hello.out "^Hello from"
+    case $m in
+    real) hello="Hello from real mode!" ;;
+    protected) hello="Hello from 32-bit protected mode!" ;;
+    long) hello="Hello from 64-bit long mode!" ;;
+    esac
+    same_lines hello_${m}_prints /tmp/hello.out "$hello"
     contains hello_${m}_summary /tmp/hello.err "guest halted"
 done
 
-# The CPUID leaves agree with the contract and with `exitscope reasons` for every number.
+# What this machine (Bochs's Haswell model, with every optional control) enables, written out:
+# the leaves are compared with `exitscope reasons` below, and both come from the module's table.
 exitscope reasons >/tmp/reasons.txt
+expect_status reasons_status 0 $?
+enabled=$(awk '$1 ~ /^[0-9]+$/ && $4 == "yes" {printf "%s ", $1}' /tmp/reasons.txt)
+want="0 1 2 3 7 9 10 12 13 15 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 36 39 40 41 48 49 50 52 53 54 55 "
+if [ "$enabled" = "$want" ]; then pass reasons_enabled_exactly
+else fail reasons_enabled_exactly "enabled: '$enabled', wanted '$want'"; fi
+undefined=$(awk '$1 ~ /^[0-9]+$/ && $3 == "no" {printf "%s ", $1}' /tmp/reasons.txt)
+rows=$(grep -c '^ *[0-9]' /tmp/reasons.txt)
+if [ "$undefined" = "35 38 42 " ] && [ "$rows" = 78 ]; then pass reasons_undefined_exactly
+else fail reasons_undefined_exactly "$rows rows, undefined: '$undefined'"; fi
+
+# The CPUID leaves agree with the contract and with `exitscope reasons` for every number.
 exitscope run /guests/cpuid-probe.bin >/tmp/probe.out 2>/dev/null
 expect_status cpuid_probe_halts 0 $?
 head -n 1 /tmp/probe.out | grep -q 'exit number 10 exits=1 ' &&
@@ -37,14 +54,24 @@ ecx1=$(sed -n 's/^CPUID(0x00000001) ecx=0x\(.*\)$/\1/p' /tmp/probe.out)
 if [ -n "$ecx1" ] && [ $(( 0x$ecx1 >> 31 & 1 )) = 1 ] && [ $(( 0x$ecx1 >> 5 & 1 )) = 0 ]; then
     pass cpuid_leaf1_hypervisor_bit_set_vmx_hidden
 else fail cpuid_leaf1_hypervisor_bit_set_vmx_hidden "leaf 1 ecx=$ecx1"; fi
-grep -q 'exit number 10 exits=0 ' /tmp/probe.out &&
-    fail cpuid_enabled_reason_counts "reason 10 reported 0" || pass cpuid_enabled_reason_counts
+# The probe's own exits, exactly: reason 10 is its first query (1) and, in the loop, its 24th
+# CPUID (the first query, the two total leaves, two per reason 0..9, itself); no HLT, MSR, ...
+# before its end. Only reasons the host causes (0 NMI, 1 interrupt, 52 preemption timer) and its
+# console's I/O exits (30, as many as bytes printed, and the printed totals vary) may be anything.
+got=$(awk '/^CPUID\(0x4FFFFFFE\), exit number [0-9]+ exits=/ {
+        n = $4; split($5, kv, "="); c = kv[2]
+        if (n == 10) tens = tens " " c
+        else if (n != 0 && n != 1 && n != 30 && n != 52 && c != 0) print "reason " n " exits=" c
+    }
+    END { print "reason 10:" tens }' /tmp/probe.out | tr '\n' ';')
+if [ "$got" = "reason 10: 1 24;" ]; then pass cpuid_probe_counts_exact
+else fail cpuid_probe_counts_exact "$got"; fi
 
 # Exact counts: 1000 CPUIDs plus the asking one; stat --json agrees after a reset.
 exitscope reset
 exitscope run /guests/cpuid-loop.bin >/tmp/loop.out 2>/dev/null
 expect_status cpuid_loop_halts 0 $?
-contains cpuid_loop_guest_sees_exact_count /tmp/loop.out "says 1001$"
+same_lines cpuid_loop_guest_sees_exact_count /tmp/loop.out "cpuid-loop: ran 1000 CPUIDs, leaf 0x4FFFFFFE says 1001"
 exitscope stat --json >/tmp/stat.json
 c=$(reason_count /tmp/stat.json 10)
 h=$(reason_count /tmp/stat.json 12)
@@ -52,7 +79,9 @@ if [ "$c" = 1001 ] && [ "$h" = 1 ]; then pass stat_json_exact_cpuid_and_hlt
 else fail stat_json_exact_cpuid_and_hlt "CPUID $c HLT $h, wanted 1001 and 1"; fi
 total=$(sed -n 's/.*"total":{"count":\([0-9]*\).*/\1/p' /tmp/stat.json)
 sum=$(tr '{' '\n' </tmp/stat.json | sed -n 's/^"reason":.*"count":\([0-9]*\),.*/\1/p' | awk '{s += $1} END {print s}')
-if [ "$total" = "$sum" ]; then pass stat_total_is_sum_of_reasons; else fail stat_total_is_sum_of_reasons "$total vs $sum"; fi
+# At least the guest's own 1001 CPUIDs, its console bytes and its HLT.
+if [ -n "$total" ] && [ "$total" = "$sum" ] && [ "$total" -gt 1002 ]; then pass stat_total_is_sum_of_reasons
+else fail stat_total_is_sum_of_reasons "total '$total' vs sum '$sum'"; fi
 exitscope stat >/tmp/stat.txt
 contains stat_table_lists_cpuid /tmp/stat.txt "^ +10 +CPUID +1,001 "
 
@@ -60,10 +89,27 @@ contains stat_table_lists_cpuid /tmp/stat.txt "^ +10 +CPUID +1,001 "
 exitscope run /guests/exit-zoo.bin >/tmp/zoo.out 2>/tmp/zoo.err
 expect_status exit_zoo_ends_on_ept_violation 73 $?
 contains exit_zoo_reports_gpa /tmp/zoo.err "guest-physical 0xfffff000"
-n=$(grep -c '^zoo: .* caused ' /tmp/zoo.out)
-bad=$(awk '/^zoo: .* caused / && $4 != $6' /tmp/zoo.out)
-if [ "$n" -ge 14 ] && [ -z "$bad" ] && ! grep -q FAIL /tmp/zoo.out; then pass exit_zoo_counts_match
-else fail exit_zoo_counts_match "$n reasons; mismatches: $bad $(grep FAIL /tmp/zoo.out)"; fi
+# Its whole console, exactly: 15 reasons, each counted as often as caused (tools/guests/exit-zoo.asm),
+# the 4 exceptions injected for VMCALL, RDPMC, CR4.VMXE and MONITOR, and no line after the read.
+same_lines exit_zoo_counts_match /tmp/zoo.out \
+    "zoo: protected mode, causing exits" \
+    "zoo: CPUID caused 3 counted 3" \
+    "zoo: HLT caused 2 counted 2" \
+    "zoo: IO_OUT caused 3 counted 3" \
+    "zoo: IO_IN caused 2 counted 2" \
+    "zoo: MSR_READ caused 1 counted 1" \
+    "zoo: MSR_WRITE caused 1 counted 1" \
+    "zoo: XSETBV caused 1 counted 1" \
+    "zoo: INVD caused 1 counted 1" \
+    "zoo: WBINVD caused 1 counted 1" \
+    "zoo: PAUSE caused 2 counted 2" \
+    "zoo: DR_ACCESS caused 1 counted 1" \
+    "zoo: VMCALL caused 1 counted 1" \
+    "zoo: RDPMC caused 1 counted 1" \
+    "zoo: CR_ACCESS caused 1 counted 1" \
+    "zoo: MONITOR caused 1 counted 1" \
+    "zoo: exceptions delivered to the guest: 4" \
+    "zoo: reading 0xFFFFF000, outside guest RAM"
 
 # Endless loops end on a signal, with interrupts off (only the preemption timer returns the
 # CPU to the host) and on, and the host stays healthy.
@@ -108,7 +154,9 @@ wait $a
 sa=$?
 wait $b
 sb=$?
-if [ $sa = 0 ] && [ $sb = 0 ] && grep -q 'says 1001$' /tmp/a.out && grep -q 'says 1001$' /tmp/b.out; then
+loop_line="cpuid-loop: ran 1000 CPUIDs, leaf 0x4FFFFFFE says"
+printf '%s 1001\n' "$loop_line" >/tmp/loop.want
+if [ $sa = 0 ] && [ $sb = 0 ] && cmp -s /tmp/loop.want /tmp/a.out && cmp -s /tmp/loop.want /tmp/b.out; then
     pass two_vms_each_see_own_exact_count
 else fail two_vms_each_see_own_exact_count "status $sa/$sb: $(cat /tmp/a.out /tmp/b.out)"; fi
 exitscope stat --json >/tmp/stat2.json
@@ -150,7 +198,9 @@ expect_status unload_after_guests 0 $?
 load cpuid_scope=global
 exitscope run /guests/cpuid-loop.bin >/tmp/g1.out 2>/dev/null
 exitscope run /guests/cpuid-loop.bin >/tmp/g2.out 2>/dev/null
-if grep -q 'says 1001$' /tmp/g1.out && grep -q 'says 2002$' /tmp/g2.out; then pass cpuid_scope_global_sums_vms
-else fail cpuid_scope_global_sums_vms "$(cat /tmp/g1.out /tmp/g2.out)"; fi
+printf '%s 1001\n%s 2002\n' "$loop_line" "$loop_line" >/tmp/global.want
+cat /tmp/g1.out /tmp/g2.out >/tmp/global.out
+if cmp -s /tmp/global.want /tmp/global.out; then pass cpuid_scope_global_sums_vms
+else fail cpuid_scope_global_sums_vms "$(cat /tmp/global.out)"; fi
 exitscope info --json | grep -q '"cpuid_scope":"global"' && pass info_shows_scope || fail info_shows_scope "no global scope in info"
 unload

@@ -13,13 +13,13 @@ expect_status cpu1_offline 0 $?
 state=$(cpu_state 1)
 case $state in *'"online":false,"vmx_on":false'*) pass offline_cpu_left_vmx ;; *) fail offline_cpu_left_vmx "cpu1: $state" ;; esac
 exitscope run /guests/cpuid-loop.bin >/tmp/h.out 2>/dev/null
-grep -q 'says 1001$' /tmp/h.out && pass guests_run_with_one_cpu_offline || fail guests_run_with_one_cpu_offline "$(cat /tmp/h.out)"
+same_lines guests_run_with_one_cpu_offline /tmp/h.out "cpuid-loop: ran 1000 CPUIDs, leaf 0x4FFFFFFE says 1001"
 echo 1 >/sys/devices/system/cpu/cpu1/online
 expect_status cpu1_online 0 $?
 state=$(cpu_state 1)
 case $state in *'"online":true,"vmx_on":true'*) pass online_cpu_entered_vmx ;; *) fail online_cpu_entered_vmx "cpu1: $state" ;; esac
 exitscope run /guests/cpuid-loop.bin >/tmp/h.out 2>/dev/null
-grep -q 'says 1001$' /tmp/h.out && pass guests_run_after_cpu_back || fail guests_run_after_cpu_back "$(cat /tmp/h.out)"
+same_lines guests_run_after_cpu_back /tmp/h.out "cpuid-loop: ran 1000 CPUIDs, leaf 0x4FFFFFFE says 1001"
 kill -INT $pid
 wait $pid
 expect_status background_guest_survived_hotplug 130 $?

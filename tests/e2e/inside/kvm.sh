@@ -10,7 +10,12 @@ else fail kvm_modules_load "insmod: $(cat /tmp/insmod.err)"; fi
 for m in real protected long; do
     exitscope run --backend kvm --mode $m /guests/hello-$m.bin >/tmp/kvm-hello.out 2>/tmp/kvm-hello.err
     expect_status kvm_hello_${m}_halts 0 $?
-    contains kvm_hello_${m}_prints /tmp/kvm-hello.out "^Hello from"
+    case $m in
+    real) hello="Hello from real mode!" ;;
+    protected) hello="Hello from 32-bit protected mode!" ;;
+    long) hello="Hello from 64-bit long mode!" ;;
+    esac
+    same_lines kvm_hello_${m}_prints /tmp/kvm-hello.out "$hello"
     contains kvm_hello_${m}_summary /tmp/kvm-hello.err "^exitscope\[kvm\]: guest halted: "
 done
 cat /tmp/kvm-hello.err

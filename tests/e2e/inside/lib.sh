@@ -21,6 +21,16 @@ contains() {
     if grep -Eq "$3" "$2"; then pass "$1"; else fail "$1" "no line matching '$3' in: $(head -c 400 "$2")"; fi
 }
 
+# same_lines NAME FILE LINE...: PASS when FILE holds exactly these lines, nothing more, nothing less
+# (what a deterministic guest prints).
+same_lines() {
+    name=$1 file=$2
+    shift 2
+    printf '%s\n' "$@" >/tmp/same_lines.want
+    if cmp -s /tmp/same_lines.want "$file"; then pass "$name"
+    else fail "$name" "wanted '$(tr '\n' '|' </tmp/same_lines.want)', got '$(head -c 600 "$file" | tr '\n' '|')'"; fi
+}
+
 load() { insmod /exitscope.ko "$@"; }
 unload() { rmmod exitscope; }
 

@@ -45,8 +45,14 @@ exitscope trace --vm "$vm" --csv >/tmp/trace.csv
 n=$(($(wc -l </tmp/trace.csv) - 1))
 awk -F, -v vm="$vm" 'NR > 1 { if ($4 != vm || (NR > 2 && $1 < prev)) bad++; prev = $1; last = $6 }
     END { exit !(bad == 0 && last == "HLT") }' /tmp/trace.csv
-if [ $? -eq 0 ] && [ "$n" -ge 16 ]; then pass trace_vm_in_tsc_order_ending_in_hlt
-else fail trace_vm_in_tsc_order_ending_in_hlt "vm $vm, $n entries: $(tail -n 3 /tmp/trace.csv)"; fi
+ordered=$?
+# cpuid-loop exits more often than a CPU's ring holds (ES_TRACE_RING, 1024): the ring of the CPU it
+# ended on is all its own, so at least 1024 entries, at most its exits; exactly 1024 on one CPU.
+total=$(sed -n 's/.*"total":{"count":\([0-9]*\).*/\1/p' /tmp/stat.json)
+ncpu=$(grep -c ^processor /proc/cpuinfo)
+if [ "$ncpu" = 1 ]; then lo=1024 hi=1024; else lo=1024 hi=$total; fi
+if [ $ordered -eq 0 ] && [ "$n" -ge $lo ] && [ "$n" -le "$hi" ]; then pass trace_vm_in_tsc_order_ending_in_hlt
+else fail trace_vm_in_tsc_order_ending_in_hlt "vm $vm, $n entries (wanted $lo..$hi): $(tail -n 3 /tmp/trace.csv)"; fi
 exitscope trace --vm "$vm" --last 5 >/tmp/trace.txt
 expect_status trace_table_status 0 $?
 contains trace_table_heading /tmp/trace.txt "^Flight recorder: the last exits, VM $vm, 5 exit\(s\), oldest first$"
@@ -65,7 +71,11 @@ contains exit_zoo_prints_last_exits /tmp/zoo.err "^Last 16 exits of VM [0-9]+ \(
 tail -n 1 /tmp/zoo.err | grep -q "EPT_VIOLATION" &&
     pass exit_zoo_last_exit_is_ept_violation || fail exit_zoo_last_exit_is_ept_violation "$(tail -n 2 /tmp/zoo.err)"
 exitscope run /guests/cpuid-loop.bin >/dev/null 2>/tmp/loop.err
-grep -q "Last .* exits" /tmp/loop.err && fail halt_prints_no_trace "$(cat /tmp/loop.err)" || pass halt_prints_no_trace
+st=$?
+# A halting guest's stderr is its summary line and nothing else.
+if [ $st = 0 ] && [ "$(wc -l </tmp/loop.err)" = 1 ] && grep -q '^exitscope: guest halted: ' /tmp/loop.err; then
+    pass halt_prints_no_trace
+else fail halt_prints_no_trace "status $st: $(cat /tmp/loop.err)"; fi
 
 # record while a guest runs: cumulative series never go down; it captured exactly the run.
 exitscope record --interval 20 -o /tmp/r.csv -- /guests/cpuid-loop.bin >/dev/null 2>/tmp/record.err
@@ -107,7 +117,8 @@ expect_status watch_status 0 $?
 wait $busy
 b=$(grep -c '^Exit rates over the last' /tmp/watch.txt)
 if [ "$b" = 2 ]; then pass watch_batch_two_blocks; else fail watch_batch_two_blocks "$b blocks: $(cat /tmp/watch.txt)"; fi
-grep -q "$(printf '\033')" /tmp/watch.txt && fail watch_batch_no_escapes "escape codes in batch output" || pass watch_batch_no_escapes
+if [ -s /tmp/watch.txt ] && ! grep -q "$(printf '\033')" /tmp/watch.txt; then pass watch_batch_no_escapes
+else fail watch_batch_no_escapes "empty, or escape codes in batch output"; fi
 exitscope watch --batch --count 1 --interval 50 --filter cpu >/tmp/watch1.txt
 if grep -q " CPUID " /tmp/watch1.txt && ! grep -q " HLT " /tmp/watch1.txt; then pass watch_filter
 else fail watch_filter "$(cat /tmp/watch1.txt)"; fi

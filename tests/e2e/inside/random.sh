@@ -39,7 +39,9 @@ for f in /tmp/rg/*.bin; do
     esac
 done
 echo "RANDOM seed=$seed guests=$n halted=$halted exit_request=$exited triple_fault=$triple ept_violation=$ept unhandled=$unhandled exit_limit=$limit interrupted=$intr entry_failed=$entry undefined=$bad"
-if [ $bad = 0 ] && [ $n -gt 0 ]; then pass all_outcomes_defined; else fail all_outcomes_defined "$bad of $n runs ended undefined (seeds above)"; fi
+# randguest writes COUNT images of each kind (bytes, mix) in each mode (real, protected, long).
+if [ $bad = 0 ] && [ $n = $((6 * count)) ]; then pass all_outcomes_defined
+else fail all_outcomes_defined "$bad of $n runs (wanted $((6 * count))) ended undefined (seeds above)"; fi
 exitscope run /guests/hello-real.bin >/dev/null 2>&1
 expect_status host_healthy_after 0 $?
 unload
