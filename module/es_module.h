@@ -11,5 +11,7 @@ void es_fill_cpu_info(struct es_info *info);
 /* A VM exists: VMX must be on (on every CPU) until the matching put. 0 or -errno. */
 int es_vmx_get(void);
 void es_vmx_put(void);
+/* At unload: no CPU keeps a notifier of this module armed (shim.c's SYSCALL-MSR guard). */
+void es_shim_drop_syscall_guards(void);
 
 #endif

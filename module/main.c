@@ -347,6 +347,7 @@ static void __exit es_exit(void)
 {
 	misc_deregister(&es_misc);
 	es_vmx_cpus_stop();
+	es_shim_drop_syscall_guards();
 	es_core_unload();
 	pr_info("exitscope: unloaded\n");
 }

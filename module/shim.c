@@ -15,6 +15,7 @@
 #include <linux/smp.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/user-return-notifier.h>
 #include <linux/vmalloc.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
@@ -28,6 +29,7 @@
 #include <asm/tlbflush.h>
 
 #include "exitscope/boundary.h"
+#include "es_module.h"
 
 void *es_shim_alloc_page(u64 *phys)
 {
@@ -187,6 +189,58 @@ static void es_switch_syscall_msrs(u64 *save, const u64 *load)
 	}
 }
 
+/* A section that never reaches es_shim_end_guest_section (an oops inside it kills the task)
+ * would leave the guest's LSTAR live, and the next SYSCALL from user space on this CPU would
+ * jump where the guest said. While the guest's SYSCALL MSRs are live, a user-return notifier is
+ * armed on the CPU: the first return to user space there puts the host's back, as KVM restores
+ * the MSRs it shares with guests. A normal section end disarms it. */
+struct es_syscall_guard {
+	struct user_return_notifier urn;
+	u64 host[ES_SYSCALL_MSR_COUNT];
+	bool armed;
+};
+static DEFINE_PER_CPU(struct es_syscall_guard, es_syscall_guard);
+
+static void es_syscall_guard_disarm(struct es_syscall_guard *g)
+{
+	if (!g->armed)
+		return;
+	user_return_notifier_unregister(&g->urn);
+	g->armed = false;
+}
+
+static void es_syscall_guard_fire(struct user_return_notifier *urn)
+{
+	struct es_syscall_guard *g = container_of(urn, struct es_syscall_guard, urn);
+	int i;
+
+	for (i = 0; i < ES_SYSCALL_MSR_COUNT; i++)
+		wrmsrl(es_syscall_msrs[i], g->host[i]);
+	es_syscall_guard_disarm(g);
+}
+
+static void es_syscall_guard_arm(const u64 *host)
+{
+	struct es_syscall_guard *g = this_cpu_ptr(&es_syscall_guard);
+
+	memcpy(g->host, host, sizeof(g->host));
+	if (g->armed)
+		return;
+	g->urn.on_user_return = es_syscall_guard_fire;
+	user_return_notifier_register(&g->urn);
+	g->armed = true;
+}
+
+static void es_drop_syscall_guard(void *unused)
+{
+	es_syscall_guard_disarm(this_cpu_ptr(&es_syscall_guard));
+}
+
+void es_shim_drop_syscall_guards(void)
+{
+	on_each_cpu(es_drop_syscall_guard, NULL, 1);
+}
+
 void es_shim_begin_guest_section(struct es_host_switch *s)
 {
 	/* kernel_fpu_begin() disables preemption and saves the task's FPU state, but not its PKRU:
@@ -210,16 +264,20 @@ void es_shim_begin_guest_section(struct es_host_switch *s)
 	s->host_debugctl = get_debugctlmsr();
 	rdmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
-	if (s->switch_syscall_msrs)
+	if (s->switch_syscall_msrs) {
 		es_switch_syscall_msrs(s->host_syscall, s->guest_syscall);
+		es_syscall_guard_arm(s->host_syscall);
+	}
 }
 
 void es_shim_end_guest_section(struct es_host_switch *s)
 {
 	rdmsrl(MSR_KERNEL_GS_BASE, s->guest_kernel_gs_base);
 	wrmsrl(MSR_KERNEL_GS_BASE, s->host_kernel_gs_base);
-	if (s->switch_syscall_msrs)
+	if (s->switch_syscall_msrs) {
 		es_switch_syscall_msrs(s->guest_syscall, s->host_syscall);
+		es_syscall_guard_disarm(this_cpu_ptr(&es_syscall_guard));
+	}
 	/* VM exits load null DS/ES/FS/GS selectors; put back any the task really had. */
 	if (s->ds)
 		loadsegment(ds, s->ds);
