@@ -14,6 +14,9 @@
 #include "exitscope/errno.hpp"
 #include "irq_delivery.hpp"
 #include "pure/arg_checks.hpp"
+#include "pure/guest_modes.hpp"
+#include "sdm/segments.hpp"
+#include "sdm/vmx_controls.hpp"
 #include "stats.hpp"
 #include "vm.hpp"
 #include "vmcs_setup.hpp"
@@ -186,10 +189,21 @@ void report_entry_failure(es_run& out, std::uint32_t raw) {
     out.rip = hw::vmread(f::guest_rip);
 }
 
+// The entry failed because the guest's RIP is one no instruction can run at: the last emulated
+// instruction ended at the top of the guest's address space (the hardware itself would fault
+// fetching the next one).
+bool rip_left_address_space() {
+    const bool code64 = (hw::vmread(f::entry_controls) & sdm::entry_ctl::ia32e_mode_guest) &&
+                        (hw::vmread(f::guest_cs_access_rights) & sdm::segment_ar::long_mode);
+    return !guest_rip_enterable(hw::vmread(f::guest_rip), code64);
+}
+
 // What user space learns of the exit that stopped the run.
 void report_stop(es_run& out, const stop_report& stop, std::uint32_t raw) {
     if (stop.stop == ES_STOP_ENTRY_FAILED) {
         report_entry_failure(out, raw);
+        if (rip_left_address_space())
+            out.stop = ES_STOP_RIP_WRAP;
         return;
     }
     // A run that ends on HLT, an exit request or a full console continues after that

@@ -212,6 +212,8 @@ enum es_stop {
     ES_STOP_CONSOLE_FULL = 7,  /* console buffer full: drain it and run again */
     ES_STOP_EXIT_LIMIT = 8,    /* max_exits reached (the guest is resumable) */
     ES_STOP_RESET = 9,         /* a Linux guest reset the machine (port 0x64 or 0xCF9) */
+    ES_STOP_RIP_WRAP = 10,     /* an instruction ended at the top of the guest's address space:
+                                * the next RIP is non-canonical (64-bit code) or past 4 GiB */
 };
 
 struct es_run {

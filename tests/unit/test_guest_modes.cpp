@@ -75,3 +75,13 @@ TEST_CASE("identity tables map all of RAM with 2 MiB pages") {
     CHECK(mem[pd + 16] == (4 * mib | 0x83));
     CHECK(mem.count(pd + 24) == 0); // 5 MiB needs three 2 MiB pages
 }
+
+TEST_CASE("guest RIPs VM entry accepts: canonical in 64-bit code, below 4 GiB otherwise") {
+    CHECK(guest_rip_enterable(0x00007fffffffffffull, true));
+    CHECK_FALSE(guest_rip_enterable(0x0000800000000000ull, true)); // just past the lower half
+    CHECK(guest_rip_enterable(0xffff800000000000ull, true));
+    CHECK_FALSE(guest_rip_enterable(0xffff7fffffffffffull, true));
+    CHECK(guest_rip_enterable(0xffffffffull, false));
+    CHECK_FALSE(guest_rip_enterable(0x100000000ull, false)); // an instruction that ended at 4 GiB
+    CHECK_FALSE(guest_rip_enterable(0xffff800000000000ull, false));
+}

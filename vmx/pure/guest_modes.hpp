@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "exitscope/abi.h"
+#include "sdm/canonical.hpp"
 
 namespace es {
 
@@ -27,6 +28,13 @@ struct guest_start_state {
 };
 
 enum class guest_mode : std::uint32_t { real = 0, protected32 = 1, long64 = 2, linux64 = 3 };
+
+// A guest RIP VM entry accepts ("Checks on Guest RIP, RFLAGS, and SSP"): canonical in 64-bit
+// code (IA-32e mode and CS.L), bits 63:32 clear otherwise. An emulated instruction that ends at
+// the top of the lower half, or at 4 GiB, leaves one that it refuses.
+constexpr bool guest_rip_enterable(std::uint64_t rip, bool code64) {
+    return code64 ? is_canonical(rip) : (rip >> 32) == 0;
+}
 
 // Guest RAM the host reserves at the top for a long-mode guest's page tables.
 inline constexpr std::uint64_t long_mode_tables_bytes = std::uint64_t{3} * 4096;

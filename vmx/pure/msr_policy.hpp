@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "exitscope/boundary.h"
+#include "sdm/canonical.hpp"
 #include "sdm/msrs.hpp"
 
 namespace es {
@@ -76,12 +77,8 @@ constexpr msr_rule rule_for_msr(std::uint32_t number, msr_set set) {
     }
 }
 
-// A base-address MSR write must be canonical (48-bit linear addresses: bits 63:47 equal), else
-// #GP ("WRMSR"); VM entry would also refuse such a guest base.
-constexpr bool is_canonical(std::uint64_t address) {
-    const auto top = static_cast<std::int64_t>(address) >> 47;
-    return top == 0 || top == -1;
-}
+// A base-address MSR write must be canonical (sdm/canonical.hpp), else #GP ("WRMSR"); VM entry
+// would also refuse such a guest base.
 
 // The SYSCALL MSRs in the order es_host_switch keeps them (include/exitscope/boundary.h).
 constexpr int syscall_msr_index(std::uint32_t number) {
