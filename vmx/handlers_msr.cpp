@@ -62,8 +62,9 @@ exit_action write_syscall_msr(exit_context& ctx, std::uint32_t number, std::uint
 
 // An MSR no rule covers: #GP, and the flight recorder's entry for this exit names it in its
 // qualification field (which RDMSR and WRMSR exits leave 0), so `trace` shows what the guest
-// wanted.
-exit_action unemulated_msr(exit_context& ctx, std::uint32_t number) {
+// wanted. Out of line: its call into the statistics would make the handlers save registers on
+// every MSR exit.
+[[gnu::noinline]] exit_action unemulated_msr(exit_context& ctx, std::uint32_t number) {
     if (core.instrument >= instrument_level::recorder)
         recorder_of(ctx.cpu).last.newest().qualification = number;
     return inject_gp(ctx);
