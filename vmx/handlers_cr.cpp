@@ -21,6 +21,10 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
     if ((value >> 32) || ((value & sdm::cr0::pg) && !(value & sdm::cr0::pe)) ||
         ((value & sdm::cr0::nw) && !(value & sdm::cr0::cd)))
         return inject_gp(ctx);
+    // Without unrestricted guest VMX cannot run a guest with paging or protection off: turning
+    // either off is refused (#GP) as on a CPU that cannot, instead of silently kept on.
+    if (!runs_unpaged_modes(core.caps) && (~value & (sdm::cr0::pe | sdm::cr0::pg)))
+        return inject_gp(ctx);
     const std::uint64_t old = hw::vmread(f::guest_cr0);
     std::uint64_t efer = hw::vmread(f::guest_efer);
     std::uint64_t entry = hw::vmread(f::entry_controls);

@@ -154,6 +154,12 @@ std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
 using namespace es;
 
 extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
+    if (!can_run_guests(core.caps)) {
+        es_shim_log(1, "this CPU's VMX has no EPT (4-level, write-back): Exitscope cannot run "
+                       "guests on it yet (exitscope info shows its capabilities)");
+        *error = -err::not_supported;
+        return nullptr;
+    }
     // Refuse up front what would drive the host into reclaim or OOM; guests may not take more
     // than half of what is available.
     if (a->mem_bytes > es_shim_available_bytes() / 2) {
@@ -221,6 +227,13 @@ extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
 extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     if (int e = check_state(*a, vm->mem.bytes))
         return e;
+    const auto mode = static_cast<guest_mode>(a->mode);
+    if ((mode == guest_mode::real || mode == guest_mode::protected32) &&
+        !runs_unpaged_modes(core.caps)) {
+        es_shim_log(1, "this CPU's VMX has no unrestricted guest: real-mode and protected-mode "
+                       "(paging off) guests cannot run; use long mode or a Linux guest");
+        return -err::not_supported;
+    }
     es_vcpu& vcpu = vm->vcpu;
     vcpu.mode = static_cast<guest_mode>(a->mode);
     vcpu.entry = a->entry;

@@ -4,6 +4,7 @@
 
 #include "capability_sets.hpp"
 #include "exitscope/abi.h"
+#include "sdm/cpu_bits.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "vmx/pure/capabilities.hpp"
 
@@ -115,24 +116,44 @@ TEST_CASE("the preemption timer's value is saved only while the timer is active"
     CHECK_FALSE(ch.controls.exit & exit_ctl::save_preemption_timer);
 }
 
-TEST_CASE("choose_controls names what a CPU lacks") {
-    SECTION("no EPT") {
+TEST_CASE("a CPU without EPT, unrestricted guest or secondary controls loads, with less") {
+    using namespace sdm;
+    SECTION("no EPT: no EPT or unrestricted guest in the controls, no guest can run") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0xff & ~0x2u);
-        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
-              "no EPT with 4-level walks and write-back memory");
+        const capabilities caps = parse_capabilities(m);
+        const controls_choice ch = choose_controls(caps);
+        REQUIRE(ch.problem == nullptr);
+        CHECK_FALSE(ch.controls.proc2 & (proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest));
+        CHECK(ch.controls.proc2 & proc_ctl2::enable_vpid);
+        CHECK_FALSE(can_run_guests(caps));
+        CHECK_FALSE(runs_unpaged_modes(caps));
     }
-    SECTION("no unrestricted guest") {
-        const vmx_msrs m = es::test::haswell_without_unrestricted_guest();
-        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
-              "no unrestricted guest (needed for real-mode guests)");
+    SECTION("no unrestricted guest: EPT on, paged modes only, CR0.PE and PG fixed to 1") {
+        const capabilities caps =
+            parse_capabilities(es::test::haswell_without_unrestricted_guest());
+        const controls_choice ch = choose_controls(caps);
+        REQUIRE(ch.problem == nullptr);
+        CHECK(ch.controls.proc2 & proc_ctl2::enable_ept);
+        CHECK_FALSE(ch.controls.proc2 & proc_ctl2::unrestricted_guest);
+        CHECK(can_run_guests(caps));
+        CHECK_FALSE(runs_unpaged_modes(caps));
+        CHECK((cr0_guest_fixed1_bits(caps) & (cr0::pe | cr0::pg)) == (cr0::pe | cr0::pg));
+        CHECK((cr0_guest_fixed1_bits(parse_capabilities(haswell())) & (cr0::pe | cr0::pg)) == 0);
     }
-    SECTION("no secondary controls") {
+    SECTION("no secondary controls: none activated") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0x7ff9fffe);
-        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
-              "no secondary processor-based controls");
+        const capabilities caps = parse_capabilities(m);
+        const controls_choice ch = choose_controls(caps);
+        REQUIRE(ch.problem == nullptr);
+        CHECK_FALSE(ch.controls.proc & proc_ctl::activate_secondary);
+        CHECK(ch.controls.proc2 == 0);
+        CHECK_FALSE(can_run_guests(caps));
     }
+}
+
+TEST_CASE("choose_controls names what a CPU lacks") {
     SECTION("VMCS not write-back") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_BASIC] &= ~(0xfull << 50);

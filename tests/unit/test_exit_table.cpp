@@ -92,13 +92,20 @@ TEST_CASE("interrupt-window exiting is on demand only, never in the base primary
     CHECK((c.proc_on_demand & sdm::proc_ctl::interrupt_window_exiting) != 0);
 }
 
-TEST_CASE("no unrestricted guest: choose_controls refuses the CPU and says why") {
-    // Today's policy (real-mode guests run natively): such a CPU hosts no VM at all, so there is
-    // no enabled set to check; the refusal is what the module reports (EOPNOTSUPP).
-    const controls_choice ch =
-        choose_controls(parse_capabilities(test::haswell_without_unrestricted_guest()));
-    REQUIRE(ch.problem != nullptr);
-    CHECK(std::string(ch.problem) == "no unrestricted guest (needed for real-mode guests)");
+TEST_CASE("no unrestricted guest: the same enabled set as Haswell's") {
+    // Unrestricted guest adds no exit of its own: such a CPU runs paged guests with every exit
+    // Haswell has (real-mode and unpaged guests are refused at SET_STATE instead).
+    CHECK(enabled_set(controls_on(test::haswell_without_unrestricted_guest())) ==
+          enabled_set(controls_on(test::haswell())));
+}
+
+TEST_CASE("no EPT: EPT violations and misconfigurations are not enabled") {
+    vmx_msrs m = test::haswell();
+    m.value[ES_MSR_PROCBASED2] &= ~(std::uint64_t{sdm::proc_ctl2::enable_ept} << 32);
+    const auto set = enabled_set(controls_on(m));
+    CHECK(set.count(48) == 0);
+    CHECK(set.count(49) == 0);
+    CHECK(set.count(54) == 1); // WBINVD exiting stays
 }
 
 TEST_CASE("reasons without a handler are not enabled, even when their control is on") {

@@ -69,12 +69,12 @@ controls_choice choose_controls(const capabilities& caps) {
         return {{}, "VMCS region size is not between 1 and 4096 bytes"};
     if (!caps.vmcs_write_back)
         return {{}, "VMCS memory type is not write-back"};
-    if (!caps.secondary)
-        return {{}, "no secondary processor-based controls"};
-    if (!caps.ept || !caps.ept_4_level || !caps.ept_write_back)
-        return {{}, "no EPT with 4-level walks and write-back memory"};
-    if (!caps.unrestricted_guest)
-        return {{}, "no unrestricted guest (needed for real-mode guests)"};
+    // EPT (4-level, write-back) and unrestricted guest are used where the CPU has them. Without
+    // EPT the module still loads (info shows what the CPU has) but no VM can be created until
+    // there is a second MMU; without unrestricted guest only paged guests (long mode, Linux)
+    // can run (can_run_guests, runs_unpaged_modes).
+    const bool ept = can_run_guests(caps);
+    const bool unrestricted = runs_unpaged_modes(caps);
 
     // Pin-based: host interrupts and NMIs always leave the guest, so the host keeps its CPU; the
     // preemption timer bounds every guest run even when the guest runs with interrupts off.
@@ -84,11 +84,11 @@ controls_choice choose_controls(const capabilities& caps) {
     // Primary: trap everything that would let the guest touch host state or devices: I/O ports,
     // MSRs (through an all-ones bitmap), debug registers, CR8 (the host's TPR), performance
     // counters, MONITOR/MWAIT. HLT ends a run. CR3 stays with the guest (EPT translates it).
-    const std::uint32_t proc_required = proc_ctl::hlt_exiting | proc_ctl::unconditional_io_exiting |
-                                        proc_ctl::use_msr_bitmaps | proc_ctl::mov_dr_exiting |
-                                        proc_ctl::cr8_load_exiting | proc_ctl::cr8_store_exiting |
-                                        proc_ctl::rdpmc_exiting | proc_ctl::mwait_exiting |
-                                        proc_ctl::monitor_exiting | proc_ctl::activate_secondary;
+    const std::uint32_t proc_required =
+        proc_ctl::hlt_exiting | proc_ctl::unconditional_io_exiting | proc_ctl::use_msr_bitmaps |
+        proc_ctl::mov_dr_exiting | proc_ctl::cr8_load_exiting | proc_ctl::cr8_store_exiting |
+        proc_ctl::rdpmc_exiting | proc_ctl::mwait_exiting | proc_ctl::monitor_exiting |
+        (caps.secondary ? proc_ctl::activate_secondary : 0);
     const std::uint32_t proc_forbidden =
         proc_ctl::interrupt_window_exiting | proc_ctl::nmi_window_exiting |
         proc_ctl::monitor_trap_flag | proc_ctl::rdtsc_exiting | proc_ctl::invlpg_exiting |
@@ -103,9 +103,14 @@ controls_choice choose_controls(const capabilities& caps) {
         proc_ctl2::enable_rdtscp | proc_ctl2::enable_invpcid | proc_ctl2::enable_vmfunc |
         proc_ctl2::enable_pml | proc_ctl2::enable_xsaves | proc_ctl2::rdrand_exiting |
         proc_ctl2::rdseed_exiting | proc_ctl2::pause_loop_exiting;
-    const auto proc2 = adjust_controls(
-        caps.proc2, proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest,
-        (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting, proc2_forbidden);
+    const auto proc2 =
+        caps.secondary
+            ? adjust_controls(caps.proc2,
+                              (ept ? proc_ctl2::enable_ept : 0) |
+                                  (unrestricted ? proc_ctl2::unrestricted_guest : 0),
+                              (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting,
+                              proc2_forbidden)
+            : adjusted_controls{};
     // Exit: return to a 64-bit host with its own EFER; leave interrupts unacknowledged so the
     // host's handler takes them when it enables interrupts. Saving the preemption timer's value
     // makes it count guest time across the exits handled without a host turn, so it bounds
@@ -149,7 +154,17 @@ controls_choice choose_controls(const capabilities& caps) {
 }
 
 std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps) {
+    if (!runs_unpaged_modes(caps))
+        return caps.cr0_fixed0;
     return caps.cr0_fixed0 & ~(sdm::cr0::pe | sdm::cr0::pg);
+}
+
+bool can_run_guests(const capabilities& caps) {
+    return caps.secondary && caps.ept && caps.ept_4_level && caps.ept_write_back;
+}
+
+bool runs_unpaged_modes(const capabilities& caps) {
+    return can_run_guests(caps) && caps.unrestricted_guest;
 }
 std::uint64_t cr0_guest_allowed_bits(const capabilities& caps) {
     return caps.cr0_fixed1;

@@ -84,6 +84,11 @@ struct controls_choice {
 
 controls_choice choose_controls(const capabilities& caps);
 
+// Guests need EPT (4-level, write-back) today: without it the module loads, but VM creation is
+// refused. Real mode and protected mode without paging need unrestricted guest as well.
+bool can_run_guests(const capabilities& caps);
+bool runs_unpaged_modes(const capabilities& caps);
+
 // Guest CR0/CR4 bits VMX forces to 1 or 0 ("VMX-Fixed Bits in CR0/CR4"); unrestricted guest
 // lifts the CR0.PE and CR0.PG requirement.
 std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps);  // bits that must be 1
