@@ -1,6 +1,6 @@
 // libFuzzer target: capability parsing and control choice over arbitrary MSR values. Whatever
 // the MSRs say, a chosen control word must honour allowed-0 and allowed-1, and the traps the
-// hypervisor relies on for isolation must be set.
+// hypervisor relies on for isolation must be set; EPT is on exactly when guests can run.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -33,7 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(ch.controls.pin & pin_ctl::external_interrupt_exiting);
     require(ch.controls.proc & proc_ctl::use_msr_bitmaps);
     require(ch.controls.proc & proc_ctl::unconditional_io_exiting);
-    require(ch.controls.proc2 & proc_ctl2::enable_ept);
+    // Without EPT the module still loads, but no VM can be created (can_run_guests says so).
+    require(es::can_run_guests(caps) == ((ch.controls.proc2 & proc_ctl2::enable_ept) != 0));
     require(!(ch.controls.exit & exit_ctl::ack_interrupt_on_exit));
     return 0;
 }

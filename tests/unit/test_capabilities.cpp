@@ -166,6 +166,13 @@ TEST_CASE("choose_controls names what a CPU lacks") {
         CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
               "primary processor-based controls");
     }
+    SECTION("EPT forced on without a 4-level walk: refused, not run without an EPT pointer") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_PROCBASED2] = ctl_msr(sdm::proc_ctl2::enable_ept, 0xff);
+        m.value[ES_MSR_EPT_VPID_CAP] &= ~(1ull << 6);
+        CHECK(std::string(choose_controls(parse_capabilities(m)).problem) ==
+              "secondary processor-based controls");
+    }
     SECTION("all zero MSRs") {
         CHECK(std::string(choose_controls(parse_capabilities(vmx_msrs{})).problem) ==
               "VMCS region size is not between 1 and 4096 bytes");

@@ -109,7 +109,11 @@ controls_choice choose_controls(const capabilities& caps) {
                               (ept ? proc_ctl2::enable_ept : 0) |
                                   (unrestricted ? proc_ctl2::unrestricted_guest : 0),
                               (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting,
-                              proc2_forbidden)
+                              // A CPU that forces on EPT it cannot describe (no 4-level
+                              // walk, no write-back) or unrestricted guest without EPT is
+                              // refused: the VMCS would need an EPT pointer we cannot build.
+                              proc2_forbidden | (ept ? 0 : proc_ctl2::enable_ept) |
+                                  (unrestricted ? 0 : proc_ctl2::unrestricted_guest))
             : adjusted_controls{};
     // Exit: return to a 64-bit host with its own EFER; leave interrupts unacknowledged so the
     // host's handler takes them when it enables interrupts. Saving the preemption timer's value
