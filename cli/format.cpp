@@ -185,6 +185,14 @@ std::string format_info_text(const es_info& info) {
     out += fmt::format("  Unrestricted guest: {}\n", yes_no(c.unrestricted_guest));
     out += fmt::format("  VMX-preemption timer: {}, ticks every 2^{} TSC cycles\n",
                        yes_no(c.preemption_timer), c.preemption_timer_rate);
+    out += fmt::format("  IA32_EFER load/save on entry and exit: {}\n", yes_no(c.efer_controls));
+    if (const char* why = why_no_guests(c))
+        out += fmt::format("Guests: none ({})\n", why);
+    else if (!runs_unpaged_modes(c))
+        out += "Guests: long mode and Linux (no unrestricted guest: no real or unpaged protected "
+               "mode)\n";
+    else
+        out += "Guests: every mode (real, protected, long, Linux)\n";
     out += fmt::format("CPUs ({})\n", info.nr_cpus);
     for (std::uint32_t i = 0; i < info.nr_cpus && i < ES_MAX_INFO_CPUS; ++i)
         out +=
@@ -209,6 +217,9 @@ std::string format_info_json(const es_info& info) {
                          {"ept", c.ept},
                          {"vpid", c.vpid},
                          {"unrestricted_guest", c.unrestricted_guest},
+                         {"efer_controls", c.efer_controls},
+                         {"runs_guests", can_run_guests(c)},
+                         {"runs_unpaged_modes", runs_unpaged_modes(c)},
                          {"preemption_timer", c.preemption_timer},
                          {"preemption_timer_rate", c.preemption_timer_rate},
                          {"vmcs_revision", c.vmcs_revision},
