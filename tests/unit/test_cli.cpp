@@ -151,3 +151,15 @@ TEST_CASE("run summaries name the stop and choose the exit status") {
     CHECK(summarize_stop(r, 1, 1, false).line.find("invalid guest state") != std::string::npos);
     CHECK(summarize_stop(r, 1, 1, true).status == status_interrupted);
 }
+
+TEST_CASE("info names the buffer clearing done before VM entry") {
+    es_info info{};
+    CHECK(es::cli::entry_mitigations_text(info) == "nothing (not affected, or mitigations off)");
+    info.entry_mitigations = ES_MITIGATE_VERW;
+    CHECK(es::cli::entry_mitigations_text(info) == "VERW");
+    info.entry_mitigations = ES_MITIGATE_L1D_FLUSH | ES_MITIGATE_L1D_FLUSH_SOFTWARE;
+    CHECK(es::cli::entry_mitigations_text(info) == "L1D flush (after host code ran, in software)");
+    info.entry_mitigations =
+        ES_MITIGATE_VERW | ES_MITIGATE_L1D_FLUSH | ES_MITIGATE_L1D_FLUSH_ALWAYS;
+    CHECK(es::cli::entry_mitigations_text(info) == "VERW, L1D flush (every entry)");
+}
