@@ -163,3 +163,14 @@ TEST_CASE("info names the buffer clearing done before VM entry") {
         ES_MITIGATE_VERW | ES_MITIGATE_L1D_FLUSH | ES_MITIGATE_L1D_FLUSH_ALWAYS;
     CHECK(es::cli::entry_mitigations_text(info) == "VERW, L1D flush (every entry)");
 }
+
+TEST_CASE("guest console bytes reach a terminal as cat -v shows them") {
+    using es::cli::terminal_safe;
+    CHECK(terminal_safe("Hello\r\n\tworld\b!") == "Hello\r\n\tworld\b!");
+    CHECK(terminal_safe("\x1b]0;owned\x07") == "^[]0;owned^G");
+    CHECK(terminal_safe(std::string_view("\0\x7f", 2)) == "^@^?");
+    CHECK(terminal_safe("\x9b"
+                        "31m") == "M-^[31m");
+    CHECK(terminal_safe("\xc3\xa9\x8a") == "M-CM-)M-^J");
+    CHECK(terminal_safe("") == "");
+}
