@@ -33,21 +33,24 @@ constexpr access supervisor_access(access_kind kind, bool smap_override = false)
 }
 
 struct paging_context {
-    bool write_protect;   // CR0.WP: supervisor writes honour R/W
-    bool nx;              // EFER.NXE: XD applies (and is a reserved bit without it)
-    bool global_pages;    // CR4.PGE: G makes a leaf's translation global
-    bool smep;            // CR4.SMEP: no supervisor fetch from user pages
-    bool smap;            // CR4.SMAP: no supervisor data access to user pages (see access)
-    bool page_1gb;        // CPUID.80000001H:EDX.Page1GB as the guest sees it
+    bool write_protect;      // CR0.WP: supervisor writes honour R/W
+    bool nx;                 // EFER.NXE: XD applies (and is a reserved bit without it)
+    bool global_pages;       // CR4.PGE: G makes a leaf's translation global
+    bool smep;               // CR4.SMEP: no supervisor fetch from user pages
+    bool smap;               // CR4.SMAP: no supervisor data access to user pages (see access)
+    bool page_1gb;           // CPUID.80000001H:EDX.Page1GB as the guest sees it
     std::uint8_t maxphyaddr; // CPUID.80000008H:EAX[7:0] as the guest sees it, 36..52
 };
 
 // The context of a guest whose control registers hold these values.
 constexpr paging_context context_of(std::uint64_t cr0, std::uint64_t cr4, std::uint64_t efer,
                                     std::uint8_t maxphyaddr, bool page_1gb) {
-    return {(cr0 & sdm::cr0::wp) != 0,   (efer & sdm::efer::nxe) != 0,
-            (cr4 & sdm::cr4::pge) != 0,  (cr4 & sdm::cr4::smep) != 0,
-            (cr4 & sdm::cr4::smap) != 0, page_1gb,
+    return {(cr0 & sdm::cr0::wp) != 0,
+            (efer & sdm::efer::nxe) != 0,
+            (cr4 & sdm::cr4::pge) != 0,
+            (cr4 & sdm::cr4::smep) != 0,
+            (cr4 & sdm::cr4::smap) != 0,
+            page_1gb,
             maxphyaddr};
 }
 

@@ -67,8 +67,7 @@ bool entry_faults(std::uint64_t entry, level l, access a, const paging_context& 
     return false;
 }
 
-walk_result translate(const walk_path& p, std::uint64_t linear, access a,
-                      const paging_context& c) {
+walk_result translate(const walk_path& p, std::uint64_t linear, access a, const paging_context& c) {
     page_permissions perms{true, true, true, false};
     for (unsigned i = 0; i < p.depth; ++i) {
         perms.writable = perms.writable && (p.entry[i] & sdm::paging::writable) != 0;
@@ -82,7 +81,11 @@ walk_result translate(const walk_path& p, std::uint64_t linear, access a,
     if (!allowed(perms, a, c))
         return page_fault(a, c, pf::present, l);
     const std::uint64_t offset = linear & (sdm::paging::leaf_bytes(l) - 1);
-    return {walk_outcome::translated, sdm::paging::leaf_frame(leaf, l) | offset, 0, l, perms,
+    return {walk_outcome::translated,
+            sdm::paging::leaf_frame(leaf, l) | offset,
+            0,
+            l,
+            perms,
             a.kind == access_kind::write || (leaf & sdm::paging::dirty) != 0};
 }
 

@@ -94,8 +94,7 @@ constexpr sdm::paging::level below(sdm::paging::level l) {
 bool entry_faults(std::uint64_t entry, sdm::paging::level l, access a, const paging_context& c,
                   walk_result& fault);
 // The translation of a complete path, or the rights violation it gives `a`.
-walk_result translate(const walk_path& p, std::uint64_t linear, access a,
-                      const paging_context& c);
+walk_result translate(const walk_path& p, std::uint64_t linear, access a, const paging_context& c);
 walk_result outcome_only(walk_outcome o, std::uint64_t address, sdm::paging::level l);
 
 // Set A in every entry of `p` and D in the leaf for a write; false when an entry changed since
@@ -126,8 +125,8 @@ walk_result guest_walk(M& memory, std::uint64_t cr3, std::uint64_t linear, acces
         detail::walk_path path{};
         std::uint64_t table = detail::pml4_address(cr3, c);
         for (level l = level::pml4;; l = detail::below(l)) {
-            const std::uint64_t at = table + sdm::paging::table_index(linear, l) *
-                                                 sdm::paging::entry_bytes;
+            const std::uint64_t at =
+                table + sdm::paging::table_index(linear, l) * sdm::paging::entry_bytes;
             const guest_word w = memory.read64(at);
             if (!w.in_ram)
                 return detail::outcome_only(walk_outcome::table_outside_ram, at, l);

@@ -13,16 +13,16 @@ namespace sdm::paging {
 // Bits of a paging-structure entry (PML4E, PDPTE, PDE, PTE). Bits 11:8 and 62:52 of a table
 // reference, and bit 6 of one, are ignored; protection keys (bits 62:59 of a leaf) apply only
 // with CR4.PKE = 1.
-inline constexpr std::uint64_t present = 1ull << 0;   // P
-inline constexpr std::uint64_t writable = 1ull << 1;  // R/W
-inline constexpr std::uint64_t user = 1ull << 2;      // U/S
-inline constexpr std::uint64_t pwt = 1ull << 3;       // page-level write-through
-inline constexpr std::uint64_t pcd = 1ull << 4;       // page-level cache disable
-inline constexpr std::uint64_t accessed = 1ull << 5;  // A
-inline constexpr std::uint64_t dirty = 1ull << 6;     // D, leaves only
-inline constexpr std::uint64_t page_size = 1ull << 7; // PS: PDPTE/PDE maps a 1 GiB/2 MiB page
-inline constexpr std::uint64_t pat_4k = 1ull << 7;    // PAT bit of a PTE (where PS is elsewhere)
-inline constexpr std::uint64_t global = 1ull << 8;    // G, leaves only, with CR4.PGE = 1
+inline constexpr std::uint64_t present = 1ull << 0;    // P
+inline constexpr std::uint64_t writable = 1ull << 1;   // R/W
+inline constexpr std::uint64_t user = 1ull << 2;       // U/S
+inline constexpr std::uint64_t pwt = 1ull << 3;        // page-level write-through
+inline constexpr std::uint64_t pcd = 1ull << 4;        // page-level cache disable
+inline constexpr std::uint64_t accessed = 1ull << 5;   // A
+inline constexpr std::uint64_t dirty = 1ull << 6;      // D, leaves only
+inline constexpr std::uint64_t page_size = 1ull << 7;  // PS: PDPTE/PDE maps a 1 GiB/2 MiB page
+inline constexpr std::uint64_t pat_4k = 1ull << 7;     // PAT bit of a PTE (where PS is elsewhere)
+inline constexpr std::uint64_t global = 1ull << 8;     // G, leaves only, with CR4.PGE = 1
 inline constexpr std::uint64_t pat_large = 1ull << 12; // PAT bit of a 2 MiB or 1 GiB leaf
 inline constexpr std::uint64_t execute_disable = 1ull << 63; // XD, with EFER.NXE = 1
 
@@ -94,11 +94,11 @@ static_assert(reserved_bits(0, level::pml4, 52, true, true) == page_size);
 // The page-fault error code ("Page-Fault Exceptions"). P: 0 for a non-present entry, 1 for a
 // protection or reserved-bit fault; W/R, U/S and I/D describe the access, not the page.
 namespace pf_error {
-inline constexpr std::uint32_t present = 1u << 0; // P
-inline constexpr std::uint32_t write = 1u << 1;   // W/R
-inline constexpr std::uint32_t user = 1u << 2;    // U/S: a user-mode access
+inline constexpr std::uint32_t present = 1u << 0;  // P
+inline constexpr std::uint32_t write = 1u << 1;    // W/R
+inline constexpr std::uint32_t user = 1u << 2;     // U/S: a user-mode access
 inline constexpr std::uint32_t reserved = 1u << 3; // RSVD: a reserved bit set in some entry
-inline constexpr std::uint32_t fetch = 1u << 4;   // I/D: only with CR4.SMEP = 1 or EFER.NXE = 1
+inline constexpr std::uint32_t fetch = 1u << 4;    // I/D: only with CR4.SMEP = 1 or EFER.NXE = 1
 inline constexpr std::uint32_t protection_key = 1u << 5; // PK
 inline constexpr std::uint32_t shadow_stack = 1u << 6;   // SS
 inline constexpr std::uint32_t hlat = 1u << 7;           // HLAT paging
