@@ -98,14 +98,20 @@ walk_result translate(const walk_path& p, std::uint64_t linear, access a, const 
 walk_result outcome_only(walk_outcome o, std::uint64_t address, sdm::paging::level l);
 
 // Set A in every entry of `p` and D in the leaf for a write; false when an entry changed since
-// it was read (nothing after it is written then).
-template <guest_ram M> bool set_accessed_dirty(M& memory, const walk_path& p, access a) {
+// it was read (nothing after it is written then). An entry read at two levels (a table that maps
+// itself) is expected to hold, at the second, what the first store left in it.
+template <guest_ram M> bool set_accessed_dirty(M& memory, walk_path p, access a) {
     for (unsigned i = 0; i < p.depth; ++i) {
         std::uint64_t want = p.entry[i] | sdm::paging::accessed;
         if (i + 1 == p.depth && a.kind == access_kind::write)
             want |= sdm::paging::dirty;
-        if (want != p.entry[i] && !memory.cmpxchg64(p.address[i], p.entry[i], want))
+        if (want == p.entry[i])
+            continue;
+        if (!memory.cmpxchg64(p.address[i], p.entry[i], want))
             return false;
+        for (unsigned j = i + 1; j < p.depth; ++j)
+            if (p.address[j] == p.address[i])
+                p.entry[j] = want;
     }
     return true;
 }

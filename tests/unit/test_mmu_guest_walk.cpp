@@ -416,6 +416,19 @@ TEST_CASE("walk: an entry changed by another vCPU restarts the walk, and enough 
     CHECK(busy.stores == 0);
 }
 
+TEST_CASE("walk: a PML4 that maps itself is walked four times and updated once per bit") {
+    fake_guest_ram ram(ram_bytes);
+    constexpr std::uint64_t self =
+        (510ull << 39) | (510ull << 30) | (510ull << 21) | (510ull << 12);
+    constexpr std::uint64_t linear = 0xffff000000000000ull | self | 0x18;
+    ram[pml4 + 510 * 8] = pml4 | rw_user;
+    const mmu::walk_result r = walk(ram, sup_write, linux_like, linear);
+    REQUIRE(r.outcome == walk_outcome::translated);
+    CHECK(r.address == pml4 + 0x18);
+    CHECK(ram[pml4 + 510 * 8] == (pml4 | rw_user | pg::accessed | pg::dirty));
+    CHECK(ram.stores == 2); // A at the PML4 level, D at the leaf: no restart
+}
+
 TEST_CASE("walk: the context follows CR0, CR4 and EFER") {
     const mmu::paging_context c =
         mmu::context_of(sdm::cr0::pg | sdm::cr0::wp, sdm::cr4::pae | sdm::cr4::smap,
