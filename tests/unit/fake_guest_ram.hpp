@@ -49,8 +49,22 @@ class fake_guest_ram {
 static_assert(mmu::guest_ram<fake_guest_ram>);
 
 inline constexpr std::uint64_t ram_bytes = 1ull << 20;
+// PML4 index 3, PDPT 5, PD 7, PT 9, offset 0xabc: a different slot at each level.
+inline constexpr std::uint64_t lin =
+    (3ull << 39) | (5ull << 30) | (7ull << 21) | (9ull << 12) | 0xabc;
+inline constexpr std::uint64_t page = 0x7000; // where lin's 4 KiB leaf points
 inline constexpr std::uint64_t pml4 = 0x1000, pdpt = 0x2000, pd = 0x3000, pt = 0x4000;
-inline constexpr std::uint64_t table_rights = pg::present | pg::writable | pg::user;
+inline constexpr std::uint64_t rw_user = pg::present | pg::writable | pg::user;
+inline constexpr std::uint32_t pf_p = pg::pf_error::present, pf_w = pg::pf_error::write,
+                               pf_u = pg::pf_error::user, pf_rsvd = pg::pf_error::reserved,
+                               pf_id = pg::pf_error::fetch;
+
+inline constexpr mmu::access sup_read = mmu::supervisor_access(mmu::access_kind::read);
+inline constexpr mmu::access sup_write = mmu::supervisor_access(mmu::access_kind::write);
+inline constexpr mmu::access sup_fetch = mmu::supervisor_access(mmu::access_kind::fetch);
+inline constexpr mmu::access user_read = mmu::user_access(mmu::access_kind::read);
+inline constexpr mmu::access user_write = mmu::user_access(mmu::access_kind::write);
+inline constexpr mmu::access user_fetch = mmu::user_access(mmu::access_kind::fetch);
 
 // Where the entry for `linear` is in the table at `table`, level `l`.
 inline std::uint64_t slot(std::uint64_t table, std::uint64_t linear, pg::level l) {
@@ -73,7 +87,7 @@ inline std::uint64_t pte(std::uint64_t linear) {
 // large page), through table entries with `table_bits`.
 inline void map(fake_guest_ram& ram, std::uint64_t linear, std::uint64_t gpa,
                 std::uint64_t leaf_bits, pg::level leaf = pg::level::pt,
-                std::uint64_t table_bits = table_rights) {
+                std::uint64_t table_bits = rw_user) {
     const std::uint64_t ps = leaf == pg::level::pt ? 0 : pg::page_size;
     ram[pml4e(linear)] = pdpt | table_bits;
     if (leaf == pg::level::pdpt) {

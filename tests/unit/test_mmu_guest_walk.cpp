@@ -14,21 +14,6 @@ using pg::level;
 
 namespace {
 
-// PML4 index 3, PDPT 5, PD 7, PT 9, offset 0xabc: a different slot at each level.
-constexpr std::uint64_t lin = (3ull << 39) | (5ull << 30) | (7ull << 21) | (9ull << 12) | 0xabc;
-constexpr std::uint64_t page = 0x7000;
-constexpr std::uint64_t rw_user = pg::present | pg::writable | pg::user;
-constexpr std::uint32_t pf_p = pg::pf_error::present, pf_w = pg::pf_error::write,
-                        pf_u = pg::pf_error::user, pf_rsvd = pg::pf_error::reserved,
-                        pf_id = pg::pf_error::fetch;
-
-const mmu::access sup_read = mmu::supervisor_access(access_kind::read);
-const mmu::access sup_write = mmu::supervisor_access(access_kind::write);
-const mmu::access sup_fetch = mmu::supervisor_access(access_kind::fetch);
-const mmu::access user_read = mmu::user_access(access_kind::read);
-const mmu::access user_write = mmu::user_access(access_kind::write);
-const mmu::access user_fetch = mmu::user_access(access_kind::fetch);
-
 mmu::walk_result walk(fake_guest_ram& ram, mmu::access a, const mmu::paging_context& c = linux_like,
                       std::uint64_t linear = lin) {
     return mmu::guest_walk(ram, pml4, linear, a, c);
@@ -63,6 +48,13 @@ std::uint64_t entry_at(level l) {
 }
 
 constexpr level all_levels[] = {level::pml4, level::pdpt, level::pd, level::pt};
+
+// mapped_4k() with the entry at `l` given `set` and losing `clear`.
+fake_guest_ram mapped_4k_changed(level l, std::uint64_t set, std::uint64_t clear = 0) {
+    fake_guest_ram ram = mapped_4k();
+    ram[entry_at(l)] = (ram[entry_at(l)] | set) & ~clear;
+    return ram;
+}
 
 } // namespace
 
@@ -164,8 +156,7 @@ TEST_CASE("walk: large-page frames keep the PAT bit (bit 12), not bits 20:13 or 
 
 TEST_CASE("walk: a non-present entry at each level: P = 0, nothing stored") {
     for (level l : all_levels) {
-        fake_guest_ram ram = mapped_4k();
-        ram[entry_at(l)] &= ~pg::present;
+        fake_guest_ram ram = mapped_4k_changed(l, 0, pg::present);
         const fake_guest_ram before = ram;
         INFO("level " << static_cast<int>(l));
         require_fault(walk(ram, sup_read), 0, l);
@@ -188,8 +179,7 @@ TEST_CASE("walk: bits 51:MAXPHYADDR are reserved at every level") {
     c.maxphyaddr = 36;
     for (level l : all_levels) {
         for (unsigned bit : {36u, 45u, 51u}) {
-            fake_guest_ram ram = mapped_4k();
-            ram[entry_at(l)] |= 1ull << bit;
+            fake_guest_ram ram = mapped_4k_changed(l, 1ull << bit);
             INFO("level " << static_cast<int>(l) << " bit " << bit);
             require_fault(walk(ram, sup_read, c), pf_p | pf_rsvd, l);
             require_fault(walk(ram, user_write, c), pf_p | pf_rsvd | pf_w | pf_u, l);
@@ -218,8 +208,7 @@ TEST_CASE("walk: XD is reserved at every level when EFER.NXE = 0") {
     mmu::paging_context c = linux_like;
     c.nx = false;
     for (level l : all_levels) {
-        fake_guest_ram ram = mapped_4k();
-        ram[entry_at(l)] |= pg::execute_disable;
+        fake_guest_ram ram = mapped_4k_changed(l, pg::execute_disable);
         INFO("level " << static_cast<int>(l));
         require_fault(walk(ram, sup_read, c), pf_p | pf_rsvd, l);
         // I/D is reported only with NXE or SMEP.
@@ -239,17 +228,57 @@ TEST_CASE("walk: the first reserved or non-present entry from the top decides") 
     require_fault(walk(ram, sup_read), 0, level::pml4);
 }
 
-TEST_CASE("walk: XD at any level forbids fetches with EFER.NXE = 1, and nothing else") {
-    for (level l : all_levels) {
-        fake_guest_ram ram = mapped_4k();
-        ram[entry_at(l)] |= pg::execute_disable;
-        INFO("level " << static_cast<int>(l));
-        require_fault(walk(ram, sup_fetch), pf_p | pf_id, level::pt);
-        require_fault(walk(ram, user_fetch), pf_p | pf_u | pf_id, level::pt);
-        CHECK(ram.stores == 0);
-        const mmu::walk_result r = walk(ram, user_write);
-        REQUIRE(r.outcome == walk_outcome::translated);
-        CHECK(r.permissions == mmu::page_permissions{true, true, false, false});
+namespace {
+
+// A right taken away in one entry: the accesses it refuses (with their error codes, always at
+// the leaf: rights are checked on the whole translation) and one it still allows.
+struct removed_right {
+    const char* what;
+    std::uint64_t set, clear;
+    mmu::access refused[3];
+    std::uint32_t code[3];
+    mmu::access allowed;
+    mmu::page_permissions rights;
+};
+
+const removed_right removed_rights[] = {
+    {"XD",
+     pg::execute_disable,
+     0,
+     {sup_fetch, user_fetch, user_fetch},
+     {pf_p | pf_id, pf_p | pf_u | pf_id, pf_p | pf_u | pf_id},
+     user_write,
+     {true, true, false, false}},
+    {"U/S clear",
+     0,
+     pg::user,
+     {user_read, user_write, user_fetch},
+     {pf_p | pf_u, pf_p | pf_w | pf_u, pf_p | pf_u | pf_id},
+     sup_write,
+     {true, false, true, false}},
+    {"R/W clear",
+     0,
+     pg::writable,
+     {sup_write, user_write, user_write},
+     {pf_p | pf_w, pf_p | pf_w | pf_u, pf_p | pf_w | pf_u},
+     user_read,
+     {false, true, true, false}},
+};
+
+} // namespace
+
+TEST_CASE("walk: XD (NXE = 1), U/S and R/W (WP = 1) in any one entry refuse their accesses") {
+    for (const removed_right& row : removed_rights) {
+        for (level l : all_levels) {
+            fake_guest_ram ram = mapped_4k_changed(l, row.set, row.clear);
+            INFO(row.what << " at level " << static_cast<int>(l));
+            for (unsigned i = 0; i < 3; ++i)
+                require_fault(walk(ram, row.refused[i]), row.code[i], level::pt);
+            CHECK(ram.stores == 0);
+            const mmu::walk_result r = walk(ram, row.allowed);
+            REQUIRE(r.outcome == walk_outcome::translated);
+            CHECK(r.permissions == row.rights);
+        }
     }
 }
 
@@ -264,38 +293,15 @@ TEST_CASE("walk: with EFER.NXE = 0 every page is executable") {
     require_fault(walk(ram, user_fetch, c), pf_p | pf_u, level::pt);
 }
 
-TEST_CASE("walk: U/S clear at any level keeps user accesses out, not supervisor ones") {
-    for (level l : all_levels) {
-        fake_guest_ram ram = mapped_4k();
-        ram[entry_at(l)] &= ~pg::user;
-        INFO("level " << static_cast<int>(l));
-        require_fault(walk(ram, user_read), pf_p | pf_u, level::pt);
-        require_fault(walk(ram, user_write), pf_p | pf_w | pf_u, level::pt);
-        require_fault(walk(ram, user_fetch), pf_p | pf_u | pf_id, level::pt);
-        CHECK(ram.stores == 0);
-        const mmu::walk_result r = walk(ram, sup_write);
-        REQUIRE(r.outcome == walk_outcome::translated);
-        CHECK(r.permissions == mmu::page_permissions{true, false, true, false});
-    }
-}
-
-TEST_CASE("walk: R/W clear at any level: user writes fault; supervisor writes only with WP = 1") {
+TEST_CASE("walk: CR0.WP = 0 lets supervisor writes through R/W clear at any level, and sets D") {
     mmu::paging_context no_wp = linux_like;
     no_wp.write_protect = false;
     for (level l : all_levels) {
-        fake_guest_ram ram = mapped_4k();
-        ram[entry_at(l)] &= ~pg::writable;
+        fake_guest_ram ram = mapped_4k_changed(l, 0, pg::writable);
         INFO("level " << static_cast<int>(l));
-        require_fault(walk(ram, sup_write), pf_p | pf_w, level::pt);
-        require_fault(walk(ram, user_write), pf_p | pf_w | pf_u, level::pt);
         require_fault(walk(ram, user_write, no_wp), pf_p | pf_w | pf_u, level::pt);
-        CHECK(ram.stores == 0);
-        mmu::walk_result r = walk(ram, user_read);
-        REQUIRE(r.outcome == walk_outcome::translated);
-        CHECK(r.permissions == mmu::page_permissions{false, true, true, false});
-        CHECK_FALSE(r.dirty);
-        // CR0.WP = 0: the supervisor writes the read-only page, and D is set.
-        r = walk(ram, sup_write, no_wp);
+        CHECK_FALSE(walk(ram, user_read, no_wp).dirty);
+        const mmu::walk_result r = walk(ram, sup_write, no_wp);
         REQUIRE(r.outcome == walk_outcome::translated);
         CHECK_FALSE(r.permissions.writable);
         CHECK(r.dirty);
