@@ -7,7 +7,8 @@
 // the processor sets A in an entry it "uses as part of linear-address translation", and a walk
 // that faults translates nothing. Then A is set at every level, and D in the leaf for a write.
 // Each update is a compare-exchange of the entry read, so a guest vCPU changing its tables at the
-// same time is never overwritten: the walk starts again, and after max_walk_attempts it gives up
+// same time is never overwritten: the walk starts again (A bits set above the changed entry stay,
+// as the processor's would: it used those entries), and after max_walk_attempts it gives up
 // (walk_outcome::raced: resume the guest, which repeats the access).
 #pragma once
 

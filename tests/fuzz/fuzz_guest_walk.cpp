@@ -38,20 +38,25 @@ struct ram {
     }
 };
 
-// A word that is usually a present entry to a page in RAM or one past it, with random flags
-// (PS, R/W, U/S, XD, G, A, D), sometimes a random bit in 51:12 (reserved bits, large-page holes)
+// A word that is usually a present entry to a page in RAM or just past it, with random R/W,
+// U/S, PWT, PCD, A, D, G and ignored bits, PS and XD a quarter of the time (half the PS entries
+// with an aligned frame), and sometimes a random bit in 51:12 (reserved bits, large-page holes)
 // or in the ignored bits 62:52.
 std::uint64_t entry_like(std::uint64_t x, unsigned pages) {
-    std::uint64_t e = x & 0xfff;
+    std::uint64_t e = x & 0xf7e;
     if (((x >> 12) & 7) != 0)
         e |= 1;
-    e |= ((x >> 16) % (pages + 2)) << 12;
-    if (((x >> 24) & 7) == 0)
-        e |= 1ull << (12 + (x >> 27) % 40);
-    if (((x >> 33) & 1) != 0)
+    if (((x >> 40) & 3) == 0)
+        e |= 1ull << 7;
+    e |= ((x >> 16) % (pages + 1)) << 12;
+    if ((e & (1ull << 7)) != 0 && ((x >> 44) & 1) != 0)
+        e &= ~0x3fffe000ull; // a large leaf's frame without holes (bit 12 is its PAT bit)
+    if (((x >> 24) & 15) == 0)
+        e |= 1ull << (12 + (x >> 28) % 40);
+    if (((x >> 33) & 3) == 0)
         e |= 1ull << 63;
-    if (((x >> 34) & 15) == 0)
-        e |= ((x >> 38) & 0x7ff) << 52;
+    if (((x >> 35) & 15) == 0)
+        e |= ((x >> 42) & 0x7ff) << 52;
     return e;
 }
 
