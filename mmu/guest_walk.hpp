@@ -132,8 +132,7 @@ walk_result guest_walk(M& memory, std::uint64_t cr3, std::uint64_t linear, acces
         detail::walk_path path{};
         std::uint64_t table = detail::pml4_address(cr3, c);
         for (level l = level::pml4;; l = detail::below(l)) {
-            const std::uint64_t at =
-                table + sdm::paging::table_index(linear, l) * sdm::paging::entry_bytes;
+            const std::uint64_t at = sdm::paging::entry_address(table, linear, l);
             const guest_word w = memory.read64(at);
             if (!w.in_ram)
                 return detail::outcome_only(walk_outcome::table_outside_ram, at, l);

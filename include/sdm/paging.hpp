@@ -52,6 +52,10 @@ constexpr unsigned index_shift(level l) {
 constexpr unsigned table_index(std::uint64_t linear, level l) {
     return static_cast<unsigned>(linear >> index_shift(l)) & (entries_per_table - 1);
 }
+// Where the entry for `linear` is in the table at physical `table` of level `l`.
+constexpr std::uint64_t entry_address(std::uint64_t table, std::uint64_t linear, level l) {
+    return table + std::uint64_t{table_index(linear, l)} * entry_bytes;
+}
 // The size of the page an entry at `l` maps when it is a leaf: 4 KiB, 2 MiB, 1 GiB.
 constexpr std::uint64_t leaf_bytes(level l) {
     return 1ull << index_shift(l);

@@ -185,7 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint64_t raw_cr3 = u64_at(20);
     const std::uint64_t cr3 = ((raw_cr3 % (pages + 1)) << 12) | (raw_cr3 & 0xfff0000000000fffull);
 
-    ram mem{std::vector<std::uint64_t>(pages * 512)};
+    ram mem{std::vector<std::uint64_t>(std::size_t{pages} * 512)};
     for (auto& w : mem.words)
         w = entry_like(splitmix(seed), pages);
     // Then the input's own words: (index, value) pairs steer the walk through chosen entries.

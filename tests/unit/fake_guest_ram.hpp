@@ -66,21 +66,17 @@ inline constexpr mmu::access user_read = mmu::user_access(mmu::access_kind::read
 inline constexpr mmu::access user_write = mmu::user_access(mmu::access_kind::write);
 inline constexpr mmu::access user_fetch = mmu::user_access(mmu::access_kind::fetch);
 
-// Where the entry for `linear` is in the table at `table`, level `l`.
-inline std::uint64_t slot(std::uint64_t table, std::uint64_t linear, pg::level l) {
-    return table + pg::table_index(linear, l) * pg::entry_bytes;
-}
 inline std::uint64_t pml4e(std::uint64_t linear) {
-    return slot(pml4, linear, pg::level::pml4);
+    return pg::entry_address(pml4, linear, pg::level::pml4);
 }
 inline std::uint64_t pdpte(std::uint64_t linear) {
-    return slot(pdpt, linear, pg::level::pdpt);
+    return pg::entry_address(pdpt, linear, pg::level::pdpt);
 }
 inline std::uint64_t pde(std::uint64_t linear) {
-    return slot(pd, linear, pg::level::pd);
+    return pg::entry_address(pd, linear, pg::level::pd);
 }
 inline std::uint64_t pte(std::uint64_t linear) {
-    return slot(pt, linear, pg::level::pt);
+    return pg::entry_address(pt, linear, pg::level::pt);
 }
 
 // Map `linear` to the page at `gpa` with a leaf of `leaf_bits` at level `leaf` (PS added for a

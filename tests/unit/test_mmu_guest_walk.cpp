@@ -363,14 +363,14 @@ TEST_CASE("walk: a table outside guest RAM names the entry it could not read") {
     constexpr std::uint64_t outside = ram_bytes + 0x5000;
     mmu::walk_result r = mmu::guest_walk(ram, outside, lin, sup_read, linux_like);
     REQUIRE(r.outcome == walk_outcome::table_outside_ram);
-    CHECK(r.address == outside + 3 * 8);
+    CHECK(r.address == outside + 3ull * 8);
     CHECK(r.level == level::pml4);
 
     ram[pdpte(lin)] = outside | rw_user;
     const fake_guest_ram before = ram;
     r = walk(ram, sup_write);
     REQUIRE(r.outcome == walk_outcome::table_outside_ram);
-    CHECK(r.address == outside + 7 * 8);
+    CHECK(r.address == outside + 7ull * 8);
     CHECK(r.level == level::pd);
     CHECK(ram == before); // no A set on the levels above
 }
@@ -397,7 +397,7 @@ TEST_CASE("walk: non-canonical addresses are #GP, before any table is read") {
     const mmu::walk_result r = walk(ram, sup_read, linux_like, high);
     REQUIRE(r.outcome == walk_outcome::translated);
     CHECK(r.address == page + 0x234);
-    CHECK(pml4e(high) == pml4 + 511 * 8);
+    CHECK(pml4e(high) == pml4 + 511ull * 8);
 }
 
 TEST_CASE("walk: CR3's flag bits and bits above MAXPHYADDR do not move the PML4") {
@@ -427,11 +427,11 @@ TEST_CASE("walk: a PML4 that maps itself is walked four times and updated once p
     constexpr std::uint64_t self =
         (510ull << 39) | (510ull << 30) | (510ull << 21) | (510ull << 12);
     constexpr std::uint64_t linear = 0xffff000000000000ull | self | 0x18;
-    ram[pml4 + 510 * 8] = pml4 | rw_user;
+    ram[pml4 + 510ull * 8] = pml4 | rw_user;
     const mmu::walk_result r = walk(ram, sup_write, linux_like, linear);
     REQUIRE(r.outcome == walk_outcome::translated);
     CHECK(r.address == pml4 + 0x18);
-    CHECK(ram[pml4 + 510 * 8] == (pml4 | rw_user | pg::accessed | pg::dirty));
+    CHECK(ram[pml4 + 510ull * 8] == (pml4 | rw_user | pg::accessed | pg::dirty));
     CHECK(ram.stores == 2); // A at the PML4 level, D at the leaf: no restart
 }
 

@@ -156,7 +156,7 @@ TEST_CASE("shadow: tables outside RAM stop the run, races resume the guest") {
     mmu::shadow_fault_decision d =
         mmu::shadow_page_fault(ram, ram_bytes, lin, pf_w, false, linux_like);
     CHECK(d.action == shadow_fault_action::stop_outside_ram);
-    CHECK(d.walk.address == ram_bytes + 3 * 8);
+    CHECK(d.walk.address == ram_bytes + 3ull * 8);
     map(ram, lin, page, rw_user);
     ram.failing_stores = 100;
     d = mmu::shadow_page_fault(ram, pml4, lin, pf_w, false, linux_like);
