@@ -34,7 +34,7 @@ MODULE_KDIR = $(KDIR)
 endif
 MODULE_DIR = $(CURDIR)/$(BUILD)/module-$(MODULE_NAME)
 # What Kbuild (and DKMS) needs of the tree: sources only, never build products.
-KBUILD_SRCS = Kbuild $(shell find module vmx board cpuid include -type f \( -name '*.[chS]' \
+KBUILD_SRCS = Kbuild $(shell find module vmx board mmu cpuid include -type f \( -name '*.[chS]' \
 	-o -name '*.[ch]pp' -o -name probe-cxx-flags \) | LC_ALL=C sort)
 # DKMS: the package version is dkms.conf's.
 DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
@@ -143,4 +143,4 @@ clean:
 	rm -f exitscope.ko exitscope.o exitscope.mod exitscope.mod.c exitscope.mod.o modules.order \
 		Module.symvers .es-cxx-flags .es-cxx-flags.tmp
 	find . -maxdepth 1 -name '.*.cmd' -delete
-	find module vmx board cpuid include \( -name '*.o' -o -name '.*.cmd' -o -name '.*.d' \) -delete
+	find module vmx board mmu cpuid include \( -name '*.o' -o -name '.*.cmd' -o -name '.*.d' \) -delete

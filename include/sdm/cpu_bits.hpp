@@ -28,6 +28,8 @@ inline constexpr std::uint64_t vmxe = 1ull << 13;
 inline constexpr std::uint64_t smxe = 1ull << 14;
 inline constexpr std::uint64_t pcide = 1ull << 17;
 inline constexpr std::uint64_t osxsave = 1ull << 18;
+inline constexpr std::uint64_t smep = 1ull << 20;
+inline constexpr std::uint64_t smap = 1ull << 21;
 inline constexpr std::uint64_t pke = 1ull << 22;
 inline constexpr std::uint64_t cet = 1ull << 23;
 } // namespace cr4
@@ -104,6 +106,7 @@ inline constexpr std::uint32_t xsaves = 1u << 3;
 
 // CPUID.80000001H:EDX.
 namespace cpuid_ext1_edx {
+inline constexpr std::uint32_t page_1gb = 1u << 26; // 1 GiB pages (PS in a PDPTE)
 inline constexpr std::uint32_t rdtscp = 1u << 27;
 } // namespace cpuid_ext1_edx
 
@@ -118,6 +121,7 @@ inline constexpr std::uint64_t avx = 1u << 2;
 namespace vector {
 inline constexpr std::uint8_t ud = 6;
 inline constexpr std::uint8_t gp = 13;
+inline constexpr std::uint8_t pf = 14;
 inline constexpr std::uint8_t nmi = 2;
 } // namespace vector
 

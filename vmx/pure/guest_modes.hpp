@@ -6,6 +6,7 @@
 
 #include "exitscope/abi.h"
 #include "sdm/canonical.hpp"
+#include "sdm/paging.hpp"
 
 namespace es {
 
@@ -68,9 +69,9 @@ std::uint64_t linux_boot_gdt_entry(std::uint32_t index);
 // Write a PML4, PDPT and PD at page_tables_base() that map guest RAM 1:1 with 2 MiB pages.
 // `ram` is the guest's RAM as host memory: `write64(gpa, value)` stores a little-endian word.
 template <typename Write64> void build_identity_tables(std::uint64_t mem_bytes, Write64 write64) {
-    constexpr std::uint64_t present_writable = 0x3;
-    constexpr std::uint64_t large_page = 0x80;
-    constexpr std::uint64_t two_mib = 2ull << 20;
+    constexpr std::uint64_t present_writable = sdm::paging::present | sdm::paging::writable;
+    constexpr std::uint64_t large_page = sdm::paging::page_size;
+    constexpr std::uint64_t two_mib = sdm::paging::leaf_bytes(sdm::paging::level::pd);
     const std::uint64_t pml4 = page_tables_base(mem_bytes);
     const std::uint64_t pdpt = pml4 + 4096;
     const std::uint64_t pd = pdpt + 4096;
