@@ -12,6 +12,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/wait.h>
 
 #include "exitscope/abi.h"
 #include "exitscope/boundary.h"
@@ -41,6 +42,10 @@ MODULE_PARM_DESC(outlier_cycles, "exits handled in more TSC cycles than this go 
 struct es_vm_file {
 	struct mutex lock;
 	struct es_vm *vm;
+	/* ES_VM_INPUT runs beside ES_VM_RUN, one writer at a time; `wake` ends a halted guest's
+	 * sleep when input arrives. */
+	struct mutex input_lock;
+	wait_queue_head_t wake;
 };
 
 /* Copy a versioned struct in: `size` must match exactly (the ABI is at version 1). */
@@ -81,6 +86,27 @@ static int es_vm_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* Input for a VM that another thread may be running: beside the run, not behind its lock. */
+static long es_vm_input(struct es_vm_file *vf, unsigned long arg)
+{
+	struct es_input *a;
+	long err = 0;
+
+	a = es_copy_in(arg, sizeof(*a), &err);
+	if (!a)
+		return err;
+	if (mutex_lock_interruptible(&vf->input_lock)) {
+		kvfree(a);
+		return -EINTR;
+	}
+	err = es_core_vm_input(vf->vm, a);
+	mutex_unlock(&vf->input_lock);
+	if (!err)
+		err = es_copy_out(arg, a, sizeof(*a));
+	kvfree(a);
+	return err;
+}
+
 static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	struct es_vm_file *vf = file->private_data;
@@ -88,6 +114,8 @@ static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void *buf;
 	size_t size;
 
+	if (cmd == ES_VM_INPUT)
+		return es_vm_input(vf, arg);
 	switch (cmd) {
 	case ES_VM_LOAD:
 		size = sizeof(struct es_vm_load);
@@ -168,11 +196,13 @@ static long es_create_vm(unsigned long arg)
 		goto out;
 	}
 	mutex_init(&vf->lock);
+	mutex_init(&vf->input_lock);
+	init_waitqueue_head(&vf->wake);
 	/* VMX goes on with the first VM (EBUSY while another hypervisor holds it). */
 	err = es_vmx_get();
 	if (err)
 		goto out_free;
-	vf->vm = es_core_vm_create(a, &core_err);
+	vf->vm = es_core_vm_create(a, &vf->wake, &core_err);
 	if (!vf->vm) {
 		err = core_err;
 		goto out_vmx;

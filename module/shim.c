@@ -134,13 +134,23 @@ u64 es_shim_tsc_khz(void)
 	return tsc_khz;
 }
 
-int es_shim_idle_wait(u64 ns)
+int es_shim_idle_wait(u64 ns, void *waker, const u32 *word, u32 seen)
 {
 	ktime_t expires = ns_to_ktime(ns);
+	DEFINE_WAIT(wait);
 
-	set_current_state(TASK_INTERRUPTIBLE);
-	schedule_hrtimeout(&expires, HRTIMER_MODE_REL);
+	/* Queued and TASK_INTERRUPTIBLE before *word is read: a writer that changes it and then
+	 * wakes the queue either is seen here or wakes the sleep. */
+	prepare_to_wait(waker, &wait, TASK_INTERRUPTIBLE);
+	if (READ_ONCE(*word) == seen)
+		schedule_hrtimeout(&expires, HRTIMER_MODE_REL);
+	finish_wait(waker, &wait);
 	return signal_pending(current) ? -EINTR : 0;
+}
+
+void es_shim_wake(void *waker)
+{
+	wake_up_interruptible(waker);
 }
 
 u64 es_shim_real_seconds(void)

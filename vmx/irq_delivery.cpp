@@ -67,6 +67,8 @@ void deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm) {
 
     const std::uint64_t now = hw::rdtsc();
     board_tick(vm.board, now);
+    if (serial_input_waiting(vm.input)) [[unlikely]]
+        serial_input_drain(vm.input, vm.board); // raises IRQ 4 when the guest enabled it
     bool window = false;
     if (board_has_interrupt(vm.board)) {
         if (!injecting && guest_can_take_interrupt())
@@ -81,7 +83,7 @@ void deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm) {
 
 exit_action wait_for_board_interrupt(exit_context& ctx) {
     const pc_board& b = ctx.vm.board;
-    if (board_has_interrupt(b))
+    if (board_has_interrupt(b) || serial_input_deliverable(ctx.vm.input, b))
         return exit_action::skip; // the interrupt wakes it at once (deliver_board_interrupts)
     const std::uint64_t deadline = board_next_deadline(b);
     if (deadline == pit::no_deadline)

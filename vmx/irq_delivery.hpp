@@ -9,13 +9,15 @@
 namespace es {
 
 // Right before each VM entry of a vCPU whose VM has a board: re-inject an event the last exit
-// interrupted, let the board's time pass (IRQ0 when the PIT's deadline passed), inject the PIC's
+// interrupted, let the board's time pass (IRQ0 when the PIT's deadline passed), move waiting
+// serial input into the UART (IRQ4 when the guest enabled it), inject the PIC's
 // interrupt when the guest can take it (interrupt-window exiting otherwise), and bound the
 // guest's run by the next PIT deadline.
 void deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm);
 
-// HLT with interrupts enabled: go on at once when an interrupt is pending, else wait (the run
-// loop sleeps) until the PIT's next deadline; with no timer armed, go on as toy guests do.
+// HLT with interrupts enabled: go on at once when an interrupt is pending or serial input can
+// reach the UART, else wait (the run loop sleeps) until the PIT's next deadline or new input;
+// with no timer armed, go on as toy guests do.
 exit_action wait_for_board_interrupt(exit_context& ctx);
 
 } // namespace es

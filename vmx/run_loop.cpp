@@ -342,13 +342,18 @@ section_end run_on_this_cpu(es_vcpu& vcpu, es_run& out, std::uint32_t cpu,
 }
 
 // Sleep until the Linux guest's HLT wakes: the PIT deadline es_vcpu::idle_until, in host TSC.
+// Serial input that arrives meanwhile ends the sleep early.
 int idle_wait(const es_vcpu& vcpu) {
+    es_vm& vm = *vcpu.vm;
+    const std::uint32_t input_seen = serial_input_head(vm.input);
+    if (serial_input_deliverable(vm.input, vm.board))
+        return 0;
     const std::uint64_t now = hw::rdtsc();
     if (now >= vcpu.idle_until || core.tsc_khz == 0)
         return 0;
     // A PIT deadline is at most 65,536 input ticks (55 ms) away: no overflow below 300 GHz.
     const std::uint64_t ns = (vcpu.idle_until - now) * 1000000 / core.tsc_khz;
-    return es_shim_idle_wait(ns);
+    return es_shim_idle_wait(ns, vm.waker, &vm.input.head, input_seen);
 }
 
 } // namespace

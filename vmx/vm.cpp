@@ -153,7 +153,7 @@ std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
 
 using namespace es;
 
-extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
+extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* error) {
     if (const char* why = why_no_guests(core.caps)) {
         es_shim_log(1, why);
         *error = -err::not_supported;
@@ -170,6 +170,7 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
         *error = -err::no_mem;
         return nullptr;
     }
+    vm->waker = waker;
     vm->mem.bytes = a->mem_bytes;
     vm->mem.nr_pages = a->mem_bytes / ES_PAGE_SIZE;
     vm->mem.pages = static_cast<host_page*>(es_shim_zalloc(vm->mem.nr_pages * sizeof(host_page)));
@@ -249,5 +250,27 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     if (vm->has_board)
         board_reset(vm->board, core.tsc_khz, board_clock_seconds);
     vcpu.guest_dirty = true;
+    return 0;
+}
+
+extern "C" int es_core_vm_input(es_vm* vm, es_input* a) {
+    if (int e = check_input(*a))
+        return e;
+    // Through a small buffer: user memory may fault, and only what fits goes in.
+    std::uint8_t chunk[256];
+    std::uint32_t accepted = 0;
+    while (accepted < a->len) {
+        const std::uint32_t left = a->len - accepted;
+        const std::uint32_t n = left < sizeof chunk ? left : sizeof chunk;
+        if (es_shim_copy_from_user(chunk, a->data + accepted, n))
+            return -err::fault;
+        const auto pushed = static_cast<std::uint32_t>(serial_input_push(vm->input, chunk, n));
+        accepted += pushed;
+        if (pushed < n)
+            break;
+    }
+    a->accepted = accepted;
+    if (accepted)
+        es_shim_wake(vm->waker);
     return 0;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "board/pc_board.hpp"
+#include "board/serial_input.hpp"
 #include "pure/exit_counters.hpp"
 #include "vcpu.hpp"
 
@@ -44,6 +45,8 @@ struct es_vm {
     std::uint32_t console_len;
     std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)
     std::uint8_t console[es::console_capacity];
+    es::serial_input input; // ES_VM_INPUT's bytes for COM1 (a Linux guest's)
+    void* waker;            // the C glue's wait queue: input ends a halted guest's sleep
     es_vcpu vcpu;
 };
 

@@ -227,6 +227,21 @@ enum es_stop {
                                 * the next RIP is non-canonical (64-bit code) or past 4 GiB */
 };
 
+/* ES_VM_INPUT: bytes for the guest's serial port (the 16550A at 0x3F8 of ES_MODE_LINUX64),
+ * given while the VM may be running in another thread; never blocks. They wait in a ring of
+ * ES_INPUT_RING_BYTES until the guest's receive FIFO has room; `accepted` says how many the ring
+ * took (the caller offers the rest again later). Other modes have no serial port: their input
+ * waits in the ring, unread. A halted guest waiting for an interrupt wakes when bytes arrive. */
+#define ES_INPUT_RING_BYTES 4096u
+struct es_input {
+    es_u32 size;
+    es_u32 flags;    /* must be 0 */
+    es_u64 data;     /* in: user pointer */
+    es_u32 len;      /* in: bytes at data, at most ES_INPUT_RING_BYTES */
+    es_u32 accepted; /* out */
+    es_u64 reserved[2];
+};
+
 struct es_run {
     es_u32 size;
     es_u32 flags;          /* must be 0 */
@@ -262,6 +277,7 @@ struct es_run {
 #define ES_VM_SET_STATE _IOWR(ES_IOC_MAGIC, 0x11, struct es_vcpu_state)
 #define ES_VM_RUN _IOWR(ES_IOC_MAGIC, 0x12, struct es_run)
 #define ES_VM_STATS _IO(ES_IOC_MAGIC, 0x13)
+#define ES_VM_INPUT _IOWR(ES_IOC_MAGIC, 0x14, struct es_input)
 #endif
 
 #endif /* EXITSCOPE_ABI_H */

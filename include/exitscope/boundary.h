@@ -130,7 +130,11 @@ es_u64 es_shim_xcr0(void);
 es_u64 es_shim_tsc_khz(void); /* the TSC frequency the host kernel measured */
 /* Sleep until `ns` nanoseconds have passed or a signal arrives: -EINTR then, else 0. For a Linux
  * guest's HLT, outside any guest section. */
-int es_shim_idle_wait(es_u64 ns);
+/* Sleeps up to `ns` (a halted Linux guest), or less: a signal, or an es_shim_wake on `waker`
+ * (the VM's, es_core_vm_create's), or *word no longer `seen` (checked after the sleeper is
+ * queued, so that no wake-up is lost). 0, or -EINTR for a signal. */
+int es_shim_idle_wait(es_u64 ns, void* waker, const es_u32* word, es_u32 seen);
+void es_shim_wake(void* waker);
 es_u64 es_shim_real_seconds(void); /* wall-clock Unix time (the guest's CMOS clock) */
 /* The registry (VM list, retired counters, reset baselines) has two locks. The mutex serialises
  * whatever changes it or reads whole VMs' counters (create, destroy, snapshots, reset) and may be
@@ -173,7 +177,11 @@ int es_core_trace(struct es_trace* t, struct es_trace_entry* buffer, es_u32 capa
  * their arguments inside es_core_vm_*.) */
 int es_core_check_create(const struct es_vm_create* a);
 
-struct es_vm* es_core_vm_create(const struct es_vm_create* a, int* error);
+/* `waker`: the C glue's wait queue for this VM, for es_shim_idle_wait and es_shim_wake. */
+struct es_vm* es_core_vm_create(const struct es_vm_create* a, void* waker, int* error);
+/* ES_VM_INPUT: may run while another thread runs the VM; one caller at a time (the glue's
+ * input lock). */
+int es_core_vm_input(struct es_vm* vm, struct es_input* a);
 void es_core_vm_destroy(struct es_vm* vm);
 int es_core_vm_load(struct es_vm* vm, const struct es_vm_load* a);
 int es_core_vm_set_state(struct es_vm* vm, const struct es_vcpu_state* a);

@@ -225,4 +225,81 @@ void matrix::run_cases() {
     });
 }
 
+// Serial input (ES_VM_INPUT): checked like every struct, a ring that fills and then takes
+// nothing, and never behind a run of the same VM.
+void matrix::input_cases() {
+    auto vm_fd = [this] { return vm; };
+    static const std::string bytes(ES_INPUT_RING_BYTES + 1, 'x');
+    auto make = [] {
+        auto a = sized<es_input>();
+        a.data = reinterpret_cast<u64>(bytes.data());
+        a.len = 1;
+        return a;
+    };
+    auto took_at_most_len = [](es_input& a, long) {
+        return a.accepted <= a.len ? ok() : problem("accepted " + std::to_string(a.accepted));
+    };
+    struct_cases<es_input>("vm_input", vm_fd, ES_VM_INPUT, make, took_at_most_len, true);
+    flags_cases<es_input>("vm_input", vm_fd, ES_VM_INPUT, make);
+    auto in = [this](u64 data, u32 len, u32 accepted_in) {
+        auto a = sized<es_input>();
+        a.data = data;
+        a.len = len;
+        a.accepted = accepted_in;
+        return got{xioctl(vm, ES_VM_INPUT, a), {}};
+    };
+    const u64 d = reinterpret_cast<u64>(bytes.data());
+    add("vm_input/len_over_ring", {EINVAL}, [=] { return in(d, ES_INPUT_RING_BYTES + 1, 0); });
+    add("vm_input/accepted_not_zero", {EINVAL}, [=] { return in(d, 1, 1); });
+    add("vm_input/data_null", {EFAULT}, [=] { return in(0, 1, 0); });
+    add("vm_input/data_unmapped", {EFAULT}, [=] { return in(unmapped_address(), 1, 0); });
+    add("vm_input/len_0", {0}, [=] { return in(0, 0, 0); });
+    add("vm_input/ring_fills_then_takes_nothing", {0}, [=, this] {
+        fd_guard v;
+        if (int e = make_guest(dev, vm_mem, spin_image, sizeof spin_image, &v))
+            return problem("guest setup: " + errno_text(e));
+        auto a = sized<es_input>();
+        a.data = d;
+        a.len = ES_INPUT_RING_BYTES;
+        if (int e = xioctl(v.fd, ES_VM_INPUT, a))
+            return got{e, {}};
+        if (a.accepted != ES_INPUT_RING_BYTES)
+            return problem("first push took " + std::to_string(a.accepted));
+        a.accepted = 0;
+        a.len = 1;
+        if (int e = xioctl(v.fd, ES_VM_INPUT, a))
+            return got{e, {}};
+        return a.accepted == 0 ? ok() : problem("a full ring took " + std::to_string(a.accepted));
+    });
+    // Input goes in while another thread runs the VM: it never waits for the run.
+    add("vm_input/beside_a_run", {0}, [=, this] {
+        fd_guard v;
+        if (int e = make_guest(dev, vm_mem, spin_image, sizeof spin_image, &v))
+            return problem("guest setup: " + errno_text(e));
+        std::atomic<bool> run_done{false};
+        std::thread runner([&] {
+            es_run r;
+            run(v.fd, &r);
+            run_done = true;
+        });
+        const pthread_t runner_thread = runner.native_handle();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the run has started
+        auto a = sized<es_input>();
+        a.data = d;
+        a.len = 16;
+        const int e = xioctl(v.fd, ES_VM_INPUT, a);
+        const bool input_first = !run_done;
+        for (int i = 0; i < 200 && !run_done; ++i) {
+            pthread_kill(runner_thread, SIGUSR1);
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        runner.join();
+        if (e)
+            return got{e, {}};
+        if (!input_first)
+            return problem("the run ended before the input returned");
+        return a.accepted == 16 ? ok() : problem("accepted " + std::to_string(a.accepted));
+    });
+}
+
 } // namespace ioctl_matrix

@@ -257,6 +257,7 @@ struct matrix {
     void load_cases();
     void state_cases();
     void run_cases();
+    void input_cases();
     void descriptor_cases();
     void concurrency_cases();
 };

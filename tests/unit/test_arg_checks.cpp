@@ -107,3 +107,26 @@ TEST_CASE("run: flags, reserved, console buffer") {
     a.flags = 2;
     CHECK(check_run(a) == -err::inval);
 }
+
+TEST_CASE("ES_VM_INPUT arguments: flags, accepted and reserved zero, at most one ring") {
+    es_input a{};
+    a.size = sizeof a;
+    CHECK(check_input(a) == 0); // nothing to give
+    a.data = 0x1000;
+    a.len = ES_INPUT_RING_BYTES;
+    CHECK(check_input(a) == 0);
+    a.len = ES_INPUT_RING_BYTES + 1;
+    CHECK(check_input(a) == -err::inval);
+    a.len = 1;
+    a.accepted = 1;
+    CHECK(check_input(a) == -err::inval);
+    a.accepted = 0;
+    a.flags = 1;
+    CHECK(check_input(a) == -err::inval);
+    a.flags = 0;
+    a.reserved[1] = 1;
+    CHECK(check_input(a) == -err::inval);
+    a.reserved[1] = 0;
+    a.data = 0;
+    CHECK(check_input(a) == -err::fault);
+}

@@ -75,6 +75,14 @@ int check_run(const es_run& a) {
     return 0;
 }
 
+int check_input(const es_input& a) {
+    if (a.flags || a.accepted || !reserved_clear(a) || a.len > ES_INPUT_RING_BYTES)
+        return -err::inval;
+    if (a.len && !a.data)
+        return -err::fault;
+    return 0;
+}
+
 } // namespace es
 
 extern "C" int es_core_check_create(const es_vm_create* a) {

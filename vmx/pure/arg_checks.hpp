@@ -19,5 +19,6 @@ int check_create(const es_vm_create& a);
 int check_load(const es_vm_load& a, std::uint64_t mem_bytes);
 int check_state(const es_vcpu_state& a, std::uint64_t mem_bytes);
 int check_run(const es_run& a);
+int check_input(const es_input& a);
 
 } // namespace es
