@@ -16,40 +16,12 @@
 ; Anything else prints "unknown scenario" and exits with code 2.
 bits 64
 
-LOAD_ADDRESS equ 0x100000
-SETUP_SECTS equ 1
-SETUP_BYTES equ (SETUP_SECTS + 1) * 512
+%include "bzimage.inc"
+
 STACK_TOP equ 0x80000
 IDT_BASE equ 0x70000
 TICK_VECTOR equ 32
-BOOT_CS equ 0x10
 
-; The real-mode part: only the setup header the loader reads ("The Real-Mode Kernel Header",
-; Documentation/arch/x86/boot.rst).
-section setup start=0 vstart=0
-    times 0x1f1 - ($ - $$) db 0
-    db SETUP_SECTS              ; 0x1f1 setup_sects
-    times 0x1fe - ($ - $$) db 0
-    dw 0xaa55                   ; 0x1fe boot_flag
-    db 0xeb, 0x62               ; 0x200 jump: the header runs to 0x202 + 0x62 = 0x264
-    db "HdrS"                   ; 0x202
-    dw 0x020f                   ; 0x206 version 2.15
-    times 0x211 - ($ - $$) db 0
-    db 1                        ; 0x211 loadflags: LOADED_HIGH
-    times 0x22c - ($ - $$) db 0
-    dd 0x7fffffff               ; 0x22c initrd_addr_max
-    times 0x236 - ($ - $$) db 0
-    dw 1                        ; 0x236 xloadflags: XLF_KERNEL_64
-    dd 255                      ; 0x238 cmdline_size
-    times 0x258 - ($ - $$) db 0
-    dq LOAD_ADDRESS             ; 0x258 pref_address
-    dd 0x10000                  ; 0x260 init_size
-    times SETUP_BYTES - ($ - $$) db 0
-
-; The protected-mode part, loaded at 1 MiB; the 64-bit entry is 0x200 into it.
-section body start=SETUP_BYTES vstart=LOAD_ADDRESS
-%include "console.inc"          ; before the entry, where nothing else runs
-    times 0x200 - ($ - $$) db 0
 entry64:
     mov rsp, STACK_TOP
     mov r15, rsi                ; the zero page
