@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 

@@ -15,28 +15,12 @@
 #include "cli/json_out.hpp"
 #include "cli/observe.hpp"
 #include "cli/options.hpp"
+#include "scratch.hpp"
 #include "sdm/vmx_control_names.hpp"
 
 using namespace es::cli;
 
-namespace {
-
-// A scratch directory, removed with what is in it.
-struct scratch {
-    std::string dir;
-    scratch() {
-        char tmpl[] = "/tmp/es-unit-XXXXXX";
-        dir = mkdtemp(tmpl);
-    }
-    ~scratch() { std::system(("rm -rf " + dir).c_str()); }
-    std::string file(const char* name, const std::string& bytes) const {
-        const std::string p = dir + "/" + name;
-        std::ofstream(p, std::ios::binary) << bytes;
-        return p;
-    }
-};
-
-} // namespace
+using es::test::scratch;
 
 TEST_CASE("input files: only regular files, up to the bound") {
     const scratch s;
