@@ -7,8 +7,9 @@ namespace es {
 
 namespace {
 
-// COM1's IRQ line follows its interrupt conditions after every access (an IIR read may clear
-// the transmitter-empty one, an IER write may raise it).
+// COM1's IRQ line follows its interrupt conditions after every access and every byte received
+// (an IIR read may clear the transmitter-empty one, an IER write may raise it, received data
+// raises it and reading RBR empty lowers it).
 void update_com1_line(pc_board& b) {
     pic_set_irq(b.pic, board::irq_com1, uart_irq_line(b.com1));
 }
@@ -80,6 +81,12 @@ board_out_result board_out(pc_board& b, std::uint16_t port, unsigned size, std::
         write_port(b, static_cast<std::uint16_t>(port + i),
                    static_cast<std::uint8_t>(value >> (8 * i)), now_tsc, r);
     return r;
+}
+
+std::size_t board_receive(pc_board& b, const std::uint8_t* bytes, std::size_t n) {
+    const std::size_t taken = uart_receive(b.com1, bytes, n);
+    update_com1_line(b);
+    return taken;
 }
 
 void board_tick(pc_board& b, std::uint64_t now_tsc) {

@@ -7,6 +7,7 @@
 // routing below sees only COM1, the CMOS clock and the reset ports there.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "cmos_rtc.hpp"
@@ -53,6 +54,11 @@ struct board_out_result {
 };
 board_out_result board_out(pc_board& b, std::uint16_t port, unsigned size, std::uint32_t value,
                            std::uint64_t now_tsc);
+
+// Bytes from the host's side of COM1's line (the user's input): as many as COM1's receiver has
+// room for go in, in order, and IRQ4 follows (the received-data interrupt). Returns that count;
+// the caller keeps the rest and offers them again after the guest has read some (uart_receive).
+std::size_t board_receive(pc_board& b, const std::uint8_t* bytes, std::size_t n);
 
 // Time passes to `now_tsc`: when PIT channel 0's output has risen since, an edge on IRQ0.
 void board_tick(pc_board& b, std::uint64_t now_tsc);

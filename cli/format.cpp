@@ -162,6 +162,19 @@ const char* yes_no(bool b) {
 
 } // namespace
 
+std::string entry_mitigations_text(const es_info& info) {
+    const std::uint32_t m = info.entry_mitigations;
+    std::string out;
+    if (m & ES_MITIGATE_VERW)
+        out = "VERW";
+    if (m & ES_MITIGATE_L1D_FLUSH)
+        out +=
+            fmt::format("{}L1D flush ({}{})", out.empty() ? "" : ", ",
+                        (m & ES_MITIGATE_L1D_FLUSH_ALWAYS) ? "every entry" : "after host code ran",
+                        (m & ES_MITIGATE_L1D_FLUSH_SOFTWARE) ? ", in software" : "");
+    return out.empty() ? "nothing (not affected, or mitigations off)" : out;
+}
+
 std::string format_info_text(const es_info& info) {
     namespace names = sdm::control_names;
     const capabilities c = caps_of(info);
@@ -185,11 +198,21 @@ std::string format_info_text(const es_info& info) {
     out += fmt::format("  Unrestricted guest: {}\n", yes_no(c.unrestricted_guest));
     out += fmt::format("  VMX-preemption timer: {}, ticks every 2^{} TSC cycles\n",
                        yes_no(c.preemption_timer), c.preemption_timer_rate);
+    out += fmt::format("  IA32_EFER load/save on entry and exit: {}\n", yes_no(c.efer_controls));
+    if (const char* why = why_no_guests(c))
+        out += fmt::format("Guests: none ({})\n", why);
+    else if (!runs_unpaged_modes(c))
+        out += "Guests: long mode and Linux (no unrestricted guest: no real or unpaged protected "
+               "mode)\n";
+    else
+        out += "Guests: every mode (real, protected, long, Linux)\n";
     out += fmt::format("CPUs ({})\n", info.nr_cpus);
     for (std::uint32_t i = 0; i < info.nr_cpus && i < ES_MAX_INFO_CPUS; ++i)
         out +=
             fmt::format("  cpu{:<3} {:<8} VMX {}\n", i, info.cpus[i].online ? "online" : "offline",
                         info.cpus[i].vmx_on ? "on" : "off");
+    out +=
+        "Before VM entry (the host kernel's mitigations): " + entry_mitigations_text(info) + "\n";
     static const char* const levels[] = {"off", "counts and cycles", "+ min/max/stddev/histograms",
                                          "+ flight recorder"};
     out += fmt::format("Module: ABI {}, cpuid_scope={}, instrument={} ({}), {} VM(s) open\n",
@@ -205,25 +228,34 @@ std::string format_info_json(const es_info& info) {
         cpus.push_back({{"cpu", i},
                         {"online", info.cpus[i].online != 0},
                         {"vmx_on", info.cpus[i].vmx_on != 0}});
-    return to_json_text({{"vmx_supported", info.vmx_available != 0},
-                         {"ept", c.ept},
-                         {"vpid", c.vpid},
-                         {"unrestricted_guest", c.unrestricted_guest},
-                         {"preemption_timer", c.preemption_timer},
-                         {"preemption_timer_rate", c.preemption_timer_rate},
-                         {"vmcs_revision", c.vmcs_revision},
-                         {"true_controls", c.true_controls},
-                         {"controls",
-                          {{"pin", info.controls[0]},
-                           {"proc", info.controls[1]},
-                           {"proc2", info.controls[2]},
-                           {"exit", info.controls[3]},
-                           {"entry", info.controls[4]}}},
-                         {"cpuid_scope", info.cpuid_scope ? "global" : "vm"},
-                         {"instrument", info.instrument != 0},
-                         {"instrument_level", info.instrument},
-                         {"vms", info.vms},
-                         {"cpus", std::move(cpus)}});
+    return to_json_text(
+        {{"vmx_supported", info.vmx_available != 0},
+         {"ept", c.ept},
+         {"vpid", c.vpid},
+         {"unrestricted_guest", c.unrestricted_guest},
+         {"efer_controls", c.efer_controls},
+         {"runs_guests", can_run_guests(c)},
+         {"runs_unpaged_modes", runs_unpaged_modes(c)},
+         {"preemption_timer", c.preemption_timer},
+         {"preemption_timer_rate", c.preemption_timer_rate},
+         {"vmcs_revision", c.vmcs_revision},
+         {"true_controls", c.true_controls},
+         {"controls",
+          {{"pin", info.controls[0]},
+           {"proc", info.controls[1]},
+           {"proc2", info.controls[2]},
+           {"exit", info.controls[3]},
+           {"entry", info.controls[4]}}},
+         {"cpuid_scope", info.cpuid_scope ? "global" : "vm"},
+         {"instrument", info.instrument != 0},
+         {"instrument_level", info.instrument},
+         {"entry_mitigations",
+          {{"verw", (info.entry_mitigations & ES_MITIGATE_VERW) != 0},
+           {"l1d_flush", (info.entry_mitigations & ES_MITIGATE_L1D_FLUSH) != 0},
+           {"l1d_flush_every_entry", (info.entry_mitigations & ES_MITIGATE_L1D_FLUSH_ALWAYS) != 0},
+           {"l1d_flush_software", (info.entry_mitigations & ES_MITIGATE_L1D_FLUSH_SOFTWARE) != 0}}},
+         {"vms", info.vms},
+         {"cpus", std::move(cpus)}});
 }
 
 } // namespace es::cli

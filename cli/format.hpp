@@ -40,6 +40,9 @@ std::string format_stat_csv(const std::vector<reason_row>& rows);
 std::string format_reasons_table(const es_reasons& reasons);
 std::string format_reasons_json(const es_reasons& reasons);
 
+// What the module does before VM entry for the host's CPU-bug mitigations (es_info's
+// entry_mitigations): "VERW, L1D flush (after host code ran)", or "nothing (...)".
+std::string entry_mitigations_text(const es_info& info);
 std::string format_info_text(const es_info& info);
 std::string format_info_json(const es_info& info);
 

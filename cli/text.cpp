@@ -42,4 +42,24 @@ std::string escape_text(const std::string& s) {
     return out;
 }
 
+std::string terminal_safe(std::string_view bytes) {
+    std::string out;
+    out.reserve(bytes.size());
+    for (const unsigned char byte : bytes) {
+        unsigned char c = byte;
+        if (c >= 0x80) {
+            out += "M-";
+            c &= 0x7f;
+        }
+        const bool layout = byte == '\n' || byte == '\r' || byte == '\t' || byte == '\b';
+        if (c == 0x7f)
+            out += "^?";
+        else if (c < 0x20 && !layout)
+            out += {'^', static_cast<char>(c + '@')};
+        else
+            out += static_cast<char>(c);
+    }
+    return out;
+}
+
 } // namespace es::cli

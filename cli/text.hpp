@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace es::cli {
 
@@ -18,5 +19,12 @@ std::string alt_hex(std::uint64_t v, unsigned width);
 // Bytes as printable text for one-line messages: \n, \t, \", \\ and \xNN for the rest of the
 // control and non-ASCII bytes. The CLI's one escaper (JSON strings go through nlohmann-json).
 std::string escape_text(const std::string& s);
+
+// Guest console bytes made safe for a terminal, as `cat -v` shows them: printable ASCII,
+// newline, carriage return, tab and backspace pass; other control bytes become ^X (ESC is
+// "^["), DEL "^?", and bytes from 0x80 "M-" and the same rule for the low seven bits. No escape
+// sequence of the guest's reaches the terminal (title, clipboard, key remapping). Byte by byte,
+// so console chunks convert alone.
+std::string terminal_safe(std::string_view bytes);
 
 } // namespace es::cli

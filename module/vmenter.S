@@ -74,12 +74,21 @@ SYM_FUNC_START(es_vmx_enter)
 	mov %rax, %cr2
 .Lcr2_ok:
 
-	/* ZF=1 selects VMLAUNCH; MOV leaves the flags alone. */
-	test %esi, %esi
+	/* CF=1 (launched == 0) selects VMLAUNCH; MOV leaves the flags alone, and VERW changes
+	 * only ZF. */
+	cmp $1, %esi
 	LOAD_GUEST %rdi
 
+	/* CPU buffers cleared after the last host load, where the host kernel asks for it (MDS,
+	 * TAA, MMIO stale data), as KVM's vmenter.S does (module/mitigations.c reports it). */
+#if defined(X86_FEATURE_CLEAR_CPU_BUF_VM)
+	VM_CLEAR_CPU_BUFFERS
+#elif defined(X86_FEATURE_CLEAR_CPU_BUF)
+	CLEAR_CPU_BUFFERS
+#endif
+
 	UNWIND_HINT_SAVE
-	jnz .Lvmresume
+	jnc .Lvmresume
 	vmlaunch
 	jmp .Lvmfail
 .Lvmresume:

@@ -107,6 +107,15 @@ extern "C" int es_core_load(const es_load_params* params) {
         stats_free();
         return refuse(err::no_mem, "out of memory for counters");
     }
+    const int mitigations = es_shim_mitigations_init();
+    if (mitigations < 0) {
+        stats_free();
+        return refuse(err::no_mem, "out of memory for the L1D flush buffer");
+    }
+    core.entry_mitigations = static_cast<std::uint32_t>(mitigations);
+    core.l1d_flush = !(mitigations & ES_MITIGATE_L1D_FLUSH)         ? l1d_flush_rule::never
+                     : (mitigations & ES_MITIGATE_L1D_FLUSH_ALWAYS) ? l1d_flush_rule::every_entry
+                                                                    : l1d_flush_rule::after_host;
     return 0;
 }
 
@@ -115,11 +124,12 @@ extern "C" es_u64 es_core_vm_counter_bytes(void) {
 }
 
 extern "C" void es_core_unload(void) {
+    es_shim_mitigations_exit();
     stats_free();
 }
 
 extern "C" int es_core_fill_info(es_info* info) {
-    if (!reserved_clear(*info) || info->reserved0)
+    if (!reserved_clear(*info))
         return -err::inval;
     info->abi_version = ES_ABI_VERSION;
     for (int i = 0; i < ES_MSR_COUNT; ++i)
@@ -131,6 +141,7 @@ extern "C" int es_core_fill_info(es_info* info) {
     info->controls[4] = core.controls.entry;
     info->cpuid_scope = core.cpuid_scope_global ? 1 : 0;
     info->instrument = static_cast<std::uint32_t>(core.instrument);
+    info->entry_mitigations = core.entry_mitigations;
     info->vmx_available = 1;
     return 0;
 }

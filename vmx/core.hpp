@@ -10,6 +10,13 @@
 
 namespace es {
 
+// When the L1D is flushed before VM entry (L1TF; module/mitigations.c reads the host's policy).
+enum class l1d_flush_rule : std::uint8_t {
+    never,
+    after_host, // before the first entry after host code ran: a section's start, a host turn
+    every_entry,
+};
+
 struct core_state {
     vmx_msrs msrs;
     capabilities caps;
@@ -24,6 +31,8 @@ struct core_state {
     std::uint64_t fpu_area_size;
     std::uint32_t host_max_basic_leaf; // CPUID.0:EAX, for the Linux guest's CPUID view
     std::uint32_t tsc_khz;             // the host TSC's frequency (Linux guests' leaves 0x15/0x16)
+    std::uint32_t entry_mitigations;   // ES_MITIGATE_* (exitscope info shows them)
+    l1d_flush_rule l1d_flush;
 };
 
 extern constinit core_state core;

@@ -231,6 +231,9 @@ template <instrument_level Level>
     exit_path<Level> path{*vm.counters, recorder_of(cpu), vm.id};
     std::uint64_t turn_end = new_turn();
     bool launched = false;
+    // L1TF: host code ran before this section (and runs in each host turn), so the L1D may hold
+    // host data the guest could read; the exits handled here touch only this VM's state.
+    bool flush_l1d = core.l1d_flush != l1d_flush_rule::never;
     exit_info e; // the exit in hand: filled in as it is handled
     for (;;) {
         if (path.row.exits == exit_limit) {
@@ -240,6 +243,10 @@ template <instrument_level Level>
         }
         if (vm.has_board)
             deliver_board_interrupts(vcpu, vm);
+        if (flush_l1d) [[unlikely]] {
+            es_shim_flush_l1d();
+            flush_l1d = core.l1d_flush == l1d_flush_rule::every_entry;
+        }
         e.tsc = es_vmx_enter(&vcpu.regs, launched);
         if (e.tsc == 0) {
             report_entry_failure(out, 0);
@@ -254,6 +261,7 @@ template <instrument_level Level>
             const section_end end = host_check();
             if (end == section_end::none) {
                 turn_end = new_turn();
+                flush_l1d = core.l1d_flush != l1d_flush_rule::never;
                 break;
             }
             if (end != section_end::vmx_gone) {

@@ -154,9 +154,8 @@ std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
 using namespace es;
 
 extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
-    if (!can_run_guests(core.caps)) {
-        es_shim_log(1, "this CPU's VMX has no EPT (4-level, write-back): Exitscope cannot run "
-                       "guests on it yet (exitscope info shows its capabilities)");
+    if (const char* why = why_no_guests(core.caps)) {
+        es_shim_log(1, why);
         *error = -err::not_supported;
         return nullptr;
     }

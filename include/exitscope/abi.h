@@ -68,9 +68,20 @@ struct es_info {
     es_u32 instrument;      /* out: instrumentation level: 0 off, 1 counts and cycles,
                                2 + min/max/sum of squares/histograms, 3 + flight recorder */
     es_u32 vms;             /* out: VMs open now */
-    es_u32 reserved0;
+    es_u32 entry_mitigations; /* out: ES_MITIGATE_* in force before VM entry (was reserved0) */
     struct es_info_cpu cpus[ES_MAX_INFO_CPUS];
     es_u64 reserved[8];
+};
+
+/* CPU buffer clearing before VM entry, as the host kernel's own mitigation state asks for it
+ * (read once at module load; Linux's /sys/devices/system/cpu/vulnerabilities says why). */
+enum es_entry_mitigation {
+    ES_MITIGATE_VERW = 1,             /* VERW right before VMLAUNCH/VMRESUME (MDS, TAA, MMIO
+                                         stale data: X86_FEATURE_CLEAR_CPU_BUF_VM) */
+    ES_MITIGATE_L1D_FLUSH = 2,        /* L1D flushed before the first entry after host code ran
+                                         (L1TF; KVM's vmentry_l1d_flush=cond) */
+    ES_MITIGATE_L1D_FLUSH_ALWAYS = 4, /* ... and before every entry (l1tf=full) */
+    ES_MITIGATE_L1D_FLUSH_SOFTWARE = 8 /* the flush reads a 64 KiB buffer: no IA32_FLUSH_CMD */
 };
 
 enum es_info_msr {

@@ -79,6 +79,12 @@ void es_shim_cr4_clear_vmxe(void);
 int es_shim_this_cpu(void);
 int es_shim_nr_cpu_ids(void);
 void es_shim_log(int error, const char* message);
+/* CPU buffer clearing before VM entry (module/mitigations.c): ES_MITIGATE_* bits the host
+ * kernel's mitigations ask for, or a negative errno (no memory for the software L1D flush).
+ * The VERW itself is in vmenter.S; es_shim_flush_l1d runs right before an entry. */
+int es_shim_mitigations_init(void);
+void es_shim_mitigations_exit(void);
+void es_shim_flush_l1d(void);
 int es_shim_copy_from_user(void* dst, es_u64 user_src, es_u64 len); /* 0 or -EFAULT */
 int es_shim_copy_to_user(es_u64 user_dst, const void* src, es_u64 len);
 

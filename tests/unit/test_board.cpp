@@ -1,5 +1,6 @@
 // The PC board's routing (board/pc_board.hpp): which ports it claims, wide accesses byte by
-// byte, COM1's transmitted bytes and IRQ4, the reset ports, IRQ0 from the PIT's deadline.
+// byte, COM1's transmitted and received bytes and IRQ4, the reset ports, IRQ0 from the PIT's
+// deadline.
 #include <catch2/catch.hpp>
 
 #include "board/pc_board.hpp"
@@ -66,6 +67,41 @@ TEST_CASE("board: COM1's THRE interrupt reaches the PIC on IRQ4 only with OUT2")
     board_out(b, uart::com1_base, 1, 'x', 0); // THR empties again at once: THRE pending
     REQUIRE(board_has_interrupt(b));
     CHECK(board_acknowledge(b) == 0x30 + board::irq_com1);
+}
+
+TEST_CASE("board: COM1 takes the host's input as room allows, received data raises IRQ4") {
+    pc_board b = fresh_board();
+    program_pics(b);
+    board_out(b, uart::com1_base + uart::iir_fcr, 1, uart::fcr_enable_fifo, 0);
+    board_out(b, uart::com1_base + uart::mcr, 1, uart::mcr_out2, 0);
+    const std::uint8_t input[20] = {'0', '1', '2', '3', '4', '5', '6', '7', '8', '9',
+                                    'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j'};
+    // Received-data interrupt off: the bytes wait, nothing is requested.
+    CHECK(board_receive(b, input, 4) == 4);
+    CHECK_FALSE(board_has_interrupt(b));
+    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0); // on: the line rises
+    REQUIRE(board_has_interrupt(b));
+    CHECK(board_acknowledge(b) == 0x30 + board::irq_com1);
+    board_out(b, 0x20, 1, 0x20, 0); // non-specific EOI
+    // The rest goes in as far as the FIFO reaches; the caller keeps the last 4.
+    CHECK(board_receive(b, input + 4, 16) == 12);
+    CHECK(board_receive(b, input + 16, 4) == 0);
+    for (std::uint8_t expected : input) {
+        if (expected == 'g') { // the FIFO is empty: the line dropped, the last 4 go in
+            CHECK(board_in(b, uart::com1_base + uart::lsr, 1, 0) ==
+                  (uart::lsr_thre | uart::lsr_temt));
+            CHECK(board_receive(b, input + 16, 4) == 4);
+            REQUIRE(board_has_interrupt(b)); // a new edge on IRQ4
+            CHECK(board_acknowledge(b) == 0x30 + board::irq_com1);
+            board_out(b, 0x20, 1, 0x20, 0);
+        }
+        CHECK(board_in(b, uart::com1_base + uart::iir_fcr, 1, 0) ==
+              (uart::iir_rdi | uart::iir_fifos_enabled));
+        CHECK(board_in(b, uart::com1_base, 1, 0) == expected);
+    }
+    CHECK(board_in(b, uart::com1_base + uart::iir_fcr, 1, 0) ==
+          (uart::iir_no_interrupt | uart::iir_fifos_enabled));
+    CHECK_FALSE(board_has_interrupt(b));
 }
 
 TEST_CASE("board: the reset ports ask for a reset, other values on them do not") {

@@ -12,6 +12,7 @@ using namespace es;
 
 using es::test::ctl_msr;
 using es::test::haswell;
+using es::test::without_control;
 
 TEST_CASE("adjust_controls: forced bits are added, impossible optional bits dropped") {
     const control_caps caps{0x0000000f, 0x000000ff};
@@ -140,6 +141,17 @@ TEST_CASE("a CPU without EPT, unrestricted guest or secondary controls loads, wi
         CHECK_FALSE(runs_unpaged_modes(caps));
         CHECK((cr0_guest_fixed1_bits(caps) & (cr0::pe | cr0::pg)) == (cr0::pe | cr0::pg));
         CHECK((cr0_guest_fixed1_bits(parse_capabilities(haswell())) & (cr0::pe | cr0::pg)) == 0);
+    }
+    SECTION("no EFER entry/exit controls (Core 2): loads, EFER controls off, no guest can run") {
+        vmx_msrs m = without_control(haswell(), ES_MSR_TRUE_EXIT, exit_ctl::load_efer);
+        const capabilities caps = parse_capabilities(m);
+        const controls_choice ch = choose_controls(caps);
+        REQUIRE(ch.problem == nullptr);
+        CHECK_FALSE(caps.efer_controls);
+        CHECK_FALSE(ch.controls.exit & exit_ctl::load_efer);
+        CHECK_FALSE(ch.controls.proc2 & proc_ctl2::enable_ept);
+        CHECK(std::string(why_no_guests(caps)).find("cannot load IA32_EFER") != std::string::npos);
+        CHECK(why_no_guests(parse_capabilities(haswell())) == nullptr);
     }
     SECTION("no secondary controls: none activated") {
         vmx_msrs m = haswell();

@@ -175,3 +175,26 @@ TEST_CASE("run summaries name the stop and choose the exit status") {
     CHECK(wrap.line == "exitscope: guest RIP left its address space (an instruction ended at its "
                        "top) at rip 0x7ffffffffffe: 1 exits, 1 cycles in the hypervisor");
 }
+
+TEST_CASE("info names the buffer clearing done before VM entry") {
+    es_info info{};
+    CHECK(es::cli::entry_mitigations_text(info) == "nothing (not affected, or mitigations off)");
+    info.entry_mitigations = ES_MITIGATE_VERW;
+    CHECK(es::cli::entry_mitigations_text(info) == "VERW");
+    info.entry_mitigations = ES_MITIGATE_L1D_FLUSH | ES_MITIGATE_L1D_FLUSH_SOFTWARE;
+    CHECK(es::cli::entry_mitigations_text(info) == "L1D flush (after host code ran, in software)");
+    info.entry_mitigations =
+        ES_MITIGATE_VERW | ES_MITIGATE_L1D_FLUSH | ES_MITIGATE_L1D_FLUSH_ALWAYS;
+    CHECK(es::cli::entry_mitigations_text(info) == "VERW, L1D flush (every entry)");
+}
+
+TEST_CASE("guest console bytes reach a terminal as cat -v shows them") {
+    using es::cli::terminal_safe;
+    CHECK(terminal_safe("Hello\r\n\tworld\b!") == "Hello\r\n\tworld\b!");
+    CHECK(terminal_safe("\x1b]0;owned\x07") == "^[]0;owned^G");
+    CHECK(terminal_safe(std::string_view("\0\x7f", 2)) == "^@^?");
+    CHECK(terminal_safe("\x9b"
+                        "31m") == "M-^[31m");
+    CHECK(terminal_safe("\xc3\xa9\x8a") == "M-CM-)M-^J");
+    CHECK(terminal_safe("") == "");
+}

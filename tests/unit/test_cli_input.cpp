@@ -15,8 +15,8 @@
 #include "cli/json_out.hpp"
 #include "cli/observe.hpp"
 #include "cli/options.hpp"
-#include "scratch.hpp"
 #include "sdm/vmx_control_names.hpp"
+#include "tests/unit/scratch_dir.hpp"
 
 using namespace es::cli;
 

@@ -97,7 +97,8 @@ TEST_CASE("16550A: transmit, line status, registers the 8250 probe reads back") 
     CHECK(uart_read(u, uart::ier) == 0x0f);
     uart_write(u, uart::mcr, 0xff);
     CHECK(uart_read(u, uart::mcr) == 0x1f);
-    // Loopback: the modem inputs follow the outputs; transmitted bytes do not reach the line.
+    // Loopback: the modem inputs follow the outputs; transmitted bytes do not reach the line,
+    // they go to the receiver (read back below).
     uart_write(u, uart::mcr, uart::mcr_loop | 0x0a); // RTS and OUT2
     CHECK((uart_read(u, uart::msr) & 0xf0) == 0x90); // CTS and DCD
     CHECK_FALSE(uart_write(u, uart::rbr_thr, 'B').transmitted);
@@ -113,8 +114,9 @@ TEST_CASE("16550A: transmit, line status, registers the 8250 probe reads back") 
     uart_write(u, uart::lcr, 0x03);
     CHECK(uart_read(u, uart::lcr) == 0x03);
     CHECK(uart_read(u, uart::ier) == 0x0f);
-    CHECK(uart_read(u, uart::rbr_thr) == 0); // nothing received
-    uart_write(u, uart::lsr, 0);             // read-only
+    CHECK(uart_read(u, uart::rbr_thr) == 'B'); // looped back above
+    CHECK(uart_read(u, uart::rbr_thr) == 0);   // nothing more received
+    uart_write(u, uart::lsr, 0);               // read-only
     CHECK(uart_read(u, uart::lsr) == (uart::lsr_thre | uart::lsr_temt));
 }
 

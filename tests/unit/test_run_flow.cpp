@@ -9,7 +9,8 @@
 #include "cli/device.hpp"
 #include "cli/exitscope_backend.hpp"
 #include "cli/run_flow.hpp"
-#include "scratch.hpp"
+#include "tests/unit/scratch_dir.hpp"
+#include "tests/unit/stderr_capture.hpp"
 
 using namespace es::cli;
 using es::test::scratch;

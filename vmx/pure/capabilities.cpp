@@ -52,6 +52,9 @@ capabilities parse_capabilities(const vmx_msrs& m) {
     c.invvpid_single = c.invvpid && has(ev, ept_vpid_cap::invvpid_single_context);
     c.invvpid_all = c.invvpid && has(ev, ept_vpid_cap::invvpid_all_context);
     c.unrestricted_guest = has(c.proc2.may_be_one, proc_ctl2::unrestricted_guest);
+    c.efer_controls = has(c.exit.may_be_one, exit_ctl::load_efer) &&
+                      has(c.exit.may_be_one, exit_ctl::save_efer) &&
+                      has(c.entry.may_be_one, entry_ctl::load_efer);
     c.preemption_timer = has(c.pin.may_be_one, pin_ctl::preemption_timer);
     c.preemption_timer_rate =
         static_cast<std::uint8_t>(m.value[ES_MSR_MISC] & vmx_misc::preemption_timer_rate_mask);
@@ -69,11 +72,12 @@ controls_choice choose_controls(const capabilities& caps) {
         return {{}, "VMCS region size is not between 1 and 4096 bytes"};
     if (!caps.vmcs_write_back)
         return {{}, "VMCS memory type is not write-back"};
-    // EPT (4-level, write-back) and unrestricted guest are used where the CPU has them. Without
-    // EPT the module still loads (info shows what the CPU has) but no VM can be created until
-    // there is a second MMU; without unrestricted guest only paged guests (long mode, Linux)
-    // can run (can_run_guests, runs_unpaged_modes).
-    const bool ept = can_run_guests(caps);
+    // EPT (4-level, write-back), the EFER controls and unrestricted guest are used where the
+    // CPU has them. Without EPT or the EFER controls (Core 2) the module still loads (info shows
+    // what the CPU has) but no VM can be created until there is a second MMU and an MSR-area
+    // EFER switch; without unrestricted guest only paged guests (long mode, Linux) can run
+    // (can_run_guests, runs_unpaged_modes).
+    const bool runs_guests = can_run_guests(caps);
     const bool unrestricted = runs_unpaged_modes(caps);
 
     // Pin-based: host interrupts and NMIs always leave the guest, so the host keeps its CPU; the
@@ -106,13 +110,13 @@ controls_choice choose_controls(const capabilities& caps) {
     const auto proc2 =
         caps.secondary
             ? adjust_controls(caps.proc2,
-                              (ept ? proc_ctl2::enable_ept : 0) |
+                              (runs_guests ? proc_ctl2::enable_ept : 0) |
                                   (unrestricted ? proc_ctl2::unrestricted_guest : 0),
                               (caps.vpid ? proc_ctl2::enable_vpid : 0) | proc_ctl2::wbinvd_exiting,
                               // A CPU that forces on EPT it cannot describe (no 4-level
                               // walk, no write-back) or unrestricted guest without EPT is
                               // refused: the VMCS would need an EPT pointer we cannot build.
-                              proc2_forbidden | (ept ? 0 : proc_ctl2::enable_ept) |
+                              proc2_forbidden | (runs_guests ? 0 : proc_ctl2::enable_ept) |
                                   (unrestricted ? 0 : proc_ctl2::unrestricted_guest))
             : adjusted_controls{};
     // Exit: return to a 64-bit host with its own EFER; leave interrupts unacknowledged so the
@@ -124,16 +128,18 @@ controls_choice choose_controls(const capabilities& caps) {
     // with the timer active ("VM-Exit Control Fields" checks).
     const std::uint32_t save_timer =
         (pin.value & pin_ctl::preemption_timer) ? exit_ctl::save_preemption_timer : 0;
+    const std::uint32_t exit_efer = exit_ctl::load_efer | exit_ctl::save_efer;
     const auto exit =
         adjust_controls(caps.exit,
-                        exit_ctl::host_address_space_size | exit_ctl::load_efer |
-                            exit_ctl::save_efer | exit_ctl::save_debug_controls,
-                        save_timer,
+                        exit_ctl::host_address_space_size | exit_ctl::save_debug_controls |
+                            (runs_guests ? exit_efer : 0),
+                        save_timer | (runs_guests ? 0 : exit_efer),
                         exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl |
                             (save_timer ? 0 : exit_ctl::save_preemption_timer));
     // Entry loads the guest's DR7 and DEBUGCTL, so host breakpoints never fire inside a guest.
     const auto entry = adjust_controls(
-        caps.entry, entry_ctl::load_efer | entry_ctl::load_debug_controls, 0,
+        caps.entry, entry_ctl::load_debug_controls | (runs_guests ? entry_ctl::load_efer : 0),
+        runs_guests ? 0 : entry_ctl::load_efer,
         entry_ctl::entry_to_smm | entry_ctl::ia32e_mode_guest | entry_ctl::load_perf_global_ctrl);
     if (!(caps.entry.may_be_one & entry_ctl::ia32e_mode_guest))
         return {{}, "VM entry cannot enter IA-32e mode guests"};
@@ -163,8 +169,18 @@ std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps) {
     return caps.cr0_fixed0 & ~(sdm::cr0::pe | sdm::cr0::pg);
 }
 
+const char* why_no_guests(const capabilities& caps) {
+    if (!(caps.secondary && caps.ept && caps.ept_4_level && caps.ept_write_back))
+        return "this CPU's VMX has no EPT (4-level, write-back): Exitscope cannot run guests "
+               "on it yet (exitscope info shows its capabilities)";
+    if (!caps.efer_controls)
+        return "this CPU's VMX cannot load IA32_EFER on VM entry and exit: Exitscope cannot "
+               "run guests on it yet (exitscope info shows its capabilities)";
+    return nullptr;
+}
+
 bool can_run_guests(const capabilities& caps) {
-    return caps.secondary && caps.ept && caps.ept_4_level && caps.ept_write_back;
+    return why_no_guests(caps) == nullptr;
 }
 
 bool runs_unpaged_modes(const capabilities& caps) {

@@ -69,6 +69,7 @@ struct capabilities {
     bool invept, invept_single, invept_all;
     bool vpid, invvpid, invvpid_single, invvpid_all;
     bool unrestricted_guest;
+    bool efer_controls; // VM entry and exit load IA32_EFER, exit saves it (since Nehalem)
     bool preemption_timer;
     std::uint8_t preemption_timer_rate; // timer ticks once every 2^rate TSC ticks
     std::uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
@@ -84,8 +85,11 @@ struct controls_choice {
 
 controls_choice choose_controls(const capabilities& caps);
 
-// Guests need EPT (4-level, write-back) today: without it the module loads, but VM creation is
-// refused. Real mode and protected mode without paging need unrestricted guest as well.
+// Guests need EPT (4-level, write-back) and the IA32_EFER entry/exit controls today: without
+// them the module loads, but VM creation is refused with the message why_no_guests returns
+// (nullptr: guests can run). Real mode and protected mode without paging need unrestricted
+// guest as well.
+const char* why_no_guests(const capabilities& caps);
 bool can_run_guests(const capabilities& caps);
 bool runs_unpaged_modes(const capabilities& caps);
 

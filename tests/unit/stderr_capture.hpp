@@ -1,29 +1,11 @@
-// What the CLI tests that touch the file system share: a scratch directory, and standard error
-// captured around a call.
+// Standard error captured around a call, for tests of what the CLI prints.
 #pragma once
 
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <string>
 #include <unistd.h>
 
 namespace es::test {
-
-// A scratch directory, removed with what is in it.
-struct scratch {
-    std::string dir;
-    scratch() {
-        char tmpl[] = "/tmp/es-unit-XXXXXX";
-        dir = mkdtemp(tmpl);
-    }
-    ~scratch() { std::system(("rm -rf " + dir).c_str()); }
-    std::string file(const char* name, const std::string& bytes) const {
-        const std::string p = dir + "/" + name;
-        std::ofstream(p, std::ios::binary) << bytes;
-        return p;
-    }
-};
 
 // Standard error goes to a temporary file while this lives; text() ends the capture and returns
 // what was written.
