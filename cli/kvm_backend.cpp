@@ -1,12 +1,6 @@
 // The KVM backend: the run flow's steps under /dev/kvm, for a toy image (KVM's CPUID, the
-// image's ports in user space) and for a Linux guest (KVM's in-kernel irqchip and PIT, the Linux
-// CPUID view, the rest of the board in user space: kvm_linux.cpp).
-//
-// A toy image: one VM with one vCPU and no in-kernel irqchip, so every HLT exits to user space:
-// an HLT with RFLAGS.IF=0 ends the run (halted), one with IF=1 simply resumes after the HLT, as
-// under Exitscope (no interrupt is ever delivered to the guest). Port 0xE9 is the console, 0xF4
-// ends the run with the value, other OUTs are dropped and INs read all ones; an access outside
-// guest RAM reaches user space as KVM_EXIT_MMIO and ends the run like Exitscope's EPT violation.
+// image's ports in user space: kvm_run.cpp) and for a Linux guest (KVM's in-kernel irqchip and
+// PIT, the Linux CPUID view, the rest of the board in user space: kvm_linux.cpp).
 #include <cstdio>
 #include <cstring>
 

@@ -228,6 +228,16 @@ TEST_CASE("compare: stop kinds from status and summary") {
           "access outside guest RAM");
     CHECK(stop_kind(outcome("kvm", "", "interrupted", 130)) == "interrupted");
     CHECK(stop_kind(outcome("kvm", "", "cannot open /dev/kvm", 1)) == "error");
+    // The stop table's kinds, each status as before, and the RIP wrap's own.
+    CHECK(stop_kind(outcome("exitscope", "", "", 70)) == "unhandled exit");
+    CHECK(stop_kind(outcome("exitscope", "", "", 71)) == "VM entry failure");
+    CHECK(stop_kind(outcome("exitscope", "", "", 72)) == "triple fault");
+    CHECK(stop_kind(outcome("exitscope", "", "", 74)) == "exit limit");
+    CHECK(stop_kind(outcome("exitscope", "", "", 75)) == "machine reset");
+    CHECK(stop_kind(outcome("exitscope", "", "", 76)) == "RIP left its address space");
+    CHECK(stop_kind(outcome("exitscope", "", "", 2)) == "usage error");
+    CHECK(stop_kind(outcome("exitscope", "", "", 0)) == "status 0 without a summary");
+    CHECK(stop_kind(outcome("exitscope", "", "", 99)) == "unknown stop");
 }
 
 TEST_CASE("compare: same stop and console is a match") {
