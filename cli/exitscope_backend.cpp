@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <vector>
 
 #include "backend.hpp"
@@ -153,17 +154,21 @@ std::string exitscope_counts(std::uint64_t exits, std::uint64_t cycles) {
            " cycles in the hypervisor";
 }
 
+// Both start with strerror's text, as errno_advice's default does, then say what it means here.
 std::string create_vm_advice(int e) {
     if (e == EOPNOTSUPP)
-        return "this CPU has no usable EPT (4-level walk, write-back): the exitscope module "
-               "loads on it but cannot run guests (exitscope info shows what the CPU has)";
+        return std::string(std::strerror(e)) +
+               ": this CPU's VMX lacks what guests need (a usable EPT: 4-level walk, write-back; "
+               "IA32_EFER load and save): the exitscope module loads on it but cannot run guests "
+               "(dmesg names what is missing; exitscope info shows what the CPU has)";
     return errno_advice(e);
 }
 
 std::string set_state_advice(int e) {
     if (e == EOPNOTSUPP)
-        return "this CPU has no unrestricted guest: real-mode and protected-mode (paging off) "
-               "guests cannot run on it; use --mode long (or a Linux guest)";
+        return std::string(std::strerror(e)) +
+               ": this CPU has no unrestricted guest, so real-mode and protected-mode (paging "
+               "off) guests cannot run on it; use --mode long (or a Linux guest)";
     return errno_advice(e);
 }
 
