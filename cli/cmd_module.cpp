@@ -5,7 +5,7 @@
 #include "commands.hpp"
 #include "device.hpp"
 #include "format.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 

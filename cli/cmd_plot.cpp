@@ -12,7 +12,7 @@
 #include "commands.hpp"
 #include "input_file.hpp"
 #include "observe.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 

@@ -16,7 +16,9 @@
 #include "device.hpp"
 #include "observe.hpp"
 #include "options.hpp"
-#include "run.hpp"
+#include "run_flow.hpp"
+#include "signals.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 
@@ -152,7 +154,7 @@ int cmd_record(const words& args) {
     es_stats s;
     if (!read_stats(dev.get(), s))
         return status_error;
-    install_interrupt_handler(on_stop_signal);
+    install_stop_handler();
     const double t0 = monotonic_seconds();
     std::fputs(record_csv_header, out);
     std::fputs(format_record_rows(0, s).c_str(), out);

@@ -1,11 +1,11 @@
-// `exitscope run` and `exitscope compare`: option parsing, then the backends.
+// `exitscope run` and `exitscope compare`: option parsing, then the run flow.
 #include <cstdio>
 
 #include "commands.hpp"
 #include "compare.hpp"
-#include "kvm_backend.hpp"
 #include "options.hpp"
-#include "run.hpp"
+#include "run_flow.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 
@@ -34,7 +34,7 @@ int cmd_run(const words& args) {
     const auto o = parse_or_report(args, status);
     if (!o)
         return status;
-    return o->backend == "kvm" ? run_kvm(*o) : run_guest(*o);
+    return run_guest(*o);
 }
 
 int cmd_compare(const words& args) {

@@ -12,7 +12,7 @@
 #include "format.hpp"
 #include "input_file.hpp"
 #include "observe.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 

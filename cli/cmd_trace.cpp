@@ -6,7 +6,7 @@
 #include "commands.hpp"
 #include "device.hpp"
 #include "observe.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 

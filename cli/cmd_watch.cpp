@@ -7,7 +7,8 @@
 #include "commands.hpp"
 #include "device.hpp"
 #include "observe.hpp"
-#include "run.hpp"
+#include "signals.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 
@@ -33,7 +34,7 @@ int cmd_watch(const words& args) {
     if (!dev.valid())
         return status_error;
     const bool redraw = !batch && isatty(STDOUT_FILENO);
-    install_interrupt_handler(on_stop_signal);
+    install_stop_handler();
     es_stats before, now;
     if (!read_stats(dev.get(), before))
         return status_error;

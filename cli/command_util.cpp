@@ -13,12 +13,6 @@
 
 namespace es::cli {
 
-volatile std::sig_atomic_t stop_requested = 0;
-
-void on_stop_signal(int) {
-    stop_requested = 1;
-}
-
 bool read_stats(int fd, es_stats& s, std::uint32_t scope, std::uint32_t cpu) {
     s = es_stats{};
     s.size = sizeof s;

@@ -1,8 +1,7 @@
 // What several subcommands share: reading the module's statistics and flight recorder, writing
-// files, timers, and the stop flag that SIGINT/SIGTERM set.
+// files, timers.
 #pragma once
 
-#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -27,10 +26,6 @@ bool write_file(const std::string& path, const std::string& data);
 double monotonic_seconds();
 // Sleeps until `deadline` (CLOCK_MONOTONIC seconds); returns early when a signal arrives.
 void sleep_until(double deadline);
-
-// Set by on_stop_signal (install it with install_interrupt_handler).
-extern volatile std::sig_atomic_t stop_requested;
-void on_stop_signal(int);
 
 // The file `name` in a PATH directory, executable; empty when there is none.
 std::string find_in_path(const std::string& name);

@@ -9,20 +9,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "device.hpp"
-#include "kvm_backend.hpp"
-#include "run.hpp"
+#include "run_flow.hpp"
+#include "signals.hpp"
+#include "stops.hpp"
+#include "text.hpp"
 
 namespace es::cli {
 
 namespace {
 
-volatile std::sig_atomic_t compare_interrupted = 0;
 volatile pid_t running_child = 0;
 
 // SIGINT/SIGTERM: forward to the running backend (it stops its guest and reports), then stop.
-void on_signal(int sig) {
-    compare_interrupted = 1;
+void forward_to_child(int sig) {
     if (const pid_t c = running_child)
         kill(c, sig);
 }
@@ -68,13 +67,13 @@ bool run_captured(const run_options& o, backend_outcome& out) {
     if (pid == 0) {
         dup2(fd_out, STDOUT_FILENO);
         dup2(fd_err, STDERR_FILENO);
-        const int status = o.backend == "kvm" ? run_kvm(o) : run_guest(o);
+        const int status = run_guest(o);
         std::fflush(stdout);
         std::fflush(stderr);
         _exit(status);
     }
     running_child = pid;
-    if (compare_interrupted)
+    if (stop_requested)
         kill(pid, SIGINT);
     int wstatus = 0;
     while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
@@ -102,27 +101,16 @@ std::string stop_kind(const backend_outcome& o) {
         const auto to = o.messages.find_first_not_of("0123456789", from);
         return "exit code " + o.messages.substr(from, to - from);
     }
+    if (o.status == 0)
+        return o.messages.find("guest halted") != std::string::npos ? "halted"
+                                                                    : "status 0 without a summary";
+    if (const stop_entry* e = find_stop_by_status(o.status); e && e->kind)
+        return e->kind;
     switch (o.status) {
-    case 0:
-        if (o.messages.find("guest halted") != std::string::npos)
-            return "halted";
-        return "status 0 without a summary";
-    case status_unhandled:
-        return "unhandled exit";
-    case status_entry_failed:
-        return "VM entry failure";
-    case status_triple_fault:
-        return "triple fault";
-    case status_ept_violation:
-        return "access outside guest RAM";
     case status_interrupted:
         return "interrupted";
     case status_usage:
         return "usage error";
-    case status_exit_limit:
-        return "exit limit";
-    case status_reset:
-        return "machine reset";
     case status_error:
         return "error";
     default:
@@ -188,7 +176,7 @@ std::string format_outcome(const backend_outcome& o) {
 }
 
 int compare_backends(const run_options& o) {
-    install_interrupt_handler(on_signal);
+    install_stop_handler(forward_to_child);
 
     backend_outcome out[2];
     const char* const backends[2] = {"exitscope", "kvm"};
@@ -198,7 +186,7 @@ int compare_backends(const run_options& o) {
         if (!run_captured(bo, out[i]))
             return status_error;
         std::fputs(format_outcome(out[i]).c_str(), stdout);
-        if (compare_interrupted) {
+        if (stop_requested) {
             std::printf("compare: interrupted by a signal during the %s run%s\n", backends[i],
                         i == 0 ? "; kvm not run" : "");
             std::fflush(stdout);

@@ -18,8 +18,8 @@ struct backend_outcome {
     int status = 0;       // the run's exit status
 };
 
-// How the run stopped, comparable across backends: "halted", "exit code N", "unhandled exit",
-// "VM entry failure", "triple fault", "access outside guest RAM", "interrupted", "error",
+// How the run stopped, comparable across backends: "halted", "exit code N", the stop table's kind
+// for the status ("unhandled exit", "triple fault", ...: stops.cpp), "interrupted", "error",
 // "usage error", "unknown stop".
 std::string stop_kind(const backend_outcome& o);
 

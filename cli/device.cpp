@@ -2,7 +2,6 @@
 #include "device.hpp"
 
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
@@ -99,20 +98,12 @@ std::optional<std::string> explain_cpu_error(std::uint32_t cpu, std::uint32_t nr
            "; exitscope info lists them";
 }
 
-void install_interrupt_handler(void (*handler)(int)) {
-    struct sigaction sa {};
-    sa.sa_handler = handler;
-    sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-}
-
-int checked_ioctl(int fd, unsigned long request, void* arg, const char* what) {
+int checked_ioctl(int fd, unsigned long request, void* arg, const char* what, const char* tag,
+                  errno_advice_fn advice) {
     const int r = ioctl(fd, request, arg);
     if (r < 0 && errno != EINTR) {
         const int e = errno;
-        report_failure("exitscope", what, e, errno_advice(e));
+        report_failure(tag, what, e, advice(e));
         errno = e;
     }
     return r;

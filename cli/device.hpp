@@ -47,11 +47,14 @@ fd_handle open_device(const device_node& node = exitscope_node);
 // "TAG: WHAT failed: ADVICE (errno E)" on standard error.
 void report_failure(const char* tag, const char* what, int e, const std::string& advice);
 
-// ioctl wrapper: returns the ioctl's result; on failure (but EINTR) prints `what` with the
-// errno's advice, keeping errno.
-int checked_ioctl(int fd, unsigned long request, void* arg, const char* what);
-
+// What an errno means for the user of the Exitscope device, and what to do about it.
 std::string errno_advice(int e);
+using errno_advice_fn = std::string (*)(int e);
+
+// The ioctl every backend and command makes: returns its result; on failure (but EINTR) prints
+// "TAG: WHAT failed: ADVICE (errno E)" with `advice` of the errno, keeping errno.
+int checked_ioctl(int fd, unsigned long request, void* arg, const char* what,
+                  const char* tag = "exitscope", errno_advice_fn advice = errno_advice);
 
 // The cause of a start state the module refuses with EINVAL, when the CLI knows it (the same
 // checks as the module's): e.g. an entry point real mode cannot reach. nullopt otherwise.
@@ -59,9 +62,5 @@ std::optional<std::string> explain_state_error(const es_vcpu_state& s, std::uint
 
 // The cause of a refused `stat --cpu N`, from the CPU count `exitscope info` reports.
 std::optional<std::string> explain_cpu_error(std::uint32_t cpu, std::uint32_t nr_cpus);
-
-// SIGINT and SIGTERM call `handler` without SA_RESTART, so a blocking ioctl returns EINTR and
-// the caller can still report what happened.
-void install_interrupt_handler(void (*handler)(int));
 
 } // namespace es::cli

@@ -1,6 +1,7 @@
 // `exitscope run --backend kvm`: the same image, guest conventions and start state, run under
-// Linux KVM (/dev/kvm) by a plain user-space loop. The conversions, the parsing of KVM's binary
-// statistics and the summary text are pure functions, unit-tested on the host without /dev/kvm.
+// Linux KVM (/dev/kvm) by a plain user-space loop (the backend: kvm_backend.cpp). The
+// conversions, the parsing of KVM's binary statistics and the summary's tally are pure
+// functions, unit-tested on the host without /dev/kvm.
 #pragma once
 
 #include "kvm_uapi.h"
@@ -10,26 +11,17 @@
 #include <vector>
 
 #include "options.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 #include "vmx/pure/guest_modes.hpp"
 
 namespace es::cli {
 
-// Runs the guest under KVM; console on stdout, one summary line on stderr. Returns the exit
-// status documented in the README (the same statuses as the Exitscope backend).
-int run_kvm(const run_options& o);
-// `run --backend kvm --kernel` (kvm_linux.cpp): the bzImage laid out as for the Exitscope backend,
-// the same linux64 start state, KVM's in-kernel 8259A pair and 8254 PIT, COM1 in user space.
-int run_kvm_linux(const run_options& o);
-
-// ---- pure helpers ----
-
 // A segment in VMX access-rights form as a KVM segment (type/s/dpl/present/avl/l/db/g/unusable).
 kvm_segment to_kvm_segment(const es::segment_state& s);
 
-// Overwrites segments, descriptor tables (GDTR from `g`, IDTR base 0 limit 0xFFFF as Exitscope's
-// VMCS), CR0/CR3/CR4 (the shadow values: what the guest sees; KVM adds its own fixed bits) and
-// EFER in `sregs`.
+// Overwrites segments, descriptor tables (GDTR and IDTR from `g`, as Exitscope's VMCS has them),
+// CR0/CR3/CR4 (the shadow values: what the guest sees; KVM adds its own fixed bits) and EFER in
+// `sregs`.
 // APIC base and the interrupt bitmap are left as they are (take them from KVM_GET_SREGS).
 void fill_kvm_sregs(const es::guest_start_state& g, kvm_sregs& sregs);
 // RIP, RSP, RFLAGS, RSI (linux64: the zero page); every other register zero.
@@ -48,18 +40,9 @@ bool parse_kvm_stats(const std::uint8_t* data, std::size_t len, std::vector<kvm_
 // statistics worth a summary, in that order, those present only; "" when none is.
 std::string format_kvm_stats(const std::vector<kvm_stat>& stats);
 
-// How a KVM run ended, in Exitscope's terms (`stop` is an enum es_stop value).
-struct kvm_stop {
-    std::uint32_t stop = 0;
-    std::uint64_t exit_code = 0; // ES_STOP_EXIT_REQUEST
-    std::uint64_t gpa = 0;       // ES_STOP_EPT_VIOLATION (KVM_EXIT_MMIO)
-    std::uint64_t rip = 0;
-    std::string detail; // what KVM said, for the summary: exit name, error codes
-};
-
-// The one-line summary ("exitscope[kvm]: ...") and the exit status for it.
-stop_summary summarize_kvm_stop(const kvm_stop& s, std::uint64_t user_exits,
-                                const std::vector<kvm_stat>& stats, bool interrupted);
+// The summary's tally: "23 exits seen by user space (KVM counted: exits 30, halt_exits 1)", the
+// parenthesis only when KVM counted any of format_kvm_stats' statistics.
+std::string kvm_counts(std::uint64_t user_exits, const std::vector<kvm_stat>& stats);
 
 // Every statistic with a nonzero value, "name value" joined by ", ", in the file's order.
 std::string format_nonzero_kvm_stats(const std::vector<kvm_stat>& stats);

@@ -1,4 +1,5 @@
-// What the KVM backend's set-up, run loop and statistics share (not used outside them).
+// What the KVM backend (kvm_backend.cpp) and its set-up, run loop, Linux board and statistics
+// share (not used outside them).
 #pragma once
 
 #include <cstddef>
@@ -46,18 +47,13 @@ struct machine {
     kvm_run* run() const { return reinterpret_cast<kvm_run*>(run_map.bytes()); }
 };
 
-// errno advice for KVM's ioctls.
+// errno advice for KVM's ioctls (checked_ioctl's `advice` for a KVM descriptor).
 std::string errno_advice(int e);
 
-// ioctl on a KVM descriptor; on failure (but EINTR) prints what failed and why, keeps errno.
-int checked(int fd, unsigned long request, unsigned long arg, const char* what);
-template <typename T> int checked(int fd, unsigned long request, T* arg, const char* what) {
-    return checked(fd, request, reinterpret_cast<unsigned long>(arg), what);
-}
-
-// The pieces of set_up, each false after printing why: /dev/kvm and an empty VM; `mem_bytes` of
-// anonymous guest RAM at GPA 0; the vCPU with its kvm_run and statistics file; KVM's supported
-// CPUID (KVM_GET_SUPPORTED_CPUID) and a CPUID for the vCPU (KVM_SET_CPUID2); a start state.
+// The pieces of the backend's steps, each false after printing why: /dev/kvm and an empty VM;
+// `mem_bytes` of anonymous guest RAM at GPA 0; the vCPU with its kvm_run and statistics file;
+// KVM's supported CPUID (KVM_GET_SUPPORTED_CPUID) and a CPUID for the vCPU (KVM_SET_CPUID2); a
+// start state.
 bool create_vm(machine& m);
 bool map_ram(std::uint64_t mem_bytes, machine& m);
 bool create_vcpu(machine& m);
@@ -65,25 +61,32 @@ std::optional<std::vector<kvm_cpuid_entry2>> supported_cpuid(int kvm_fd);
 bool set_cpuid(int vcpu, const std::vector<kvm_cpuid_entry2>& entries);
 bool set_start_state(const es::guest_start_state& g, const machine& m);
 
-// Creates the VM, maps guest RAM with the image (and page tables for long mode), creates the
-// vCPU with KVM's CPUID and the start state of `o`. False after printing why.
-bool set_up(const run_options& o, const std::string& image, machine& m);
-
 // How a run treats what reaches user space, besides the common exits (HLT, shutdown, MMIO,
 // failures). `io` handles KVM_EXIT_IO; `tick`, when set, runs every tick_ms while the guest runs
 // (a SIGALRM interval timer makes a blocked KVM_RUN return), for what KVM never reports, such as
 // a vCPU halted for good inside an in-kernel irqchip. Both set `stop` to end the run and return
-// false after a failure they printed. `all_stats` adds a line with every nonzero KVM statistic.
+// false after a failure they printed.
 struct exit_hooks {
-    std::function<bool(kvm_stop&)> io;
-    std::function<bool(kvm_stop&)> tick;
+    std::function<bool(stop_record&)> io;
+    std::function<bool(stop_record&)> tick;
     unsigned tick_ms = 500;
-    bool all_stats = false;
 };
 
-// Runs the vCPU to a stop, a failure or SIGINT/SIGTERM and prints the summary on stderr; returns
-// the exit status.
-int run_vcpu(const machine& m, const exit_hooks& hooks);
+// A toy image's ports (kvm_run.cpp): 0xE9 the console, 0xF4 the exit request, the rest dropped
+// or all ones.
+exit_hooks image_exit_hooks(const machine& m);
+
+// A Linux guest's board (kvm_linux.cpp): KVM's in-kernel irqchip and PIT, created before guest
+// RAM; the Linux CPUID view for the vCPU; and hooks that route the board's ports to the shared
+// board model (board/pc_board.hpp) and find the vCPU halted for good.
+bool create_linux_chips(const machine& m);
+bool set_linux_cpuid(const machine& m);
+exit_hooks linux_exit_hooks(const machine& m);
+
+// Runs the vCPU to a stop, a failure (false, printed) or SIGINT/SIGTERM (stop.interrupted);
+// `user_exits` counts the exits that reached user space.
+bool run_vcpu(const machine& m, const exit_hooks& hooks, stop_record& stop,
+              std::uint64_t& user_exits);
 
 // The whole binary statistics file of a vCPU (empty when KVM has none).
 std::vector<kvm_stat> read_stats(int stats_fd);

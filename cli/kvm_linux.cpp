@@ -1,15 +1,17 @@
-// `exitscope run --backend kvm --kernel`: a Linux bzImage under KVM, booted as the Exitscope
-// backend boots it (run_linux.cpp): the same layout, linux64 start state, boot GDT, identity page
-// tables and CPUID view. KVM's in-kernel irqchip (an 8259A pair, and an IOAPIC and local APIC the
-// guest leaves alone with `nolapic`) and 8254 PIT take the timer; the rest of the board is
-// Exitscope's own (board/pc_board.hpp) in user space: COM1 on IRQ4, the CMOS clock, and the reset
-// ports, whose request ends the run like Exitscope's ES_STOP_RESET. With the in-kernel irqchip KVM
-// handles HLT itself and never reports it: a periodic tick reads the vCPU's MP state, and a vCPU
-// halted with interrupts off (poweroff -f with acpi=off) ends the run as "halted".
+// `exitscope run --backend kvm --kernel`: what a Linux guest needs under KVM beyond a toy image's
+// set-up (kvm_backend.cpp boots it as the Exitscope backend does: the same layout, linux64 start
+// state, boot GDT and identity page tables), and the same CPUID view. KVM's in-kernel irqchip (an
+// 8259A pair, and an IOAPIC and local APIC the guest leaves alone with `nolapic`) and 8254 PIT take
+// the timer; the rest of the board is Exitscope's own (board/pc_board.hpp) in user space: COM1 on
+// IRQ4, the CMOS clock, and the reset ports, whose request ends the run like Exitscope's
+// ES_STOP_RESET. With the in-kernel irqchip KVM handles HLT itself and never reports it: a periodic
+// tick reads the vCPU's MP state, and a vCPU halted with interrupts off (poweroff -f with acpi=off)
+// ends the run as "halted".
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <memory>
 #include <sys/ioctl.h>
 
 #include "board/pc_board.hpp"
@@ -58,7 +60,8 @@ bool set_irq4(linux_board& b) {
     kvm_irq_level l{};
     l.irq = es::board::irq_com1;
     l.level = level ? 1 : 0;
-    if (kvm::checked(b.m.vm.get(), KVM_IRQ_LINE, &l, "setting COM1's IRQ4 (KVM_IRQ_LINE)") < 0)
+    if (checked_ioctl(b.m.vm.get(), KVM_IRQ_LINE, &l, "setting COM1's IRQ4 (KVM_IRQ_LINE)",
+                      kvm::tag, kvm::errno_advice) < 0)
         return false;
     b.irq4 = level;
     return true;
@@ -67,7 +70,7 @@ bool set_irq4(linux_board& b) {
 // One port access (each element of a string I/O exit): the board's ports to the board, every
 // other port reads all ones and drops writes.
 void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
-                 kvm_stop& stop) {
+                 stop_record& stop) {
     if (!es::board_claims(port)) {
         if (in)
             std::memset(data, es::board::open_bus, size);
@@ -90,7 +93,7 @@ void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data
         stop.stop = ES_STOP_RESET;
 }
 
-bool linux_io(linux_board& b, kvm_stop& stop) {
+bool linux_io(linux_board& b, stop_record& stop) {
     const kvm_run& run = *b.m.run();
     std::uint8_t* data = b.m.run_map.bytes() + run.io.data_offset;
     for (std::uint32_t i = 0; i < run.io.count && !stop.stop; ++i)
@@ -105,62 +108,22 @@ bool linux_io(linux_board& b, kvm_stop& stop) {
 }
 
 // A vCPU the in-kernel irqchip holds halted with RFLAGS.IF=0 never runs again: the guest is done.
-bool check_halted(const kvm::machine& m, kvm_stop& stop) {
+bool check_halted(const kvm::machine& m, stop_record& stop) {
     kvm_mp_state mp{};
-    if (kvm::checked(m.vcpu.get(), KVM_GET_MP_STATE, &mp, "reading the vCPU's MP state") < 0)
+    if (checked_ioctl(m.vcpu.get(), KVM_GET_MP_STATE, &mp, "reading the vCPU's MP state", kvm::tag,
+                      kvm::errno_advice) < 0)
         return errno == EINTR;
     if (mp.mp_state != KVM_MP_STATE_HALTED)
         return true;
     kvm_regs r{};
-    if (kvm::checked(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers of the halted vCPU") < 0)
+    if (checked_ioctl(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers of the halted vCPU",
+                      kvm::tag, kvm::errno_advice) < 0)
         return errno == EINTR;
     if (!(r.rflags & sdm::rflags::intf)) {
         stop.stop = ES_STOP_HALTED;
         stop.rip = r.rip;
     }
     return true;
-}
-
-// The VM with its irqchip and PIT, RAM holding the boot layout, and the vCPU in linux64 state.
-bool set_up_linux(const run_options& o, const linux_boot& boot, kvm::machine& m) {
-    if (!kvm::create_vm(m))
-        return false;
-    if (kvm::checked(m.vm.get(), KVM_CREATE_IRQCHIP, 0ul,
-                     "creating KVM's in-kernel irqchip (KVM_CREATE_IRQCHIP; needs a KVM with "
-                     "KVM_CAP_IRQCHIP)") < 0)
-        return false;
-    kvm_pit_config pit{};
-    pit.flags = KVM_PIT_SPEAKER_DUMMY; // port 0x61 in the kernel too: PIT channel 2's gate
-    if (kvm::checked(m.vm.get(), KVM_CREATE_PIT2, &pit,
-                     "creating KVM's in-kernel 8254 PIT (KVM_CREATE_PIT2; needs KVM_CAP_PIT2)") < 0)
-        return false;
-    if (!kvm::map_ram(o.mem_bytes, m))
-        return false;
-    for (const auto& s : boot_segments(boot.plan, boot.kernel, boot.initrd))
-        std::memcpy(m.ram.bytes() + s.gpa, s.data, s.len);
-    const auto write64 = [&](std::uint64_t gpa, std::uint64_t v) {
-        std::memcpy(m.ram.bytes() + gpa, &v, sizeof v);
-    };
-    es::build_identity_tables(o.mem_bytes, write64);
-    es::build_linux_boot_gdt(o.mem_bytes, write64);
-    if (!kvm::create_vcpu(m))
-        return false;
-    const int tsc_khz = ioctl(m.vcpu.get(), KVM_GET_TSC_KHZ, 0);
-    if (tsc_khz <= 0) {
-        const int e = tsc_khz < 0 ? errno : EINVAL;
-        report_failure(kvm::tag, "reading the vCPU's TSC frequency (KVM_GET_TSC_KHZ)", e,
-                       "KVM does not know the TSC frequency (needs KVM_CAP_GET_TSC_KHZ and a "
-                       "stable TSC)");
-        return false;
-    }
-    const auto supported = kvm::supported_cpuid(m.kvm.get());
-    if (!supported ||
-        !kvm::set_cpuid(m.vcpu.get(),
-                        linux_kvm_cpuid(*supported, static_cast<std::uint32_t>(tsc_khz))))
-        return false;
-    return kvm::set_start_state(es::initial_guest_state(es::guest_mode::linux64, boot.plan.entry, 0,
-                                                        o.mem_bytes, 0, 0, boot.plan.boot_params),
-                                m);
 }
 
 } // namespace
@@ -188,19 +151,40 @@ std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2
     return out;
 }
 
-int run_kvm_linux(const run_options& o) {
-    const auto boot = prepare_linux_boot(o);
-    if (!boot)
-        return status_usage;
-    kvm::machine m;
-    if (!set_up_linux(o, *boot, m))
-        return status_error;
-    linux_board board{m};
-    kvm::exit_hooks hooks;
-    hooks.io = [&board](kvm_stop& stop) { return linux_io(board, stop); };
-    hooks.tick = [&m](kvm_stop& stop) { return check_halted(m, stop); };
-    hooks.all_stats = true;
-    return kvm::run_vcpu(m, hooks);
+bool kvm::create_linux_chips(const machine& m) {
+    if (checked_ioctl(m.vm.get(), KVM_CREATE_IRQCHIP, nullptr,
+                      "creating KVM's in-kernel irqchip (KVM_CREATE_IRQCHIP; needs a KVM with "
+                      "KVM_CAP_IRQCHIP)",
+                      tag, errno_advice) < 0)
+        return false;
+    kvm_pit_config pit{};
+    pit.flags = KVM_PIT_SPEAKER_DUMMY; // port 0x61 in the kernel too: PIT channel 2's gate
+    return checked_ioctl(m.vm.get(), KVM_CREATE_PIT2, &pit,
+                         "creating KVM's in-kernel 8254 PIT (KVM_CREATE_PIT2; needs KVM_CAP_PIT2)",
+                         tag, errno_advice) >= 0;
+}
+
+bool kvm::set_linux_cpuid(const machine& m) {
+    const int tsc_khz = ioctl(m.vcpu.get(), KVM_GET_TSC_KHZ, 0);
+    if (tsc_khz <= 0) {
+        const int e = tsc_khz < 0 ? errno : EINVAL;
+        report_failure(tag, "reading the vCPU's TSC frequency (KVM_GET_TSC_KHZ)", e,
+                       "KVM does not know the TSC frequency (needs KVM_CAP_GET_TSC_KHZ and a "
+                       "stable TSC)");
+        return false;
+    }
+    const auto supported = supported_cpuid(m.kvm.get());
+    return supported && set_cpuid(m.vcpu.get(),
+                                  linux_kvm_cpuid(*supported, static_cast<std::uint32_t>(tsc_khz)));
+}
+
+kvm::exit_hooks kvm::linux_exit_hooks(const machine& m) {
+    // Shared by both hooks, and alive as long as they are.
+    const auto board = std::make_shared<linux_board>(m);
+    exit_hooks hooks;
+    hooks.io = [board](stop_record& stop) { return linux_io(*board, stop); };
+    hooks.tick = [&m](stop_record& stop) { return check_halted(m, stop); };
+    return hooks;
 }
 
 } // namespace es::cli

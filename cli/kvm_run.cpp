@@ -1,5 +1,5 @@
-// `exitscope run --backend kvm`: the run loop and its summary, shared with --kernel
-// (kvm_linux.cpp: its own port I/O, an in-kernel irqchip, a tick that finds the halted vCPU).
+// `exitscope run --backend kvm`: the run loop, shared with --kernel (kvm_linux.cpp: its own port
+// I/O, an in-kernel irqchip, a tick that finds the halted vCPU), and a toy image's ports.
 //
 // A toy image: one VM with one vCPU and no in-kernel irqchip, so every HLT exits to user space:
 // an HLT with RFLAGS.IF=0 ends the run (halted), one with IF=1 simply resumes after the HLT, as
@@ -16,21 +16,19 @@
 #include "exitscope/ports.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
-#include "vmx/pure/arg_checks.hpp"
+#include "signals.hpp"
 
 namespace es::cli {
 
 namespace {
 
-// The vCPU's shared run structure, for the signal handler: immediate_exit makes a KVM_RUN that
+// The vCPU's shared run structure, for the stop handler: immediate_exit makes a KVM_RUN that
 // starts after the signal return at once with EINTR (no lost wake-up).
 kvm_run* volatile signal_run = nullptr;
-volatile std::sig_atomic_t interrupted = 0;
 
 void on_alarm(int) {} // only makes a blocked KVM_RUN return EINTR
 
-void on_signal(int) {
-    interrupted = 1;
+void kick_vcpu(int) {
     if (kvm_run* r = signal_run)
         r->immediate_exit = 1;
 }
@@ -91,43 +89,12 @@ std::string internal_error_text(const kvm_run& r) {
     return s;
 }
 
-// The same argument checks as the Exitscope module, with the same messages.
-bool check_arguments(const run_options& o, const std::string& image) {
-    es_vm_create create{};
-    create.size = sizeof create;
-    create.mem_bytes = o.mem_bytes;
-    es_vm_load load{};
-    load.size = sizeof load;
-    load.gpa = o.load;
-    load.data = reinterpret_cast<std::uintptr_t>(image.data());
-    load.len = image.size();
-    es_vcpu_state state{};
-    state.size = sizeof state;
-    state.mode = o.mode;
-    state.entry = *o.entry;
-    const auto explained = explain_state_error(state, o.mem_bytes);
-    const struct {
-        int err;
-        const char* what;
-    } checks[] = {{es::check_create(create), "creating the VM"},
-                  {es::check_load(load, o.mem_bytes), "loading the image"},
-                  {es::check_state(state, o.mem_bytes), "setting the start state"}};
-    for (const auto& c : checks)
-        if (c.err) {
-            const bool state_check = &c == &checks[2];
-            report_failure(kvm::tag, c.what, -c.err,
-                           state_check && explained ? *explained : errno_advice(-c.err));
-            return false;
-        }
-    return true;
-}
-
 std::uint64_t current_rip(const kvm::machine& m) {
     kvm_regs r{};
     return ioctl(m.vcpu.get(), KVM_GET_REGS, &r) == 0 ? r.rip : 0;
 }
 
-bool handle_io(const kvm::machine& m, kvm_stop& stop) {
+bool handle_io(const kvm::machine& m, stop_record& stop) {
     const kvm_run& run = *m.run();
     std::uint8_t* data = m.run_map.bytes() + run.io.data_offset;
     const std::size_t bytes = std::size_t{run.io.size} * run.io.count;
@@ -145,14 +112,15 @@ bool handle_io(const kvm::machine& m, kvm_stop& stop) {
 }
 
 // One exit that reached user space; false when reading registers failed.
-bool handle_exit(const kvm::machine& m, const kvm::exit_hooks& hooks, kvm_stop& stop) {
+bool handle_exit(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& stop) {
     const kvm_run& run = *m.run();
     switch (run.exit_reason) {
     case KVM_EXIT_IO:
         return hooks.io(stop);
     case KVM_EXIT_HLT: {
         kvm_regs r{};
-        if (kvm::checked(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers after HLT") < 0)
+        if (checked_ioctl(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers after HLT", kvm::tag,
+                          kvm::errno_advice) < 0)
             return false;
         // IF=1: nothing will ever interrupt the HLT; resume after it, as Exitscope does.
         if (!(r.rflags & sdm::rflags::intf)) {
@@ -164,37 +132,38 @@ bool handle_exit(const kvm::machine& m, const kvm::exit_hooks& hooks, kvm_stop& 
     case KVM_EXIT_INTR: // a signal: the loop's next KVM_RUN returns EINTR at once
         return true;
     case KVM_EXIT_SHUTDOWN:
-        stop = {ES_STOP_TRIPLE_FAULT, 0, 0, 0, "KVM_EXIT_SHUTDOWN"};
+        stop = {.stop = ES_STOP_TRIPLE_FAULT, .detail = "KVM_EXIT_SHUTDOWN"};
         break;
     case KVM_EXIT_MMIO:
-        stop = {ES_STOP_EPT_VIOLATION, 0, run.mmio.phys_addr, 0,
-                std::string("KVM_EXIT_MMIO, ") + (run.mmio.is_write ? "write" : "read") + " of " +
-                    std::to_string(run.mmio.len) + " bytes"};
+        stop = {.stop = ES_STOP_EPT_VIOLATION,
+                .gpa = run.mmio.phys_addr,
+                .detail = std::string("KVM_EXIT_MMIO, ") + (run.mmio.is_write ? "write" : "read") +
+                          " of " + std::to_string(run.mmio.len) + " bytes"};
         break;
     case KVM_EXIT_FAIL_ENTRY:
-        stop = {ES_STOP_ENTRY_FAILED, 0, 0, 0,
-                "KVM_EXIT_FAIL_ENTRY, hardware entry failure reason " +
-                    hex(run.fail_entry.hardware_entry_failure_reason)};
+        stop = {.stop = ES_STOP_ENTRY_FAILED,
+                .detail = "KVM_EXIT_FAIL_ENTRY, hardware entry failure reason " +
+                          hex(run.fail_entry.hardware_entry_failure_reason)};
         break;
     case KVM_EXIT_INTERNAL_ERROR:
-        stop = {ES_STOP_UNHANDLED, 0, 0, 0, internal_error_text(run)};
+        stop = {.stop = ES_STOP_UNHANDLED, .detail = internal_error_text(run)};
         break;
     default:
-        stop = {ES_STOP_UNHANDLED, 0, 0, 0, kvm_exit_name(run.exit_reason)};
+        stop = {.stop = ES_STOP_UNHANDLED, .detail = kvm_exit_name(run.exit_reason)};
         break;
     }
     stop.rip = current_rip(m);
     return true;
 }
 
-// Runs until a stop or a signal; -1 after a failure (printed), else 0, `was_interrupted` set.
-int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, kvm_stop& stop,
-             std::uint64_t& user_exits, bool& was_interrupted) {
+// Runs until a stop or a signal (`stop.interrupted`); -1 after a failure (printed), else 0.
+int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& stop,
+             std::uint64_t& user_exits) {
     while (!stop.stop) {
         if (ioctl(m.vcpu.get(), KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                if (interrupted) {
-                    was_interrupted = true;
+                if (stop_requested) {
+                    stop.interrupted = true;
                     return 0;
                 }
                 if (hooks.tick && !hooks.tick(stop))
@@ -214,55 +183,27 @@ int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, kvm_stop& stop
 
 } // namespace
 
-int run_kvm(const run_options& o) {
-    if (!o.kernel.empty() && !o.max_exits)
-        return run_kvm_linux(o);
-    if (o.max_exits) {
-        std::fprintf(stderr,
-                     "%s: --max-exits is not supported with --backend kvm (KVM handles most exits "
-                     "in the kernel, out of user space's sight)\n",
-                     kvm::tag);
-        return status_usage;
-    }
-    const auto image = read_image(o, kvm::tag);
-    if (!image)
-        return status_usage;
-    if (!check_arguments(o, *image))
-        return status_error;
-    kvm::machine m;
-    if (!kvm::set_up(o, *image, m))
-        return status_error;
-    kvm::exit_hooks hooks;
-    hooks.io = [&m](kvm_stop& stop) { return handle_io(m, stop); };
-    return kvm::run_vcpu(m, hooks);
+kvm::exit_hooks kvm::image_exit_hooks(const machine& m) {
+    exit_hooks hooks;
+    hooks.io = [&m](stop_record& stop) { return handle_io(m, stop); };
+    return hooks;
 }
 
-int kvm::run_vcpu(const machine& m, const exit_hooks& hooks) {
-    install_interrupt_handler(on_signal);
+bool kvm::run_vcpu(const machine& m, const exit_hooks& hooks, stop_record& stop,
+                   std::uint64_t& user_exits) {
+    install_stop_handler(kick_vcpu);
     signal_run = m.run();
     struct forget_run {
         ~forget_run() { signal_run = nullptr; }
     } forget;
-    if (interrupted)
+    if (stop_requested)
         m.run()->immediate_exit = 1;
-    kvm_stop stop;
-    std::uint64_t user_exits = 0;
-    bool was_interrupted = false;
     interval_timer timer(hooks.tick ? hooks.tick_ms : 0);
-    if (run_loop(m, hooks, stop, user_exits, was_interrupted) < 0)
-        return status_error;
-    std::fflush(stdout);
-    if (was_interrupted)
+    if (run_loop(m, hooks, stop, user_exits) < 0)
+        return false;
+    if (stop.interrupted)
         stop.rip = current_rip(m);
-    const stop_summary s =
-        summarize_kvm_stop(stop, user_exits, kvm::read_stats(m.stats.get()), was_interrupted);
-    std::fprintf(stderr, "%s\n", s.line.c_str());
-    if (hooks.all_stats) {
-        const std::string all = format_nonzero_kvm_stats(kvm::read_stats(m.stats.get()));
-        if (!all.empty())
-            std::fprintf(stderr, "%s: KVM's nonzero vCPU statistics: %s\n", kvm::tag, all.c_str());
-    }
-    return s.status;
+    return true;
 }
 
 } // namespace es::cli

@@ -1,4 +1,5 @@
-// `exitscope run --backend kvm`: setting up the VM, its RAM and the vCPU's start state.
+// `exitscope run --backend kvm`: the pieces of the backend's steps: the VM, its RAM, the vCPU,
+// its CPUID and start state.
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,8 +16,6 @@ namespace {
 // 4 GiB, outside any RAM a guest can have (at most 1 GiB), clear of the exit zoo's 0xFFFFF000.
 constexpr std::uint64_t tss_addr = 0xfffbd000;
 constexpr std::uint64_t identity_map_addr = 0xfffbc000;
-// Exitscope's VMCS: IDTR base 0, limit 0xFFFF (the real-mode IVT); GDTR from the start state.
-constexpr std::uint16_t descriptor_table_limit = 0xffff;
 
 // <linux/kvm.h> of Linux 6.1 declares flexible arrays with __DECLARE_FLEX_ARRAY, which in C++
 // adds an empty struct (1 byte): sizeof(kvm_cpuid2) becomes 12, not 8, and so do the ioctl
@@ -62,7 +61,8 @@ bool kvm::set_cpuid(int vcpu, const std::vector<kvm_cpuid_entry2>& entries) {
     c->nent = static_cast<std::uint32_t>(entries.size());
     std::memcpy(buf.data() + sizeof(cpuid2_head), entries.data(),
                 entries.size() * sizeof(kvm_cpuid_entry2));
-    return checked(vcpu, ioc_set_cpuid2, c, "setting the guest's CPUID (KVM_SET_CPUID2)") == 0;
+    return checked_ioctl(vcpu, ioc_set_cpuid2, c, "setting the guest's CPUID (KVM_SET_CPUID2)", tag,
+                         errno_advice) == 0;
 }
 
 // /dev/kvm at the right API version, and an empty VM.
@@ -76,7 +76,8 @@ bool kvm::create_vm(kvm::machine& m) {
                      api, KVM_API_VERSION);
         return false;
     }
-    m.vm = fd_handle(kvm::checked(m.kvm.get(), KVM_CREATE_VM, 0ul, "creating the KVM VM"));
+    m.vm = fd_handle(checked_ioctl(m.kvm.get(), KVM_CREATE_VM, nullptr, "creating the KVM VM", tag,
+                                   errno_advice));
     if (!m.vm.valid())
         return false;
     // Ignored by KVM with unrestricted guest (EPT): then nothing is mapped there.
@@ -100,27 +101,13 @@ bool kvm::map_ram(std::uint64_t mem_bytes, machine& m) {
     region.guest_phys_addr = 0;
     region.memory_size = mem_bytes;
     region.userspace_addr = reinterpret_cast<std::uintptr_t>(m.ram.bytes());
-    return kvm::checked(m.vm.get(), KVM_SET_USER_MEMORY_REGION, &region, "mapping guest RAM") == 0;
+    return checked_ioctl(m.vm.get(), KVM_SET_USER_MEMORY_REGION, &region, "mapping guest RAM", tag,
+                         errno_advice) == 0;
 }
-
-namespace {
-
-// Guest RAM holding the image and (long mode) the page tables.
-bool map_image(const run_options& o, const std::string& image, kvm::machine& m) {
-    if (!kvm::map_ram(o.mem_bytes, m))
-        return false;
-    std::memcpy(m.ram.bytes() + o.load, image.data(), image.size());
-    if (static_cast<es::guest_mode>(o.mode) == es::guest_mode::long64)
-        es::build_identity_tables(o.mem_bytes, [&](std::uint64_t gpa, std::uint64_t v) {
-            std::memcpy(m.ram.bytes() + gpa, &v, sizeof v);
-        });
-    return true;
-}
-
-} // namespace
 
 bool kvm::create_vcpu(kvm::machine& m) {
-    m.vcpu = fd_handle(kvm::checked(m.vm.get(), KVM_CREATE_VCPU, 0ul, "creating the vCPU"));
+    m.vcpu = fd_handle(checked_ioctl(m.vm.get(), KVM_CREATE_VCPU, nullptr, "creating the vCPU", tag,
+                                     errno_advice));
     if (!m.vcpu.valid())
         return false;
     const int run_size = ioctl(m.kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
@@ -142,15 +129,17 @@ bool kvm::create_vcpu(kvm::machine& m) {
 
 bool kvm::set_start_state(const es::guest_start_state& g, const machine& m) {
     kvm_sregs sregs{};
-    if (kvm::checked(m.vcpu.get(), KVM_GET_SREGS, &sregs, "reading the vCPU's special registers") <
-        0)
+    if (checked_ioctl(m.vcpu.get(), KVM_GET_SREGS, &sregs, "reading the vCPU's special registers",
+                      tag, errno_advice) < 0)
         return false;
     fill_kvm_sregs(g, sregs);
-    if (kvm::checked(m.vcpu.get(), KVM_SET_SREGS, &sregs, "setting the start state (sregs)") < 0)
+    if (checked_ioctl(m.vcpu.get(), KVM_SET_SREGS, &sregs, "setting the start state (sregs)", tag,
+                      errno_advice) < 0)
         return false;
     kvm_regs regs{};
     fill_kvm_regs(g, regs);
-    return kvm::checked(m.vcpu.get(), KVM_SET_REGS, &regs, "setting the start state (regs)") == 0;
+    return checked_ioctl(m.vcpu.get(), KVM_SET_REGS, &regs, "setting the start state (regs)", tag,
+                         errno_advice) == 0;
 }
 
 std::string kvm::errno_advice(int e) {
@@ -164,27 +153,6 @@ std::string kvm::errno_advice(int e) {
     default:
         return cli::errno_advice(e);
     }
-}
-
-int kvm::checked(int fd, unsigned long request, unsigned long arg, const char* what) {
-    const int r = ioctl(fd, request, arg);
-    if (r < 0 && errno != EINTR) {
-        const int e = errno;
-        report_failure(tag, what, e, errno_advice(e));
-        errno = e;
-    }
-    return r;
-}
-
-bool kvm::set_up(const run_options& o, const std::string& image, machine& m) {
-    if (!create_vm(m) || !map_image(o, image, m) || !create_vcpu(m))
-        return false;
-    const auto cpuid = supported_cpuid(m.kvm.get());
-    if (!cpuid || !set_cpuid(m.vcpu.get(), *cpuid))
-        return false;
-    return set_start_state(es::initial_guest_state(static_cast<es::guest_mode>(o.mode), *o.entry, 0,
-                                                   o.mem_bytes, 0, 0),
-                           m);
 }
 
 kvm_segment to_kvm_segment(const es::segment_state& s) {
@@ -215,7 +183,7 @@ void fill_kvm_sregs(const es::guest_start_state& g, kvm_sregs& s) {
     s.tr = to_kvm_segment(g.tr);
     s.ldt = to_kvm_segment(g.ldtr);
     s.gdt = kvm_dtable{g.gdtr_base, static_cast<std::uint16_t>(g.gdtr_limit), {0, 0, 0}};
-    s.idt = kvm_dtable{0, descriptor_table_limit, {0, 0, 0}};
+    s.idt = kvm_dtable{g.idtr_base, static_cast<std::uint16_t>(g.idtr_limit), {0, 0, 0}};
     s.cr0 = g.cr0_shadow;
     s.cr2 = 0;
     s.cr3 = g.cr3;

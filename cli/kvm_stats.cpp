@@ -1,5 +1,5 @@
-// `exitscope run --backend kvm`: KVM's binary statistics of the vCPU (KVM_GET_STATS_FD) and the
-// run's summary.
+// `exitscope run --backend kvm`: KVM's binary statistics of the vCPU (KVM_GET_STATS_FD), its
+// exit names, and the summary's tally.
 #include <cstring>
 #include <unistd.h>
 
@@ -126,39 +126,11 @@ std::string kvm_exit_name(std::uint32_t reason) {
         return "KVM exit " + std::to_string(reason);
     }
 }
-stop_summary summarize_kvm_stop(const kvm_stop& s, std::uint64_t user_exits,
-                                const std::vector<kvm_stat>& stats, bool was_interrupted) {
+
+std::string kvm_counts(std::uint64_t user_exits, const std::vector<kvm_stat>& stats) {
     const std::string counted = format_kvm_stats(stats);
-    const std::string tail = ": " + std::to_string(user_exits) + " exits seen by user space" +
-                             (counted.empty() ? "" : " (KVM counted: " + counted + ")");
-    const std::string head = std::string(kvm::tag) + ": ";
-    if (was_interrupted)
-        return {head + "run interrupted by a signal at rip " + hex(s.rip) + tail,
-                status_interrupted};
-    switch (s.stop) {
-    case ES_STOP_HALTED:
-        return {head + "guest halted" + tail, 0};
-    case ES_STOP_EXIT_REQUEST:
-        return {head + "guest exited with code " + std::to_string(s.exit_code) + tail,
-                static_cast<int>(s.exit_code & 0xff)};
-    case ES_STOP_TRIPLE_FAULT:
-        return {head + "guest triple-faulted at rip " + hex(s.rip) + " (" + s.detail + ")" + tail,
-                status_triple_fault};
-    case ES_STOP_EPT_VIOLATION:
-        return {head + "guest accessed guest-physical " + hex(s.gpa) + ", outside its RAM (" +
-                    s.detail + ") at rip " + hex(s.rip) + tail,
-                status_ept_violation};
-    case ES_STOP_RESET:
-        return {head + "guest reset the machine (a reboot, or a panic with panic=N) at rip " +
-                    hex(s.rip) + tail,
-                status_reset};
-    case ES_STOP_ENTRY_FAILED:
-        return {head + "VM entry failed: " + s.detail + tail, status_entry_failed};
-    case ES_STOP_UNHANDLED:
-    default:
-        return {head + "unhandled exit " + s.detail + " at rip " + hex(s.rip) + tail,
-                status_unhandled};
-    }
+    return std::to_string(user_exits) + " exits seen by user space" +
+           (counted.empty() ? "" : " (KVM counted: " + counted + ")");
 }
 
 } // namespace es::cli

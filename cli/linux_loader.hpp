@@ -1,6 +1,6 @@
 // Loading a bzImage by Linux's 64-bit boot protocol: check the setup header, lay out guest RAM
 // (zero page, command line, kernel at 1 MiB, initrd high) and build the zero page with its e820
-// map. Pure: unit-tested on the host; run_linux.cpp copies the result into the VM.
+// map. Pure: unit-tested on the host; the run flow (run_flow.cpp) loads the result into the VM.
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "commands.hpp"
-#include "run.hpp"
+#include "stops.hpp"
 
 namespace es::cli {
 
@@ -43,7 +43,7 @@ const char usage[] =
     "\n"
     "Exit status of run: 0 halted, the guest's code for OUT to port 0xF4, 70 unhandled exit,\n"
     "71 VM-entry failure, 72 triple fault, 73 access outside guest RAM, 74 --max-exits reached,\n"
-    "130 interrupted, "
+    "75 machine reset (Linux guest), 76 guest RIP left its address space, 130 interrupted,\n"
     "1 other errors, 2 usage errors.\n";
 
 namespace {

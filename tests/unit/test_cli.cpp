@@ -1,9 +1,10 @@
 // CLI parsing and formatting.
 #include <catch2/catch.hpp>
 
+#include "cli/exitscope_backend.hpp"
 #include "cli/format.hpp"
 #include "cli/options.hpp"
-#include "cli/run.hpp"
+#include "cli/stops.hpp"
 
 using namespace es::cli;
 
@@ -132,24 +133,47 @@ TEST_CASE("stat JSON: every defined reason once, totals, scope") {
 }
 
 TEST_CASE("run summaries name the stop and choose the exit status") {
+    // The Exitscope backend's summary: its stop record through the stop table.
+    const auto summarize = [](const es_run& r, std::uint64_t exits, std::uint64_t cycles,
+                              bool interrupted) {
+        stop_record s = exitscope_stop_record(r);
+        s.interrupted = interrupted;
+        return summarize_stop(s, "exitscope", exitscope_counts(exits, cycles));
+    };
     es_run r{};
     r.stop = ES_STOP_HALTED;
-    CHECK(summarize_stop(r, 3, 30, false).status == 0);
+    CHECK(summarize(r, 3, 30, false).status == 0);
+    CHECK(summarize(r, 3, 30, false).line ==
+          "exitscope: guest halted: 3 exits, 30 cycles in the hypervisor");
     r.stop = ES_STOP_EXIT_REQUEST;
     r.exit_code = 0x1ff;
-    CHECK(summarize_stop(r, 3, 30, false).status == 0xff);
+    CHECK(summarize(r, 3, 30, false).status == 0xff);
     r.stop = ES_STOP_EPT_VIOLATION;
     r.gpa = 0xfffff000;
-    const auto s = summarize_stop(r, 3, 30, false);
+    const auto s = summarize(r, 3, 30, false);
     CHECK(s.status == status_ept_violation);
     CHECK(s.line.find("0xfffff000") != std::string::npos);
+    CHECK(s.line == "exitscope: guest accessed guest-physical 0xfffff000, outside its RAM (EPT "
+                    "violation, qualification 0x0) at rip 0x0: 3 exits, 30 cycles in the "
+                    "hypervisor");
     r.stop = ES_STOP_UNHANDLED;
     r.exit_reason = 9;
-    CHECK(summarize_stop(r, 1, 1, false).line.find("task switch (9)") != std::string::npos);
+    CHECK(summarize(r, 1, 1, false).line.find("task switch (9)") != std::string::npos);
     r.stop = ES_STOP_ENTRY_FAILED;
     r.exit_reason = 0x80000021;
-    CHECK(summarize_stop(r, 1, 1, false).line.find("invalid guest state") != std::string::npos);
-    CHECK(summarize_stop(r, 1, 1, true).status == status_interrupted);
+    CHECK(summarize(r, 1, 1, false).line.find("invalid guest state") != std::string::npos);
+    CHECK(summarize(r, 1, 1, true).status == status_interrupted);
+    r.exit_reason = 0;
+    r.vm_instruction_error = 7;
+    CHECK(
+        summarize(r, 1, 1, false).line ==
+        "exitscope: VM entry failed: VM-instruction error 7: 1 exits, 1 cycles in the hypervisor");
+    r.stop = ES_STOP_RIP_WRAP;
+    r.rip = 0x7ffffffffffe;
+    const auto wrap = summarize(r, 1, 1, false);
+    CHECK(wrap.status == status_rip_wrap);
+    CHECK(wrap.line == "exitscope: guest RIP left its address space (an instruction ended at its "
+                       "top) at rip 0x7ffffffffffe: 1 exits, 1 cycles in the hypervisor");
 }
 
 TEST_CASE("info names the buffer clearing done before VM entry") {

@@ -173,38 +173,44 @@ TEST_CASE("kvm: malformed statistics are refused") {
 
 TEST_CASE("kvm: summaries and exit statuses match the Exitscope backend's") {
     const std::vector<kvm_stat> stats{{"exits", 30}, {"halt_exits", 1}};
-    kvm_stop s;
+    // The KVM backend's summary: its stop record and tally through the stop table.
+    const auto summarize_kvm = [](stop_record s, std::uint64_t user_exits,
+                                  const std::vector<kvm_stat>& st, bool interrupted) {
+        s.interrupted = interrupted;
+        return summarize_stop(s, "exitscope[kvm]", kvm_counts(user_exits, st));
+    };
+    stop_record s;
     s.stop = ES_STOP_HALTED;
-    auto r = summarize_kvm_stop(s, 23, stats, false);
+    auto r = summarize_kvm(s, 23, stats, false);
     CHECK(r.status == 0);
     CHECK(r.line == "exitscope[kvm]: guest halted: 23 exits seen by user space (KVM counted: "
                     "exits 30, halt_exits 1)");
-    CHECK(summarize_kvm_stop(s, 1, {}, false).line ==
+    CHECK(summarize_kvm(s, 1, {}, false).line ==
           "exitscope[kvm]: guest halted: 1 exits seen by user space");
 
     s.stop = ES_STOP_EXIT_REQUEST;
     s.exit_code = 0x1234;
-    r = summarize_kvm_stop(s, 5, {}, false);
+    r = summarize_kvm(s, 5, {}, false);
     CHECK(r.status == 0x34);
     CHECK(r.line.find("guest exited with code 4660") != std::string::npos);
 
-    s = kvm_stop{};
+    s = stop_record{};
     s.stop = ES_STOP_EPT_VIOLATION;
     s.gpa = 0xfffff000;
     s.rip = 0x1234;
     s.detail = "KVM_EXIT_MMIO, read of 4 bytes";
-    r = summarize_kvm_stop(s, 5, {}, false);
+    r = summarize_kvm(s, 5, {}, false);
     CHECK(r.status == status_ept_violation);
     CHECK(r.line.find("guest-physical 0xfffff000, outside its RAM (KVM_EXIT_MMIO, read of 4 "
                       "bytes) at rip 0x1234") != std::string::npos);
 
     s.stop = ES_STOP_TRIPLE_FAULT;
-    CHECK(summarize_kvm_stop(s, 0, {}, false).status == status_triple_fault);
+    CHECK(summarize_kvm(s, 0, {}, false).status == status_triple_fault);
     s.stop = ES_STOP_ENTRY_FAILED;
-    CHECK(summarize_kvm_stop(s, 0, {}, false).status == status_entry_failed);
+    CHECK(summarize_kvm(s, 0, {}, false).status == status_entry_failed);
     s.stop = ES_STOP_UNHANDLED;
-    CHECK(summarize_kvm_stop(s, 0, {}, false).status == status_unhandled);
-    r = summarize_kvm_stop(s, 0, {}, true);
+    CHECK(summarize_kvm(s, 0, {}, false).status == status_unhandled);
+    r = summarize_kvm(s, 0, {}, true);
     CHECK(r.status == status_interrupted);
     CHECK(r.line.find("interrupted by a signal at rip 0x1234") != std::string::npos);
     CHECK(kvm_exit_name(KVM_EXIT_IO) == "KVM_EXIT_IO");
@@ -222,6 +228,16 @@ TEST_CASE("compare: stop kinds from status and summary") {
           "access outside guest RAM");
     CHECK(stop_kind(outcome("kvm", "", "interrupted", 130)) == "interrupted");
     CHECK(stop_kind(outcome("kvm", "", "cannot open /dev/kvm", 1)) == "error");
+    // The stop table's kinds, each status as before, and the RIP wrap's own.
+    CHECK(stop_kind(outcome("exitscope", "", "", 70)) == "unhandled exit");
+    CHECK(stop_kind(outcome("exitscope", "", "", 71)) == "VM entry failure");
+    CHECK(stop_kind(outcome("exitscope", "", "", 72)) == "triple fault");
+    CHECK(stop_kind(outcome("exitscope", "", "", 74)) == "exit limit");
+    CHECK(stop_kind(outcome("exitscope", "", "", 75)) == "machine reset");
+    CHECK(stop_kind(outcome("exitscope", "", "", 76)) == "RIP left its address space");
+    CHECK(stop_kind(outcome("exitscope", "", "", 2)) == "usage error");
+    CHECK(stop_kind(outcome("exitscope", "", "", 0)) == "status 0 without a summary");
+    CHECK(stop_kind(outcome("exitscope", "", "", 99)) == "unknown stop");
 }
 
 TEST_CASE("compare: same stop and console is a match") {

@@ -103,10 +103,10 @@ TEST_CASE("kvm linux: linux64 start state carries the boot GDT and the zero page
 }
 
 TEST_CASE("kvm linux: reset ends like Exitscope's, every nonzero statistic listed") {
-    kvm_stop s;
+    stop_record s;
     s.stop = ES_STOP_RESET;
     s.rip = 0xffffffff81000000;
-    const auto r = summarize_kvm_stop(s, 3, {{"exits", 40}}, false);
+    const auto r = summarize_stop(s, "exitscope[kvm]", kvm_counts(3, {{"exits", 40}}));
     CHECK(r.status == status_reset);
     CHECK(r.line.find("guest reset the machine") != std::string::npos);
     CHECK(format_nonzero_kvm_stats({{"exits", 5}, {"halt_exits", 0}, {"io_exits", 2}}) ==

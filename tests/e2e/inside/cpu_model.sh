@@ -59,6 +59,9 @@ for m in real protected long; do
         if klog_since "$t0" | grep -Eq "this CPU's VMX $why"; then pass cpu_model_${m}_says_why
         else fail cpu_model_${m}_says_why "no '$why' in dmesg: $(klog_since "$t0" | tail -n 2)"; fi
         contains cpu_model_${m}_error_names_errno /tmp/hello.err "Operation not supported"
+        # ... and what it means here: what the CPU lacks, and what to do.
+        if [ $kind = no_ept ]; then advice="module loads on it but cannot run guests"; else advice="use --mode long"; fi
+        contains cpu_model_${m}_error_says_what_to_do /tmp/hello.err "$advice"
     fi
 done
 

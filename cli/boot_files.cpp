@@ -1,24 +1,26 @@
-// `exitscope run --kernel`: read the bzImage and initrd, lay them out by the 64-bit boot protocol
-// (linux_loader.hpp), and start the VM in ES_MODE_LINUX64 on the zero page.
+// Reading what a guest boots from: an image, or a bzImage and its initrd.
+#include "boot_files.hpp"
+
 #include <cstdio>
 
-#include "command_util.hpp"
+#include "exitscope/abi.h"
 #include "input_file.hpp"
-#include "linux_loader.hpp"
-#include "run.hpp"
 #include "text.hpp"
 
 namespace es::cli {
 
 namespace {
 
+// What an input bigger than guest RAM is told.
+std::string ram_limit_text(std::uint64_t mem_bytes) {
+    return "the guest's RAM (" + group_digits(mem_bytes) + " bytes; raise --mem)";
+}
+
 // The whole of `path`, a regular file no bigger than guest RAM; nullopt after saying why not.
 std::optional<std::string> read_boot_file(const std::string& path, const char* what,
                                           std::uint64_t mem_bytes) {
     input_error why{};
-    auto bytes = read_input_file(
-        path, mem_bytes, "the guest's RAM (" + group_digits(mem_bytes) + " bytes; raise --mem)",
-        why);
+    auto bytes = read_input_file(path, mem_bytes, ram_limit_text(mem_bytes), why);
     if (!bytes)
         std::fprintf(stderr, "exitscope: cannot read %s %s: %s\n", what, path.c_str(),
                      why.why.c_str());
@@ -26,6 +28,25 @@ std::optional<std::string> read_boot_file(const std::string& path, const char* w
 }
 
 } // namespace
+
+std::optional<std::string> read_image(const run_options& o, const char* tag) {
+    input_error why{};
+    auto bytes = read_input_file(o.image, o.mem_bytes, ram_limit_text(o.mem_bytes), why);
+    if (!bytes) {
+        // A missing or unreadable file keeps the message it always had.
+        if (why.cannot_open)
+            std::fprintf(stderr, "%s: cannot read image %s\n", tag, o.image.c_str());
+        else
+            std::fprintf(stderr, "%s: cannot read image %s: %s\n", tag, o.image.c_str(),
+                         why.why.c_str());
+        return std::nullopt;
+    }
+    if (bytes->empty()) {
+        std::fprintf(stderr, "%s: image %s is empty\n", tag, o.image.c_str());
+        return std::nullopt;
+    }
+    return bytes;
+}
 
 std::optional<linux_boot> prepare_linux_boot(const run_options& o) {
     linux_boot b;
@@ -52,28 +73,6 @@ std::optional<linux_boot> prepare_linux_boot(const run_options& o) {
     }
     b.plan = std::move(*plan);
     return b;
-}
-
-int run_linux(const run_options& o) {
-    const auto boot = prepare_linux_boot(o);
-    if (!boot)
-        return status_usage;
-    const linux_boot_plan* plan = &boot->plan;
-    const vm_handles h = open_vm(o.mem_bytes);
-    if (!h.vm.valid())
-        return status_error;
-    for (const auto& s : boot_segments(*plan, boot->kernel, boot->initrd))
-        if (!load_guest_bytes(h.vm.get(), s.gpa, s.data, s.len, "loading the kernel"))
-            return status_error;
-
-    es_vcpu_state state{};
-    state.size = sizeof state;
-    state.mode = ES_MODE_LINUX64;
-    state.entry = plan->entry;
-    state.boot_params = plan->boot_params;
-    if (checked_ioctl(h.vm.get(), ES_VM_SET_STATE, &state, "setting the start state") < 0)
-        return status_error;
-    return run_to_stop(h.dev.get(), h.vm.get(), o.max_exits);
 }
 
 } // namespace es::cli

@@ -1,0 +1,179 @@
+// The Exitscope backend: the run flow's steps as ioctls on /dev/exitscope and its VM.
+#include "exitscope_backend.hpp"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "backend.hpp"
+#include "command_util.hpp"
+#include "device.hpp"
+#include "reason_names.hpp"
+#include "sdm/exit_reasons.hpp"
+#include "signals.hpp"
+
+namespace es::cli {
+
+namespace {
+
+// The last exits a dying guest's summary is followed by.
+constexpr unsigned last_exits_shown = 16;
+constexpr std::size_t console_chunk = 4096;
+
+class exitscope_backend final : public backend {
+  public:
+    const char* tag() const override { return "exitscope"; }
+    // The module counts every exit: --max-exits and every mode work.
+    bool accepts(const run_options&) override { return true; }
+    // The module checks every value itself (and the CLI explains its refusals).
+    bool check(const guest_plan&) override { return true; }
+
+    bool create(const guest_plan& p) override {
+        dev_ = open_device();
+        if (!dev_.valid())
+            return false;
+        es_vm_create create{};
+        create.size = sizeof create;
+        create.mem_bytes = p.mem_bytes;
+        vm_ = fd_handle(checked_ioctl(dev_.get(), ES_IOC_CREATE_VM, &create, "creating the VM",
+                                      tag(), create_vm_advice));
+        return vm_.valid();
+    }
+
+    bool load(const load_segment& s, const char* what) override {
+        es_vm_load load{};
+        load.size = sizeof load;
+        load.gpa = s.gpa;
+        load.data = reinterpret_cast<std::uintptr_t>(s.data);
+        load.len = s.len;
+        return checked_ioctl(vm_.get(), ES_VM_LOAD, &load, what) >= 0;
+    }
+
+    bool set_state(const guest_plan& p) override {
+        es_vcpu_state state = p.state;
+        if (const auto why = explain_state_error(state, p.mem_bytes)) {
+            report_failure(tag(), "setting the start state", EINVAL, *why);
+            return false;
+        }
+        return checked_ioctl(vm_.get(), ES_VM_SET_STATE, &state, "setting the start state", tag(),
+                             set_state_advice) >= 0;
+    }
+
+    bool run(const guest_plan& p, stop_record& stop) override;
+
+    std::string counts() override { return exitscope_counts(exits_, cycles_); }
+
+    void after_summary(const stop_record& stop) override {
+        // The guest died: show how it got there.
+        if (!stop.interrupted && find_stop(stop.stop).guest_died)
+            print_last_exits(dev_.get(), vm_id_, last_exits_shown);
+    }
+
+  private:
+    fd_handle dev_, vm_;
+    std::uint64_t exits_ = 0, cycles_ = 0;
+    std::uint32_t vm_id_ = 0;
+};
+
+// SIGINT/SIGTERM interrupt the run ioctl (no SA_RESTART): the module stops the guest and
+// returns EINTR, and the summary still prints.
+bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
+    install_stop_handler();
+    std::vector<char> console(console_chunk);
+    es_run r{};
+    for (;;) {
+        r = es_run{};
+        r.size = sizeof r;
+        r.console = reinterpret_cast<std::uintptr_t>(console.data());
+        r.console_cap = static_cast<std::uint32_t>(console.size());
+        if (p.max_exits)
+            r.max_exits = p.max_exits > exits_ ? p.max_exits - exits_ : 1;
+        const int rc = checked_ioctl(vm_.get(), ES_VM_RUN, &r, "running the guest");
+        const bool eintr = rc < 0 && errno == EINTR;
+        if (rc < 0 && !eintr)
+            return false;
+        if (r.console_len)
+            std::fwrite(console.data(), 1, r.console_len, stdout);
+        std::fflush(stdout);
+        exits_ += r.exits;
+        cycles_ += r.cycles;
+        vm_id_ = r.vm_id;
+        if (eintr || stop_requested) {
+            stop = stop_record{};
+            stop.interrupted = true;
+            stop.rip = r.rip;
+            return true;
+        }
+        if (r.stop != ES_STOP_CONSOLE_FULL)
+            break;
+    }
+    stop = exitscope_stop_record(r);
+    return true;
+}
+
+} // namespace
+
+stop_record exitscope_stop_record(const es_run& r) {
+    stop_record s;
+    s.stop = r.stop;
+    s.exit_code = r.exit_code;
+    s.gpa = r.gpa;
+    s.rip = r.rip;
+    const std::string qualification = ", qualification " + hex(r.qualification);
+    switch (r.stop) {
+    case ES_STOP_HALTED:
+    case ES_STOP_EXIT_REQUEST:
+    case ES_STOP_TRIPLE_FAULT:
+    case ES_STOP_CONSOLE_FULL:
+    case ES_STOP_EXIT_LIMIT:
+    case ES_STOP_RESET:
+    case ES_STOP_RIP_WRAP:
+        break;
+    case ES_STOP_EPT_VIOLATION:
+        s.detail = "EPT violation" + qualification;
+        break;
+    case ES_STOP_ENTRY_FAILED:
+        // An entry-failure exit has a reason; a failed VMLAUNCH/VMRESUME an instruction error.
+        if (r.exit_reason & sdm::exit_reason_entry_failure_bit)
+            s.detail = reason_text(r.exit_reason) + qualification;
+        else
+            s.detail = "VM-instruction error " + std::to_string(r.vm_instruction_error);
+        break;
+    case ES_STOP_UNHANDLED:
+    default:
+        s.detail =
+            reason_text(r.exit_reason) + qualification + (r.gpa ? ", gpa " + hex(r.gpa) : "");
+        break;
+    }
+    return s;
+}
+
+std::string exitscope_counts(std::uint64_t exits, std::uint64_t cycles) {
+    return std::to_string(exits) + " exits, " + std::to_string(cycles) +
+           " cycles in the hypervisor";
+}
+
+// Both start with strerror's text, as errno_advice's default does, then say what it means here.
+std::string create_vm_advice(int e) {
+    if (e == EOPNOTSUPP)
+        return std::string(std::strerror(e)) +
+               ": this CPU's VMX lacks what guests need (a usable EPT: 4-level walk, write-back; "
+               "IA32_EFER load and save): the exitscope module loads on it but cannot run guests "
+               "(dmesg names what is missing; exitscope info shows what the CPU has)";
+    return errno_advice(e);
+}
+
+std::string set_state_advice(int e) {
+    if (e == EOPNOTSUPP)
+        return std::string(std::strerror(e)) +
+               ": this CPU has no unrestricted guest, so real-mode and protected-mode (paging "
+               "off) guests cannot run on it; use --mode long (or a Linux guest)";
+    return errno_advice(e);
+}
+
+std::unique_ptr<backend> make_exitscope_backend() {
+    return std::make_unique<exitscope_backend>();
+}
+
+} // namespace es::cli
