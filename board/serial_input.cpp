@@ -29,11 +29,17 @@ std::uint32_t serial_input_waiting(const serial_input& in) {
     return load_acquire(in.head) - in.tail;
 }
 
+bool serial_input_listening(const pc_board& b) {
+    return (b.com1.ier & uart::ier_rdi) != 0;
+}
+
 bool serial_input_deliverable(const serial_input& in, const pc_board& b) {
-    return serial_input_waiting(in) != 0 && uart_rx_room(b.com1) != 0;
+    return serial_input_waiting(in) != 0 && serial_input_listening(b) && uart_rx_room(b.com1) != 0;
 }
 
 void serial_input_drain(serial_input& in, pc_board& b) {
+    if (!serial_input_listening(b))
+        return;
     std::uint32_t tail = in.tail;
     std::uint32_t waiting = load_acquire(in.head) - tail;
     while (waiting) {

@@ -23,12 +23,18 @@ static_assert((ES_INPUT_RING_BYTES & (ES_INPUT_RING_BYTES - 1)) == 0, "a power o
 // The writer: copies up to `n` bytes in, returns how many fitted.
 std::size_t serial_input_push(serial_input& in, const std::uint8_t* bytes, std::size_t n);
 
+// Bytes wait here until the guest listens: its received-data interrupt enabled (IER bit 0), as
+// Linux's 8250 driver keeps it while the port is open. Bytes that came earlier would land in a
+// FIFO the driver clears when it opens the port, and be lost; a guest that polls LSR without
+// that interrupt gets no input.
+bool serial_input_listening(const pc_board& b);
+
 // The reader: bytes waiting, and whether the board's UART could take one of them now.
 std::uint32_t serial_input_waiting(const serial_input& in);
 bool serial_input_deliverable(const serial_input& in, const pc_board& b);
 
-// The reader: moves what the UART's receive FIFO has room for into it (board_receive raises
-// the received-data interrupt the guest enabled).
+// The reader: while the guest listens, moves what the UART's receive FIFO has room for into it
+// (board_receive raises the received-data interrupt).
 void serial_input_drain(serial_input& in, pc_board& b);
 
 // The reader's view of `head`, for a sleep that must end when it changes.

@@ -22,7 +22,11 @@ struct guest_plan {
     const char* load_what = "";         // the step's name in messages: "loading the image"
     es_vcpu_state state{};              // mode, entry, boot_params
     std::uint64_t max_exits = 0;        // 0: no limit
+    bool console_raw = true;            // false: console bytes through terminal_safe
 };
+
+// The guest's console bytes to standard output, made safe for a terminal unless `raw`.
+void write_console(const char* bytes, std::size_t n, bool raw);
 
 // Each step returns false after printing why on standard error; the flow then ends with
 // status_error.
@@ -46,6 +50,9 @@ class backend {
     // Runs the guest until it stops or SIGINT/SIGTERM interrupts it, the guest's console on
     // standard output; `stop` says how it ended.
     virtual bool run(const guest_plan& p, stop_record& stop) = 0;
+    // Bytes for a Linux guest's serial port, from another thread while run() runs: how many
+    // the guest side took (the caller offers the rest again).
+    virtual std::size_t offer_input(const std::uint8_t* bytes, std::size_t n) = 0;
     // The summary's tally of the run: "5 exits, 1234 cycles in the hypervisor".
     virtual std::string counts() = 0;
     // What the backend shows on standard error after the summary (the dying guest's last

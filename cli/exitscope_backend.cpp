@@ -6,6 +6,8 @@
 #include <cstring>
 #include <vector>
 
+#include <sys/ioctl.h>
+
 #include "backend.hpp"
 #include "command_util.hpp"
 #include "device.hpp"
@@ -62,6 +64,15 @@ class exitscope_backend final : public backend {
 
     bool run(const guest_plan& p, stop_record& stop) override;
 
+    // ES_VM_INPUT takes what its ring has room for; an error (the VM is gone) takes nothing.
+    std::size_t offer_input(const std::uint8_t* bytes, std::size_t n) override {
+        es_input a{};
+        a.size = sizeof a;
+        a.data = reinterpret_cast<std::uintptr_t>(bytes);
+        a.len = static_cast<std::uint32_t>(n < ES_INPUT_RING_BYTES ? n : ES_INPUT_RING_BYTES);
+        return ioctl(vm_.get(), ES_VM_INPUT, &a) == 0 ? a.accepted : 0;
+    }
+
     std::string counts() override { return exitscope_counts(exits_, cycles_); }
 
     void after_summary(const stop_record& stop) override {
@@ -94,7 +105,7 @@ bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
         if (rc < 0 && !eintr)
             return false;
         if (r.console_len)
-            std::fwrite(console.data(), 1, r.console_len, stdout);
+            write_console(console.data(), r.console_len, p.console_raw);
         std::fflush(stdout);
         exits_ += r.exits;
         cycles_ += r.cycles;

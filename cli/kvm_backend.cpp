@@ -1,8 +1,12 @@
 // The KVM backend: the run flow's steps under /dev/kvm, for a toy image (KVM's CPUID, the
 // image's ports in user space: kvm_run.cpp) and for a Linux guest (KVM's in-kernel irqchip and
 // PIT, the Linux CPUID view, the rest of the board in user space: kvm_linux.cpp).
+#include <pthread.h>
+
+#include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <mutex>
 
 #include "backend.hpp"
 #include "kvm_internal.hpp"
@@ -30,6 +34,11 @@ class kvm_backend final : public backend {
 
     bool create(const guest_plan& p) override {
         linux_ = p.state.mode == ES_MODE_LINUX64;
+        runner_ = pthread_self();
+        struct sigaction sa {};
+        sa.sa_handler = [](int) {}; // only makes a blocked KVM_RUN return EINTR
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGUSR2, &sa, nullptr);
         if (!kvm::create_vm(m_) || (linux_ && !kvm::create_linux_chips(m_)) ||
             !kvm::map_ram(p.mem_bytes, m_) || !kvm::create_vcpu(m_))
             return false;
@@ -61,10 +70,25 @@ class kvm_backend final : public backend {
                                     m_);
     }
 
-    bool run(const guest_plan&, stop_record& stop) override {
-        const kvm::exit_hooks hooks =
-            linux_ ? kvm::linux_exit_hooks(m_) : kvm::image_exit_hooks(m_);
+    bool run(const guest_plan& p, stop_record& stop) override {
+        const kvm::exit_hooks hooks = linux_ ? kvm::linux_exit_hooks(m_, input_, p.console_raw)
+                                             : kvm::image_exit_hooks(m_, p.console_raw);
         return kvm::run_vcpu(m_, hooks, stop, user_exits_);
+    }
+
+    // Queued for the vCPU's loop; SIGUSR2 (a no-op handler, installed for good at creation)
+    // makes a KVM_RUN blocked on a halted guest return, so that the tick hook moves it in.
+    std::size_t offer_input(const std::uint8_t* bytes, std::size_t n) override {
+        std::size_t taken = 0;
+        {
+            std::lock_guard<std::mutex> g(input_.lock);
+            const std::size_t room = kvm::serial_queue::capacity - input_.bytes.size();
+            taken = n < room ? n : room;
+            input_.bytes.append(reinterpret_cast<const char*>(bytes), taken);
+        }
+        if (taken)
+            pthread_kill(runner_, SIGUSR2);
+        return taken;
     }
 
     std::string counts() override {
@@ -82,6 +106,8 @@ class kvm_backend final : public backend {
 
   private:
     kvm::machine m_;
+    kvm::serial_queue input_;
+    pthread_t runner_{};
     bool linux_ = false;
     std::uint64_t user_exits_ = 0;
 };

@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <sys/mman.h>
@@ -74,14 +75,22 @@ struct exit_hooks {
 
 // A toy image's ports (kvm_run.cpp): 0xE9 the console, 0xF4 the exit request, the rest dropped
 // or all ones.
-exit_hooks image_exit_hooks(const machine& m);
+exit_hooks image_exit_hooks(const machine& m, bool console_raw);
+
+// Serial input for a Linux guest's COM1: offer_input's bytes, from the reader thread to the
+// vCPU's loop, which moves them into the UART as its FIFO has room.
+struct serial_queue {
+    static constexpr std::size_t capacity = ES_INPUT_RING_BYTES; // as the module's ring
+    std::mutex lock;
+    std::string bytes;
+};
 
 // A Linux guest's board (kvm_linux.cpp): KVM's in-kernel irqchip and PIT, created before guest
 // RAM; the Linux CPUID view for the vCPU; and hooks that route the board's ports to the shared
 // board model (board/pc_board.hpp) and find the vCPU halted for good.
 bool create_linux_chips(const machine& m);
 bool set_linux_cpuid(const machine& m);
-exit_hooks linux_exit_hooks(const machine& m);
+exit_hooks linux_exit_hooks(const machine& m, serial_queue& input, bool console_raw);
 
 // Runs the vCPU to a stop, a failure (false, printed) or SIGINT/SIGTERM (stop.interrupted);
 // `user_exits` counts the exits that reached user space.

@@ -14,8 +14,11 @@
 #include <memory>
 #include <sys/ioctl.h>
 
+#include "backend.hpp"
 #include "board/pc_board.hpp"
+#include "board/serial_input.hpp"
 #include "cpuid/linux_leaves.hpp"
+#include "exitscope/ports.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
 
@@ -45,10 +48,13 @@ std::int64_t unix_seconds() {
 // The board user space keeps for a Linux guest: the same as Exitscope's, so both guests boot
 // alike; its PIC and PIT stay idle (KVM's in-kernel ones handle their ports).
 struct linux_board {
-    explicit linux_board(const kvm::machine& machine) : m(machine) {
+    linux_board(const kvm::machine& machine, kvm::serial_queue& in, bool raw)
+        : m(machine), input(in), console_raw(raw) {
         es::board_reset(board, 0, unix_seconds);
     }
     const kvm::machine& m;
+    kvm::serial_queue& input;
+    bool console_raw;
     es::pc_board board{};
     bool irq4 = false; // the level last given to KVM_IRQ_LINE
 };
@@ -67,13 +73,22 @@ bool set_irq4(linux_board& b) {
     return true;
 }
 
-// One port access (each element of a string I/O exit): the board's ports to the board, every
-// other port reads all ones and drops writes.
+// One port access (each element of a string I/O exit): the board's ports to the board; the
+// console and exit-request ports as for every guest (the module's handlers_io.cpp keeps them
+// for Linux guests too); every other port reads all ones and drops writes.
 void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
                  stop_record& stop) {
     if (!es::board_claims(port)) {
-        if (in)
+        if (in) {
             std::memset(data, es::board::open_bus, size);
+        } else if (port == ports::console) {
+            write_console(reinterpret_cast<const char*>(data), size, b.console_raw);
+        } else if (port == ports::exit_request) {
+            std::uint32_t v = 0;
+            std::memcpy(&v, data, size <= 4 ? size : 4);
+            stop.stop = ES_STOP_EXIT_REQUEST;
+            stop.exit_code = v;
+        }
         return;
     }
     if (in) {
@@ -85,12 +100,24 @@ void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data
     std::memcpy(&v, data, size <= 4 ? size : 4);
     const es::board_out_result r = es::board_out(b.board, port, size, v, 0);
     for (unsigned i = 0; i < r.nr_transmitted; ++i) {
-        std::fputc(r.transmitted[i], stdout);
-        if (r.transmitted[i] == '\n')
+        const char c = static_cast<char>(r.transmitted[i]);
+        write_console(&c, 1, b.console_raw);
+        if (c == '\n')
             std::fflush(stdout); // the console shows live
     }
     if (r.reset)
         stop.stop = ES_STOP_RESET;
+}
+
+// Waiting serial input into COM1's receive FIFO, as much as it has room for, while the guest
+// listens (the same rule as the module's: serial_input_listening).
+void deliver_input(linux_board& b) {
+    std::lock_guard<std::mutex> g(b.input.lock);
+    if (b.input.bytes.empty() || !es::serial_input_listening(b.board))
+        return;
+    const std::size_t n = es::board_receive(
+        b.board, reinterpret_cast<const std::uint8_t*>(b.input.bytes.data()), b.input.bytes.size());
+    b.input.bytes.erase(0, n);
 }
 
 bool linux_io(linux_board& b, stop_record& stop) {
@@ -104,6 +131,7 @@ bool linux_io(linux_board& b, stop_record& stop) {
         if (ioctl(b.m.vcpu.get(), KVM_GET_REGS, &r) == 0)
             stop.rip = r.rip;
     }
+    deliver_input(b);
     return set_irq4(b);
 }
 
@@ -178,12 +206,17 @@ bool kvm::set_linux_cpuid(const machine& m) {
                                   linux_kvm_cpuid(*supported, static_cast<std::uint32_t>(tsc_khz)));
 }
 
-kvm::exit_hooks kvm::linux_exit_hooks(const machine& m) {
+kvm::exit_hooks kvm::linux_exit_hooks(const machine& m, serial_queue& input, bool console_raw) {
     // Shared by both hooks, and alive as long as they are.
-    const auto board = std::make_shared<linux_board>(m);
+    const auto board = std::make_shared<linux_board>(m, input, console_raw);
     exit_hooks hooks;
     hooks.io = [board](stop_record& stop) { return linux_io(*board, stop); };
-    hooks.tick = [&m](stop_record& stop) { return check_halted(m, stop); };
+    // Each tick (and each input's kick) also moves waiting input in, as a halted guest does
+    // no port I/O until an interrupt wakes it.
+    hooks.tick = [board, &m](stop_record& stop) {
+        deliver_input(*board);
+        return set_irq4(*board) && check_halted(m, stop);
+    };
     return hooks;
 }
 

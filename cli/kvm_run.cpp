@@ -13,6 +13,7 @@
 #include <sys/ioctl.h>
 #include <sys/time.h>
 
+#include "backend.hpp"
 #include "exitscope/ports.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
@@ -94,7 +95,7 @@ std::uint64_t current_rip(const kvm::machine& m) {
     return ioctl(m.vcpu.get(), KVM_GET_REGS, &r) == 0 ? r.rip : 0;
 }
 
-bool handle_io(const kvm::machine& m, stop_record& stop) {
+bool handle_io(const kvm::machine& m, bool console_raw, stop_record& stop) {
     const kvm_run& run = *m.run();
     std::uint8_t* data = m.run_map.bytes() + run.io.data_offset;
     const std::size_t bytes = std::size_t{run.io.size} * run.io.count;
@@ -106,7 +107,7 @@ bool handle_io(const kvm::machine& m, stop_record& stop) {
         stop.stop = ES_STOP_EXIT_REQUEST;
         stop.exit_code = v;
     } else if (run.io.port == ports::console) {
-        std::fwrite(data, 1, bytes, stdout);
+        write_console(reinterpret_cast<const char*>(data), bytes, console_raw);
     }
     return true;
 }
@@ -183,9 +184,9 @@ int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& s
 
 } // namespace
 
-kvm::exit_hooks kvm::image_exit_hooks(const machine& m) {
+kvm::exit_hooks kvm::image_exit_hooks(const machine& m, bool console_raw) {
     exit_hooks hooks;
-    hooks.io = [&m](stop_record& stop) { return handle_io(m, stop); };
+    hooks.io = [&m, console_raw](stop_record& stop) { return handle_io(m, console_raw, stop); };
     return hooks;
 }
 

@@ -40,6 +40,7 @@ namespace {
 // The words as given; converted and checked after parsing, so each gets its own message.
 struct run_words {
     std::string mode, mem, load, entry, max_exits, backend, image, kernel, initrd, append;
+    bool raw = false;
 };
 
 const char* const usage_hint = "exitscope run [--mode real|protected|long] [--mem MIB] "
@@ -57,6 +58,9 @@ void add_run_options(CLI::App& app, run_words& w) {
     app.add_option("--entry", w.entry, "guest-physical entry point (default: --load)")
         ->type_name("GPA");
     app.add_option("--max-exits", w.max_exits, "stop after this many exits")->type_name("N");
+    app.add_flag("--raw", w.raw,
+                 "guest console bytes as they are on a terminal too (else control bytes show "
+                 "as ^X, as cat -v shows them)");
     app.add_option("--backend", w.backend, "exitscope (default) or kvm")
         ->type_name("exitscope|kvm");
     app.add_option("--kernel", w.kernel,
@@ -93,6 +97,7 @@ bool check_kernel_options(const CLI::App& app, const run_words& w, std::string& 
 
 // Converts the parsed words into options; false with `error` set on the first bad one.
 bool convert(const CLI::App& app, const run_words& w, run_options& o, std::string& error) {
+    o.raw = w.raw;
     if (app.count("--mode")) {
         if (w.mode == "real")
             o.mode = ES_MODE_REAL;

@@ -21,6 +21,8 @@ struct run_options {
     std::string image;
     // --kernel boots a bzImage instead of IMAGE (linux64 mode, RAM default linux_default_mem).
     std::string kernel, initrd, append;
+    // Guest console bytes as they are, also on a terminal (else control bytes show as ^X).
+    bool raw = false;
 };
 
 inline constexpr std::uint64_t linux_default_mem = 128ull << 20;

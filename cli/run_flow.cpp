@@ -1,7 +1,16 @@
 // The run flow: one sequence of steps, each a backend call that reports its own failure.
 #include "run_flow.hpp"
 
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
+#include <memory>
+
+#include "serial_feed.hpp"
+#include "signals.hpp"
+#include "text.hpp"
 
 namespace es::cli {
 
@@ -41,7 +50,8 @@ int run_flow(const run_options& o, backend& b) {
         boot = prepare_linux_boot(o);
     if (!image && !boot)
         return status_usage;
-    const guest_plan p = image ? image_plan(o, *image) : linux_plan(o, *boot);
+    guest_plan p = image ? image_plan(o, *image) : linux_plan(o, *boot);
+    p.console_raw = o.raw || !isatty(STDOUT_FILENO);
 
     if (!b.check(p) || !b.create(p))
         return status_error;
@@ -51,7 +61,20 @@ int run_flow(const run_options& o, backend& b) {
     if (!b.set_state(p))
         return status_error;
     stop_record stop;
-    if (!b.run(p, stop))
+    // A Linux guest's serial port reads standard input while it runs; Ctrl-A x (on a terminal)
+    // ends the run as SIGINT does. The handler is in place before the first key can arrive.
+    install_stop_handler();
+    bool ran = false;
+    {
+        std::unique_ptr<serial_feed> feed;
+        if (p.state.mode == ES_MODE_LINUX64)
+            feed = std::make_unique<serial_feed>(
+                STDIN_FILENO,
+                [&b](const std::uint8_t* bytes, std::size_t n) { return b.offer_input(bytes, n); },
+                [runner = pthread_self()] { pthread_kill(runner, SIGINT); });
+        ran = b.run(p, stop);
+    }
+    if (!ran)
         return status_error;
 
     std::fflush(stdout);
@@ -59,6 +82,15 @@ int run_flow(const run_options& o, backend& b) {
     std::fprintf(stderr, "%s\n", s.line.c_str());
     b.after_summary(stop);
     return s.status;
+}
+
+void write_console(const char* bytes, std::size_t n, bool raw) {
+    if (raw) {
+        std::fwrite(bytes, 1, n, stdout);
+        return;
+    }
+    const std::string safe = terminal_safe(std::string_view(bytes, n));
+    std::fwrite(safe.data(), 1, safe.size(), stdout);
 }
 
 int run_guest(const run_options& o) {

@@ -46,6 +46,7 @@ class fake_backend final : public backend {
         stop = outcome;
         return step("run max_exits " + std::to_string(p.max_exits));
     }
+    std::size_t offer_input(const std::uint8_t*, std::size_t n) override { return n; }
     std::string counts() override { return "9 fake exits"; }
     void after_summary(const stop_record& stop) override {
         calls.push_back("after_summary stop " + std::to_string(stop.stop));

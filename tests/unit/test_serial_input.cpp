@@ -30,6 +30,7 @@ TEST_CASE("serial input: the ring takes what fits, the board gets it as its FIFO
     pc_board b{};
     board_reset(b, 1000000, epoch);
     board_out(b, uart::com1_base + uart::iir_fcr, 1, uart::fcr_enable_fifo, 0);
+    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0); // the port is open
     CHECK_FALSE(serial_input_deliverable(*in, b));
 
     std::string sent;
@@ -64,6 +65,7 @@ TEST_CASE("serial input: bytes wait in the ring while the guest's FIFO is full")
     pc_board b{};
     board_reset(b, 1000000, epoch);
     board_out(b, uart::com1_base + uart::iir_fcr, 1, uart::fcr_enable_fifo, 0);
+    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0); // the port is open
     const std::uint8_t bytes[20] = {};
     CHECK(serial_input_push(*in, bytes, 20) == 20);
     serial_input_drain(*in, b);
@@ -73,4 +75,26 @@ TEST_CASE("serial input: bytes wait in the ring while the guest's FIFO is full")
     CHECK(serial_input_waiting(*in) == 4);
     CHECK(read_com1(b).size() == 16);
     CHECK(serial_input_deliverable(*in, b));
+}
+
+TEST_CASE("serial input: nothing reaches a UART whose received-data interrupt is off") {
+    auto in = std::make_unique<serial_input>();
+    pc_board b{};
+    board_reset(b, 1000000, epoch);
+    const std::uint8_t bytes[3] = {'a', 'b', 'c'};
+    CHECK(serial_input_push(*in, bytes, 3) == 3);
+    CHECK_FALSE(serial_input_listening(b));
+    CHECK_FALSE(serial_input_deliverable(*in, b)); // a halted guest may sleep
+    serial_input_drain(*in, b);
+    CHECK(serial_input_waiting(*in) == 3);
+    CHECK(read_com1(b).empty());
+    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0); // the driver opens the port
+    CHECK(serial_input_deliverable(*in, b));
+    // With the FIFO off the receiver holds one byte: one per drain.
+    std::string got;
+    for (int i = 0; i < 3; ++i) {
+        serial_input_drain(*in, b);
+        got += read_com1(b);
+    }
+    CHECK(got == "abc");
 }
