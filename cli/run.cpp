@@ -91,13 +91,14 @@ std::optional<std::string> read_image(const run_options& o, const char* tag) {
     return bytes;
 }
 
-vm_handles open_vm(std::uint64_t mem_bytes) {
+vm_handles open_vm(std::uint64_t mem_bytes, std::uint32_t flags) {
     vm_handles h{open_device(), fd_handle{}};
     if (!h.dev.valid())
         return h;
     es_vm_create create{};
     create.size = sizeof create;
     create.mem_bytes = mem_bytes;
+    create.flags = flags;
     h.vm = fd_handle(checked_ioctl(h.dev.get(), ES_IOC_CREATE_VM, &create, "creating the VM"));
     return h;
 }
@@ -156,7 +157,7 @@ int run_guest(const run_options& o) {
     const auto image = read_image(o, "exitscope");
     if (!image)
         return status_usage;
-    const vm_handles h = open_vm(o.mem_bytes);
+    const vm_handles h = open_vm(o.mem_bytes, o.shadow_paging ? ES_VM_SHADOW_PAGING : 0);
     if (!h.vm.valid())
         return status_error;
     if (!load_guest_bytes(h.vm.get(), o.load, image->data(), image->size(), "loading the image"))

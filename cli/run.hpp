@@ -30,7 +30,7 @@ std::optional<linux_boot> prepare_linux_boot(const run_options& o);
 struct vm_handles {
     fd_handle dev, vm;
 };
-vm_handles open_vm(std::uint64_t mem_bytes);
+vm_handles open_vm(std::uint64_t mem_bytes, std::uint32_t flags = 0); // es_vm_create.flags
 bool load_guest_bytes(int vm, std::uint64_t gpa, const void* data, std::uint64_t len,
                       const char* what);
 // Runs the VM to its stop, console to stdout, summary (and, for a dying guest, its last exits)
