@@ -1,0 +1,68 @@
+# Shadow paging (--paging shadow, the kernel's virtual TLB): the same guests print the same lines
+# as under EPT; only the exits differ (#PF exception exits and CR accesses under shadow only).
+. /tests/lib.sh
+
+load || { fail load "insmod failed"; exit 0; }
+
+paging_lines() {
+    same_lines "$1" "$2" \
+        "read-only write: #PF error 0x00000003 cr2 0x00030008" \
+        "not-present read: #PF error 0x00000000 cr2 0x00031010" \
+        "cr3 after switch: 0x00015000" \
+        "switched page under B: 0x22222222" \
+        "switched page under A: 0x11111111" \
+        "before remap: 0x33333333" \
+        "after remap and invlpg: 0x44444444" \
+        "A/D fresh: 0x00000000" \
+        "A/D after read: 0x00000020" \
+        "A/D after write: 0x00000060" \
+        "paging checks done"
+}
+
+for p in ept shadow; do
+    exitscope reset
+    exitscope run --mode long --paging $p /guests/paging-checks.bin >/tmp/pc.out 2>/tmp/pc.err
+    expect_status paging_checks_${p}_halts 0 $?
+    paging_lines paging_checks_${p}_prints /tmp/pc.out
+    exitscope stat --json >/tmp/pc_$p.json
+    echo "exits under $p: #PF/exception $(reason_count /tmp/pc_$p.json 0)," \
+        "CR access $(reason_count /tmp/pc_$p.json 28), INVLPG $(reason_count /tmp/pc_$p.json 14)," \
+        "I/O $(reason_count /tmp/pc_$p.json 30)"
+done
+# The guest's own #PFs stay in the guest under EPT (its exception bitmap is empty); MOV CR3 and
+# INVLPG do not exit there.
+pf_ept=$(reason_count /tmp/pc_ept.json 0) cr_ept=$(reason_count /tmp/pc_ept.json 28)
+inv_ept=$(reason_count /tmp/pc_ept.json 14)
+pf_sh=$(reason_count /tmp/pc_shadow.json 0) cr_sh=$(reason_count /tmp/pc_shadow.json 28)
+inv_sh=$(reason_count /tmp/pc_shadow.json 14)
+if [ "$pf_ept" = 0 ] && [ "$cr_ept" = 0 ] && [ "$inv_ept" = 0 ]; then pass ept_no_pf_cr_invlpg_exits
+else fail ept_no_pf_cr_invlpg_exits "exception $pf_ept, CR $cr_ept, INVLPG $inv_ept"; fi
+if [ "${pf_sh:-0}" -gt 0 ] && [ "${cr_sh:-0}" -ge 3 ] && [ "${inv_sh:-0}" -ge 2 ]; then
+    pass shadow_pf_cr_invlpg_exits
+else fail shadow_pf_cr_invlpg_exits "exception $pf_sh, CR $cr_sh, INVLPG $inv_sh"; fi
+
+# The other long-mode toy guests, unchanged under shadow paging.
+exitscope run --mode long --paging shadow /guests/hello-long.bin >/tmp/hl.out 2>/tmp/hl.err
+expect_status hello_long_shadow_halts 0 $?
+same_lines hello_long_shadow_prints /tmp/hl.out "Hello from 64-bit long mode!"
+for p in ept shadow; do
+    exitscope run --mode long --paging $p /guests/cpuid-loop-long.bin >/tmp/cl.out 2>/dev/null
+    expect_status cpuid_loop_long_${p}_halts 0 $?
+    same_lines cpuid_loop_long_${p}_exact_count /tmp/cl.out \
+        "cpuid-loop-long: ran 1000 CPUIDs, leaf 0x4FFFFFFE says 1001"
+done
+# cpuid-loop.bin itself is a real-mode guest: shadow paging refuses it (below).
+
+# Refusals: shadow paging runs long-mode guests only.
+exitscope run --paging shadow /guests/cpuid-loop.bin >/tmp/ref.out 2>/tmp/ref.err
+st=$?
+if [ $st != 0 ]; then pass shadow_refuses_real_cpuid_loop; else fail shadow_refuses_real_cpuid_loop "exit status 0"; fi
+for m in real protected; do
+    exitscope run --mode $m --paging shadow /guests/hello-$m.bin >/tmp/ref.out 2>/tmp/ref.err
+    st=$?
+    if [ $st != 0 ]; then pass shadow_refuses_$m; else fail shadow_refuses_$m "exit status 0"; fi
+done
+dmesg | grep -q 'shadow paging runs long-mode guests only' && pass shadow_refusal_logged ||
+    fail shadow_refusal_logged "no dmesg line"
+
+unload && pass unload || fail unload "rmmod failed"
