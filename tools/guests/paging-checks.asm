@@ -31,6 +31,17 @@ AD_PAGE   equ 0x44000           ; a fresh PTE for the A/D bits
     mov rdi, PT_A + ((%1) >> 12) * 8
 %endmacro
 
+; table_set PML4, PDPT, PD, PT: four zeroed pages linked for the first 2 MiB (PT left empty).
+%macro table_set 4
+    mov rdi, %1
+    xor eax, eax
+    mov ecx, 4 * 512
+    rep stosq
+    mov qword [%1], %2 | P_RW
+    mov qword [%2], %3 | P_RW
+    mov qword [%3], %4 | P_RW
+%endmacro
+
 start:
     ; Own GDT (null, 64-bit code 0x08, data 0x10): IRETQ reloads CS and SS from it.
     mov qword [GDT], 0
@@ -65,13 +76,7 @@ start:
     lidt [idt_ptr]
 
     ; Tables A: the first 2 MiB, 4 KiB pages, identity.
-    mov rdi, PML4_A
-    xor eax, eax
-    mov ecx, 4 * 512
-    rep stosq
-    mov qword [PML4_A], PDPT_A | P_RW
-    mov qword [PDPT_A], PD_A | P_RW
-    mov qword [PD_A], PT_A | P_RW
+    table_set PML4_A, PDPT_A, PD_A, PT_A
     mov rdi, PT_A
     mov eax, P_RW
     mov ecx, 512
@@ -86,13 +91,7 @@ start:
     pte_of NP_PAGE
     mov qword [rdi], 0
     ; Tables B: a copy of A with SWITCHED on the next frame.
-    mov rdi, PML4_B
-    xor eax, eax
-    mov ecx, 4 * 512
-    rep stosq
-    mov qword [PML4_B], PDPT_B | P_RW
-    mov qword [PDPT_B], PD_B | P_RW
-    mov qword [PD_B], PT_B | P_RW
+    table_set PML4_B, PDPT_B, PD_B, PT_B
     mov rsi, PT_A
     mov rdi, PT_B
     mov ecx, 512
