@@ -53,6 +53,26 @@ for p in ept shadow; do
 done
 # cpuid-loop.bin itself is a real-mode guest: shadow paging refuses it (below).
 
+# Hostile guests under shadow paging. A pool-exhaustion storm (4 GiB of distinct regions, a
+# self-mapping PML4 entry) prints the same under both; CR3 outside RAM stops the run as the EPT
+# mode does (the walk's first read, the PML4 entry at 0x40000000); the guest's own 9000 faults.
+for p in ept shadow; do
+    timeout -s INT 300 exitscope run --mode long --paging $p /guests/hostile-shadow-pool.bin \
+        >/tmp/sp.out 2>/tmp/sp.err
+    expect_status shadow_pool_storm_${p}_halts 0 $?
+    same_lines shadow_pool_storm_${p}_prints /tmp/sp.out "shadow-pool: reads 4088, wrong 0" \
+        "self-mapped PML4 entry 0: 0x00011003"
+    head -n 1 /tmp/sp.err
+done
+timeout -s INT 60 exitscope run --mode long --paging shadow /guests/hostile-ept-walk.bin \
+    >/tmp/hw.out 2>/tmp/hw.err
+expect_status shadow_cr3_outside_ram_status 73 $?
+contains shadow_cr3_outside_ram_summary /tmp/hw.err '^exitscope: guest accessed guest-physical 0x40000000, outside its RAM'
+timeout -s INT 120 exitscope run --mode long --paging shadow /guests/hostile-fault-storm.bin \
+    >/tmp/fs.out 2>/tmp/fs.err
+expect_status shadow_fault_storm_status 0 $?
+same_lines shadow_fault_storm_prints /tmp/fs.out "fault-storm: exceptions handled in the guest: 9000"
+
 # Refusals: shadow paging runs long-mode guests only.
 exitscope run --paging shadow /guests/cpuid-loop.bin >/tmp/ref.out 2>/tmp/ref.err
 st=$?
