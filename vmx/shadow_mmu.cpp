@@ -35,9 +35,14 @@ bool alloc_shadow(es_vm& vm) {
     // Toy guests see the host's leaves 0x80000001 and 0x80000008 unchanged (host_leaves.hpp).
     const std::uint32_t max_ext = hw::cpuid(0x80000000, 0).eax;
     s.page_1gb = max_ext >= extended_leaf1 && (hw::cpuid(extended_leaf1, 0).edx & page_1gb_bit);
-    s.maxphyaddr = max_ext >= address_sizes_leaf
-                       ? static_cast<std::uint8_t>(hw::cpuid(address_sizes_leaf, 0).eax & 0xff)
-                       : default_maxphyaddr;
+    const std::uint32_t reported = max_ext >= address_sizes_leaf
+                                       ? hw::cpuid(address_sizes_leaf, 0).eax & 0xff
+                                       : default_maxphyaddr;
+    // The walk handles 36..52 (mmu/access.hpp); a hypervisor below may report anything.
+    s.maxphyaddr = static_cast<std::uint8_t>(
+        reported < default_maxphyaddr
+            ? default_maxphyaddr
+            : (reported > sdm::paging::max_phys_bits ? sdm::paging::max_phys_bits : reported));
     return true;
 }
 
