@@ -9,6 +9,8 @@
 bits 64
 org 0x1000
 
+%include "paging-macros.inc"
+
 GDT     equ 0x0f000
 PML4_A  equ 0x10000
 PDPT_A  equ 0x11000
@@ -49,30 +51,14 @@ start:
     mov [GDT + 8], rax
     mov rax, 0x0000920000000000
     mov [GDT + 16], rax
-    lgdt [gdt_ptr]
-    push 0x08
-    lea rax, [rel .reloaded]
-    push rax
-    retfq
-.reloaded:
-    mov ax, 0x10
-    mov ss, ax
-    mov ds, ax
-    mov es, ax
+    reload_segments gdt_ptr
 
     ; IDT: only vector 14, an interrupt gate to pf_handler.
     mov rdi, IDT
     xor eax, eax
     mov ecx, 512
     rep stosq
-    mov rax, pf_handler
-    mov word [IDT + 14 * 16], ax
-    mov word [IDT + 14 * 16 + 2], 0x08
-    mov word [IDT + 14 * 16 + 4], 0x8e00
-    shr rax, 16
-    mov word [IDT + 14 * 16 + 6], ax
-    shr rax, 16
-    mov dword [IDT + 14 * 16 + 8], eax
+    gate IDT, 14, pf_handler
     lidt [idt_ptr]
 
     ; Tables A: the first 2 MiB, 4 KiB pages, identity.
@@ -171,20 +157,6 @@ start:
     cli
     hlt
 
-; Print the string at rsi, then the last fault's error code and CR2; then clear them.
-report_fault:
-    call puts
-    mov rax, [pf_err]
-    call put_hex
-    mov rsi, msg_cr2
-    call puts
-    mov rax, [pf_cr2]
-    call put_hex
-    call newline
-    mov qword [pf_err], -1
-    mov qword [pf_cr2], 0
-    ret
-
 ; Print the string at rsi, then the A and D bits of AD_PAGE's PTE.
 report_ad:
     call puts
@@ -194,32 +166,9 @@ report_ad:
     call newline
     ret
 
-newline:
-    push rax
-    mov al, 10
-    out 0xe9, al                ; the console port (console.inc comes last)
-    pop rax
-    ret
-
-; #PF: record the error code and CR2, resume at pf_resume.
-pf_handler:
-    push rax
-    mov rax, [rsp + 8]
-    mov [pf_err], rax
-    mov rax, cr2
-    mov [pf_cr2], rax
-    mov rax, [pf_resume]
-    mov [rsp + 16], rax
-    pop rax
-    add rsp, 8
-    iretq
-
-%include "console.inc"
+%include "paging-faults.inc"
 
 align 8
-pf_err: dq -1
-pf_cr2: dq 0
-pf_resume: dq 0
 gdt_ptr: dw 23
          dq GDT
 idt_ptr: dw 256 * 16 - 1
@@ -227,7 +176,6 @@ idt_ptr: dw 256 * 16 - 1
 
 msg_ro: db "read-only write: #PF error ", 0
 msg_np: db "not-present read: #PF error ", 0
-msg_cr2: db " cr2 ", 0
 msg_cr3: db "cr3 after switch: ", 0
 msg_in_b: db "switched page under B: ", 0
 msg_in_a: db "switched page under A: ", 0

@@ -11,6 +11,8 @@
 bits 64
 org 0x1000
 
+%include "paging-macros.inc"
+
 GDT     equ 0x0f000
 TSS     equ 0x0f100
 PML4    equ 0x10000
@@ -36,17 +38,6 @@ NXE        equ 1 << 11
     mov rdi, PT + ((%1) >> 12) * 8
 %endmacro
 
-%macro gate 2                   ; gate VECTOR, HANDLER: a 64-bit interrupt gate, DPL 3
-    mov rax, %2
-    mov word [IDT + (%1) * 16], ax
-    mov word [IDT + (%1) * 16 + 2], 0x08
-    mov word [IDT + (%1) * 16 + 4], 0xee00
-    shr rax, 16
-    mov word [IDT + (%1) * 16 + 6], ax
-    shr rax, 16
-    mov dword [IDT + (%1) * 16 + 8], eax
-%endmacro
-
 start:
     ; GDT: null, kernel code 0x08, kernel data 0x10, user code 0x18, user data 0x20, TSS 0x28.
     mov rdi, GDT
@@ -65,16 +56,7 @@ start:
     mov word [TSS + 102], 104    ; no I/O bitmap
     mov rax, 0x0000890000000067 | ((TSS & 0xffffff) << 16)
     mov [GDT + 0x28], rax
-    lgdt [gdt_ptr]
-    push 0x08
-    lea rax, [rel .reloaded]
-    push rax
-    retfq
-.reloaded:
-    mov ax, 0x10
-    mov ss, ax
-    mov ds, ax
-    mov es, ax
+    reload_segments gdt_ptr
     mov ax, 0x28
     ltr ax
 
@@ -82,8 +64,8 @@ start:
     xor eax, eax
     mov ecx, 512
     rep stosq
-    gate 14, pf_handler
-    gate 0x80, back_to_ring0
+    gate IDT, 14, pf_handler
+    gate IDT, 0x80, back_to_ring0
     lidt [idt_ptr]
 
     ; Tables: the first 2 MiB in 4 KiB user pages (identity), then the 2 MiB page BIG.
@@ -226,20 +208,6 @@ back_to_ring0:
     mov rsp, [kernel_rsp]
     jmp kernel_again
 
-; Print the string at rsi, then the last fault's error code and CR2; then clear them.
-report_fault:
-    call puts
-    mov rax, [pf_err]
-    call put_hex
-    mov rsi, msg_cr2
-    call puts
-    mov rax, [pf_cr2]
-    call put_hex
-    call newline
-    mov qword [pf_err], -1
-    mov qword [pf_cr2], 0
-    ret
-
 ; Print the string at rsi, then EAX in hex and a newline.
 report_value:
     call puts
@@ -247,32 +215,9 @@ report_value:
     call newline
     ret
 
-newline:
-    push rax
-    mov al, 10
-    out 0xe9, al                ; the console port (console.inc comes last)
-    pop rax
-    ret
-
-; #PF: record the error code and CR2, resume at pf_resume.
-pf_handler:
-    push rax
-    mov rax, [rsp + 8]
-    mov [pf_err], rax
-    mov rax, cr2
-    mov [pf_cr2], rax
-    mov rax, [pf_resume]
-    mov [rsp + 16], rax
-    pop rax
-    add rsp, 8
-    iretq
-
-%include "console.inc"
+%include "paging-faults.inc"
 
 align 8
-pf_err: dq -1
-pf_cr2: dq 0
-pf_resume: dq 0
 kernel_rsp: dq 0
 gdt_ptr: dw 0x37
          dq GDT
@@ -288,5 +233,4 @@ msg_big: db "2 MiB page at +0x40000: ", 0
 msg_split: db "after the split and INVLPG elsewhere in it: ", 0
 msg_global: db "global page: ", 0
 msg_pge_off: db "remapped, PGE off: ", 0
-msg_cr2: db " cr2 ", 0
 msg_done: db "paging rights done", 10, 0
