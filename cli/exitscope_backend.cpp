@@ -38,6 +38,7 @@ class exitscope_backend final : public backend {
         es_vm_create create{};
         create.size = sizeof create;
         create.mem_bytes = p.mem_bytes;
+        create.flags = p.shadow_paging ? ES_VM_SHADOW_PAGING : 0;
         vm_ = fd_handle(checked_ioctl(dev_.get(), ES_IOC_CREATE_VM, &create, "creating the VM",
                                       tag(), create_vm_advice));
         return vm_.valid();

@@ -21,6 +21,13 @@ class kvm_backend final : public backend {
     const char* tag() const override { return kvm::tag; }
 
     bool accepts(const run_options& o) override {
+        if (o.shadow_paging) {
+            std::fprintf(stderr,
+                         "%s: --paging does not apply with --backend kvm (KVM's paging is "
+                         "kvm_intel's ept parameter: reload it with ept=0 for shadow paging)\n",
+                         kvm::tag);
+            return false;
+        }
         if (!o.max_exits)
             return true;
         std::fprintf(stderr,

@@ -39,7 +39,7 @@ namespace {
 
 // The words as given; converted and checked after parsing, so each gets its own message.
 struct run_words {
-    std::string mode, mem, load, entry, max_exits, backend, image, kernel, initrd, append;
+    std::string mode, mem, load, entry, max_exits, backend, paging, image, kernel, initrd, append;
     bool raw = false;
 };
 
@@ -63,6 +63,9 @@ void add_run_options(CLI::App& app, run_words& w) {
                  "as ^X, as cat -v shows them)");
     app.add_option("--backend", w.backend, "exitscope (default) or kvm")
         ->type_name("exitscope|kvm");
+    app.add_option("--paging", w.paging,
+                   "second-level translation: ept (default) or shadow (long-mode images only)")
+        ->type_name("ept|shadow");
     app.add_option("--kernel", w.kernel,
                    "boot a Linux bzImage (64-bit boot protocol; default --mem 128) instead "
                    "of IMAGE; its serial console goes to stdout")
@@ -145,6 +148,18 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.backend = w.backend;
+    }
+    if (app.count("--paging")) {
+        if (w.paging != "ept" && w.paging != "shadow") {
+            error = "--paging " + w.paging + ": use ept or shadow";
+            return false;
+        }
+        o.shadow_paging = w.paging == "shadow";
+        if (o.shadow_paging && (o.backend != "exitscope" || !w.kernel.empty())) {
+            error = "--paging shadow runs long-mode images on the exitscope backend only (not "
+                    "--kernel or --backend kvm yet)";
+            return false;
+        }
     }
     return true;
 }

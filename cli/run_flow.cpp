@@ -52,6 +52,7 @@ int run_flow(const run_options& o, backend& b) {
         return status_usage;
     guest_plan p = image ? image_plan(o, *image) : linux_plan(o, *boot);
     p.console_raw = o.raw || !isatty(STDOUT_FILENO);
+    p.shadow_paging = o.shadow_paging;
 
     if (!b.check(p) || !b.create(p))
         return status_error;

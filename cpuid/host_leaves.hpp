@@ -76,4 +76,17 @@ constexpr cpuid_answer guest_view_of_host(std::uint32_t leaf, std::uint32_t sub,
     return a;
 }
 
+// A shadow-paging VM's view on top of guest_view_of_host: the virtual TLB (mmu/, vmx/shadow_mmu)
+// does not model PCIDs (nor INVPCID), protection keys, 5-level paging, SMEP or SMAP, so the guest
+// sees a CPU without them (and setting their CR4 bits is #GP, vmx/handlers_cr.cpp).
+constexpr cpuid_answer shadow_paging_view(std::uint32_t leaf, std::uint32_t sub, cpuid_answer a) {
+    if (leaf == 1) {
+        a.ecx &= ~sdm::cpuid1_ecx::pcid;
+    } else if (leaf == 7 && sub == 0) {
+        a.ebx &= ~(sdm::cpuid7_ebx::invpcid | sdm::cpuid7_ebx::smep | sdm::cpuid7_ebx::smap);
+        a.ecx &= ~(sdm::cpuid7_ecx::pku | sdm::cpuid7_ecx::ospke | sdm::cpuid7_ecx::la57);
+    }
+    return a;
+}
+
 } // namespace es

@@ -54,9 +54,12 @@ void derive_reason_flags() {
         std::uint8_t f = 0;
         if (sdm::is_defined_exit_reason(r))
             f |= ES_REASON_DEFINED;
-        if (exit_enabled(r, core.controls))
-            f |= ES_REASON_ENABLED;
-        core.reason_flags[r] = f;
+        const auto with_enabled = [f](bool on) {
+            return static_cast<std::uint8_t>(on ? f | ES_REASON_ENABLED : f);
+        };
+        core.reason_flags[r] = with_enabled(exit_enabled(r, core.controls));
+        core.shadow_reason_flags[r] =
+            with_enabled(!core.shadow_problem && exit_enabled(r, core.shadow_controls));
     }
 }
 
@@ -96,6 +99,9 @@ extern "C" int es_core_load(const es_load_params* params) {
         return refuse(err::not_supported, choice.problem);
     }
     core.controls = choice.controls;
+    const controls_choice shadow = shadow_paging_controls(core.caps, core.controls);
+    core.shadow_controls = shadow.controls;
+    core.shadow_problem = shadow.problem;
     derive_reason_flags();
     core.host_xcr0 = es_shim_xcr0();
     core.fpu_area_size = es_shim_fpu_area_size();

@@ -21,12 +21,16 @@ struct core_state {
     vmx_msrs msrs;
     capabilities caps;
     vm_controls controls;
+    // A shadow-paging VM's (shadow_paging_controls); shadow_problem: why there are none.
+    vm_controls shadow_controls;
+    const char* shadow_problem;
     bool cpuid_scope_global;
     instrument_level instrument;
     std::uint64_t outlier_cycles; // flight-recorder outlier threshold
     std::uint32_t preemption_slice_log2;
     std::uint32_t nr_cpus;                 // CPU ids (es_shim_nr_cpu_ids)
     std::uint8_t reason_flags[nr_reasons]; // ES_REASON_* per reason, derived from exit_table.hpp
+    std::uint8_t shadow_reason_flags[nr_reasons]; // the same for a shadow-paging VM
     std::uint64_t host_xcr0;
     std::uint64_t fpu_area_size;
     std::uint32_t host_max_basic_leaf; // CPUID.0:EAX, for the Linux guest's CPUID view

@@ -23,6 +23,10 @@ exit_action inject_ud(exit_context& ctx);
 exit_action inject_gp(exit_context& ctx);
 exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code = 0,
                       std::uint64_t gpa = 0);
+// Shadow paging (handlers_shadow.cpp): a #PF exit, MOV to and from CR3.
+exit_action shadow_page_fault(exit_context& ctx);
+exit_action shadow_write_cr3(exit_context& ctx, std::uint64_t value);
+std::uint64_t shadow_read_cr3(exit_context& ctx);
 // General-purpose register by the 4-bit number exit qualifications use (0 RAX ... 15 R15).
 std::uint64_t read_gpr(es_vcpu& vcpu, unsigned n);
 void write_gpr(es_vcpu& vcpu, unsigned n, std::uint64_t value);

@@ -37,7 +37,8 @@ namespace es {
     X(ept_misconfig)                                                                               \
     X(preemption_timer)                                                                            \
     X(xsetbv)                                                                                      \
-    X(interrupt_window)
+    X(interrupt_window)                                                                            \
+    X(invlpg) /* shadow paging only */
 
 enum class handler : std::uint8_t {
     none,
@@ -106,6 +107,7 @@ inline constexpr exit_rule exit_rules[] = {
     {sdm::exit_reason::vmwrite, handler::vmx_instruction, detail::always},
     {sdm::exit_reason::vmxoff, handler::vmx_instruction, detail::always},
     {sdm::exit_reason::vmxon, handler::vmx_instruction, detail::always},
+    {sdm::exit_reason::invlpg, handler::invlpg, detail::proc(sdm::proc_ctl::invlpg_exiting)},
     {sdm::exit_reason::cr_access, handler::cr_access, detail::always},
     {sdm::exit_reason::mov_dr, handler::mov_dr, detail::proc(sdm::proc_ctl::mov_dr_exiting)},
     {sdm::exit_reason::io_instruction, handler::io,

@@ -31,7 +31,12 @@ struct leaf_counters {
     std::uint64_t total_cycles() const {
         return global ? global_exit_cycles() : vm.counters->cycles;
     }
-    bool enabled(std::uint32_t r) const { return (core.reason_flags[r] & ES_REASON_ENABLED) != 0; }
+    // The calling VM's live controls decide (a shadow-paging VM's INVLPG is enabled); in global
+    // scope too, since the leaf answers for the caller's configuration.
+    bool enabled(std::uint32_t r) const {
+        const std::uint8_t* flags = vm.shadow_paging ? core.shadow_reason_flags : core.reason_flags;
+        return (flags[r] & ES_REASON_ENABLED) != 0;
+    }
 };
 
 cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
@@ -68,6 +73,8 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
     }
     if (vm.has_board) [[unlikely]]
         return linux_answer(leaf, sub);
+    if (vm.shadow_paging) [[unlikely]]
+        return shadow_paging_view(leaf, sub, host_answer(leaf, sub));
     return host_answer(leaf, sub);
 }
 

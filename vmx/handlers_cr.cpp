@@ -6,6 +6,7 @@
 #include "sdm/exit_qualification.hpp"
 #include "sdm/msrs.hpp"
 #include "sdm/vmx_controls.hpp"
+#include "shadow_mmu.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
@@ -23,7 +24,10 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
         return inject_gp(ctx);
     // Without unrestricted guest VMX cannot run a guest with paging or protection off: turning
     // either off is refused (#GP) as on a CPU that cannot, instead of silently kept on.
-    if (!runs_unpaged_modes(core.caps) && (~value & (sdm::cr0::pe | sdm::cr0::pg)))
+    // A shadow-paging VM runs its guest with paging on and CR0.WP = 1 whatever the guest's
+    // values (mmu/shadow_entry.hpp); it has no unrestricted guest either.
+    const bool shadow = ctx.vm.shadow_paging;
+    if ((!runs_unpaged_modes(core.caps) || shadow) && (~value & (sdm::cr0::pe | sdm::cr0::pg)))
         return inject_gp(ctx);
     const std::uint64_t old = hw::vmread(f::guest_cr0);
     std::uint64_t efer = hw::vmread(f::guest_efer);
@@ -41,21 +45,36 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
     }
     hw::vmwrite(f::guest_efer, efer);
     hw::vmwrite(f::entry_controls, entry);
+    const std::uint64_t old_shadow = hw::vmread(f::cr0_read_shadow);
     hw::vmwrite(f::cr0_read_shadow, value);
     hw::vmwrite(f::guest_cr0,
-                (value | cr0_guest_fixed1_bits(core.caps)) & cr0_guest_allowed_bits(core.caps));
+                (value | cr0_guest_fixed1_bits(core.caps) | (shadow ? shadow_cr0_bits : 0)) &
+                    cr0_guest_allowed_bits(core.caps));
+    // WP decides the rights of supervisor writes, hence of the shadow entries.
+    if (shadow && ((old_shadow ^ value) & sdm::cr0::wp))
+        shadow_start_over(ctx.vcpu);
     return exit_action::skip;
 }
 
 // CR4: VMXE and SMXE belong to the host, and CET would share the host's CET state (the guest's
 // CPUID shows none of them), so setting them is #GP; long mode cannot drop PAE.
+//
+// Shadow paging: what the virtual TLB does not model (PCIDs, protection keys, 5-level paging,
+// SMEP, SMAP; CPUID hides them) is #GP too. The hardware runs without PGE (shadow entries are
+// flushed on every CR3 write anyway), and any write starts the shadow tables over: PGE, PSE and
+// PAE toggles flush the TLB on hardware.
 exit_action write_cr4(exit_context& ctx, std::uint64_t value) {
     const bool lma = (hw::vmread(f::guest_efer) & sdm::efer::lma) != 0;
+    const bool shadow = ctx.vm.shadow_paging;
     if ((value & (sdm::cr4::vmxe | sdm::cr4::smxe | sdm::cr4::cet)) ||
-        (value & ~cr4_guest_allowed_bits(core.caps)) || (lma && !(value & sdm::cr4::pae)))
+        (value & ~cr4_guest_allowed_bits(core.caps)) || (lma && !(value & sdm::cr4::pae)) ||
+        (shadow && (value & shadow_unmodelled_cr4_bits)))
         return inject_gp(ctx);
     hw::vmwrite(f::cr4_read_shadow, value);
-    hw::vmwrite(f::guest_cr4, value | cr4_guest_fixed1_bits(core.caps));
+    hw::vmwrite(f::guest_cr4,
+                (value | cr4_guest_fixed1_bits(core.caps)) & ~(shadow ? sdm::cr4::pge : 0));
+    if (shadow)
+        shadow_start_over(ctx.vcpu);
     return exit_action::skip;
 }
 
@@ -68,6 +87,10 @@ exit_action cr_access(exit_context& ctx) {
         switch (q.cr) {
         case 0:
             return write_cr0(ctx, value);
+        case 3: // CR3-load exiting: shadow paging only
+            if (ctx.vm.shadow_paging)
+                return shadow_write_cr3(ctx, value);
+            return unexpected(ctx);
         case 4:
             return write_cr4(ctx, value);
         case 8: // the host's TPR is not the guest's: writes are dropped
@@ -75,6 +98,10 @@ exit_action cr_access(exit_context& ctx) {
         default:
             return unexpected(ctx);
         }
+    }
+    if (q.type == sdm::cr_access_type::from_cr && q.cr == 3 && ctx.vm.shadow_paging) {
+        write_gpr(ctx.vcpu, q.gpr, shadow_read_cr3(ctx));
+        return exit_action::skip;
     }
     if (q.type == sdm::cr_access_type::from_cr && q.cr == 8) {
         write_gpr(ctx.vcpu, q.gpr, 0);

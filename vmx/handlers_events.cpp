@@ -48,7 +48,11 @@ exit_action exception_or_nmi(exit_context& ctx) {
         es_shim_deliver_nmi();
         return exit_action::resume;
     }
-    return unexpected(ctx); // the exception bitmap is zero: nothing else can arrive
+    // Only a shadow-paging VM intercepts an exception: #PF (its exception bitmap).
+    if (ctx.vm.shadow_paging && (info & vector_mask) == sdm::vector::pf &&
+        ((info >> type_shift) & type_mask) == type_hardware_exception)
+        return shadow_page_fault(ctx);
+    return unexpected(ctx); // an EPT VM's exception bitmap is zero: nothing else can arrive
 }
 
 // Interrupts stay pending (no acknowledge on exit); the run loop enables interrupts so the host

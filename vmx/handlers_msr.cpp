@@ -4,6 +4,7 @@
 #include "exit_handlers.hpp"
 #include "pure/msr_policy.hpp"
 #include "sdm/cpu_bits.hpp"
+#include "shadow_mmu.hpp"
 #include "stats.hpp"
 #include "vmx_ops.hpp"
 
@@ -29,8 +30,28 @@ exit_action write_efer(exit_context& ctx, std::uint64_t v) {
         return inject_gp(ctx);
     if ((cur & sdm::efer::lma) != 0 && !(wanted & sdm::efer::lme))
         return inject_gp(ctx);
+    if (ctx.vm.shadow_paging) {
+        // The hardware keeps NXE = 1 (XD of the shadow entries); the guest's own NXE decides
+        // the rights the shadow entries get, so a change starts them over.
+        shadow_state& s = *ctx.vm.shadow;
+        const bool nxe = (wanted & sdm::efer::nxe) != 0;
+        if (nxe != s.guest_nxe) {
+            s.guest_nxe = nxe;
+            shadow_start_over(ctx.vcpu);
+        }
+        hw::vmwrite(f::guest_efer, wanted | (cur & sdm::efer::lma) | sdm::efer::nxe);
+        return exit_action::skip;
+    }
     hw::vmwrite(f::guest_efer, wanted | (cur & sdm::efer::lma));
     return exit_action::skip;
+}
+
+// The EFER the guest believes it has: a shadow-paging VM's hardware NXE is always 1.
+std::uint64_t read_efer(const exit_context& ctx) {
+    const std::uint64_t hw_efer = hw::vmread(f::guest_efer);
+    if (!ctx.vm.shadow_paging)
+        return hw_efer;
+    return (hw_efer & ~sdm::efer::nxe) | (ctx.vm.shadow->guest_nxe ? sdm::efer::nxe : 0);
 }
 
 exit_action write_base(exit_context& ctx, f field, std::uint64_t v) {
@@ -78,7 +99,7 @@ exit_action rdmsr(exit_context& ctx) {
     const auto number = static_cast<std::uint32_t>(vcpu.regs.rcx);
     switch (rule_for_msr(number, guest_msr_set(ctx.vm))) {
     case msr_rule::efer:
-        v = hw::vmread(f::guest_efer);
+        v = read_efer(ctx);
         break;
     case msr_rule::sysenter:
         v = hw::vmread(sysenter_field(number));

@@ -12,21 +12,6 @@ namespace {
 
 using f = sdm::vmcs_field;
 
-// The event the last exit interrupted (IDT-vectoring information) goes in again, as the SDM
-// requires of a VMM ("Information for VM Exits During Event Delivery"); true if there was one.
-bool reinject_interrupted_event() {
-    using namespace sdm::interruption;
-    const auto vectoring = static_cast<std::uint32_t>(hw::vmread(f::idt_vectoring_info));
-    if (!(vectoring & valid))
-        return false;
-    if (vectoring & deliver_error_code)
-        hw::vmwrite(f::entry_exception_error_code, hw::vmread(f::idt_vectoring_error_code));
-    if (needs_instruction_length((vectoring >> type_shift) & type_mask))
-        hw::vmwrite(f::entry_instruction_length, hw::vmread(f::exit_instruction_length));
-    hw::vmwrite(f::entry_interruption_info, vectoring & ~nmi_unblocking);
-    return true;
-}
-
 // The guest takes an external interrupt at the next instruction boundary: IF set, no STI or
 // MOV-SS blocking ("Interruptibility State").
 bool guest_can_take_interrupt() {
@@ -41,7 +26,7 @@ void request_interrupt_window(es_vcpu& vcpu, bool on) {
         return;
     vcpu.interrupt_window = on;
     hw::vmwrite(f::proc_based_controls,
-                core.controls.proc | (on ? sdm::proc_ctl::interrupt_window_exiting : 0));
+                vcpu.vm->controls->proc | (on ? sdm::proc_ctl::interrupt_window_exiting : 0));
 }
 
 // The guest runs at most until the PIT's next deadline: the VMX-preemption timer, which counts
@@ -56,6 +41,19 @@ void bound_run_by_timer(std::uint64_t deadline, std::uint64_t now) {
 }
 
 } // namespace
+
+bool reinject_interrupted_event() {
+    using namespace sdm::interruption;
+    const auto vectoring = static_cast<std::uint32_t>(hw::vmread(f::idt_vectoring_info));
+    if (!(vectoring & valid))
+        return false;
+    if (vectoring & deliver_error_code)
+        hw::vmwrite(f::entry_exception_error_code, hw::vmread(f::idt_vectoring_error_code));
+    if (needs_instruction_length((vectoring >> type_shift) & type_mask))
+        hw::vmwrite(f::entry_instruction_length, hw::vmread(f::exit_instruction_length));
+    hw::vmwrite(f::entry_interruption_info, vectoring & ~nmi_unblocking);
+    return true;
+}
 
 void deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm) {
     using namespace sdm::interruption;

@@ -8,6 +8,11 @@
 
 namespace es {
 
+// The event the last exit interrupted (IDT-vectoring information) goes in again, as the SDM
+// requires of a VMM ("Information for VM Exits During Event Delivery"); true if there was one.
+// Board VMs do it before every entry; a shadow #PF exit does it for its own exit.
+bool reinject_interrupted_event();
+
 // Right before each VM entry of a vCPU whose VM has a board: re-inject an event the last exit
 // interrupted, let the board's time pass (IRQ0 when the PIT's deadline passed), move waiting
 // serial input into the UART (IRQ4 when the guest enabled it), inject the PIC's

@@ -10,6 +10,7 @@
 #include "pure/msr_policy.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/vmx_controls.hpp"
+#include "shadow_mmu.hpp"
 #include "vm_registry.hpp"
 
 namespace es {
@@ -91,6 +92,7 @@ void free_vm(es_vm* vm) {
             free_page(p);
     if (vm->msr_bitmap.va)
         free_page(vm->msr_bitmap);
+    free_shadow(*vm);
     es_shim_free(vm->counters);
     es_shim_free(vm);
 }
@@ -159,6 +161,12 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* err
         *error = -err::not_supported;
         return nullptr;
     }
+    const bool shadow_paging = (a->flags & ES_VM_SHADOW_PAGING) != 0;
+    if (shadow_paging && core.shadow_problem) {
+        es_shim_log(1, core.shadow_problem);
+        *error = -err::not_supported;
+        return nullptr;
+    }
     // Refuse up front what would drive the host into reclaim or OOM; guests may not take more
     // than half of what is available.
     if (a->mem_bytes > es_shim_available_bytes() / 2) {
@@ -171,14 +179,17 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* err
         return nullptr;
     }
     vm->waker = waker;
+    vm->shadow_paging = shadow_paging;
+    vm->controls = shadow_paging ? &core.shadow_controls : &core.controls;
     vm->mem.bytes = a->mem_bytes;
     vm->mem.nr_pages = a->mem_bytes / ES_PAGE_SIZE;
     vm->mem.pages = static_cast<host_page*>(es_shim_zalloc(vm->mem.nr_pages * sizeof(host_page)));
     bool ok = vm->mem.pages != nullptr;
     for (std::uint64_t i = 0; ok && i < vm->mem.nr_pages; ++i)
         ok = alloc_page(vm->mem.pages[i]);
-    ok =
-        ok && build_ept(vm->ept, vm->mem) && alloc_page(vm->msr_bitmap) && init_vcpu(vm->vcpu, *vm);
+    // A shadow-paging VM keeps an EPT too (unused: the section start invalidates it like any).
+    ok = ok && build_ept(vm->ept, vm->mem) && alloc_page(vm->msr_bitmap) &&
+         (!shadow_paging || alloc_shadow(*vm)) && init_vcpu(vm->vcpu, *vm);
     if (ok) {
         // One row whatever the number of CPUs; an allocation this size is page aligned.
         vm->counters = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
@@ -227,6 +238,11 @@ extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
 extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     if (int e = check_state(*a, vm->mem.bytes))
         return e;
+    if (int e = check_paging_mode(vm->shadow_paging, a->mode)) {
+        es_shim_log(1, "shadow paging runs long-mode guests only (real and protected mode need "
+                       "EPT with unrestricted guest; Linux guests are not supported yet)");
+        return e;
+    }
     const auto mode = static_cast<guest_mode>(a->mode);
     if ((mode == guest_mode::real || mode == guest_mode::protected32) &&
         !runs_unpaged_modes(core.caps)) {

@@ -7,6 +7,8 @@
 
 #include "board/pc_board.hpp"
 #include "board/serial_input.hpp"
+#include "mmu/shadow_tables.hpp"
+#include "pure/capabilities.hpp"
 #include "pure/exit_counters.hpp"
 #include "vcpu.hpp"
 
@@ -28,11 +30,29 @@ struct ept_tables {
     std::uint64_t eptp;
 };
 
+// A shadow-paging VM's virtual TLB (shadow_mmu.cpp): its pool of shadow tables (host pages,
+// never guest RAM, so the guest cannot write them) and the paging state the guest believes in.
+struct shadow_state {
+    host_page pages[mmu::shadow_pool_pages]; // pages[0] is the root the hardware's CR3 holds
+    std::uint32_t used;                      // tables in use (mmu::shadow_pool)
+    std::uint64_t guest_cr3;                 // what the guest loaded into CR3
+    bool guest_nxe;                          // EFER.NXE as the guest set it (the hardware's is 1)
+    bool page_1gb;                           // CPUID as the guest sees it
+    std::uint8_t maxphyaddr;
+    std::uint64_t* table(std::uint32_t i) { return static_cast<std::uint64_t*>(pages[i].va); }
+    std::uint64_t table_pa(std::uint32_t i) { return pages[i].pa; }
+};
+
 } // namespace es
 
 struct es_vm {
     es::guest_memory mem;
     es::ept_tables ept;
+    // ES_VM_SHADOW_PAGING: the VM runs on shadow tables (`shadow`) with EPT off; the controls
+    // are core's for one kind of VM or the other.
+    bool shadow_paging;
+    es::shadow_state* shadow;
+    const es::vm_controls* controls;
     es::host_page msr_bitmap;
     // A Linux guest (linux64) has the PC board and the Linux MSR set; toy guests have neither and
     // keep the plain port conventions.

@@ -8,6 +8,7 @@
 #include "sdm/exit_qualification.hpp"
 #include "sdm/msrs.hpp"
 #include "sdm/vmx_controls.hpp"
+#include "shadow_mmu.hpp"
 #include "vmx_ops.hpp"
 
 namespace es {
@@ -30,15 +31,16 @@ std::uint64_t timer_value(std::uint32_t slice_log2, std::uint32_t rate) {
     return slice_log2 > rate ? 1ull << (slice_log2 - rate) : 1;
 }
 
-std::uint64_t cr0_owned_bits() {
-    return cr0_guest_fixed1_bits(core.caps) | ~core.caps.cr0_fixed1;
+std::uint64_t cr0_owned_bits(const es_vm& vm) {
+    return cr0_guest_fixed1_bits(core.caps) | ~core.caps.cr0_fixed1 |
+           (vm.shadow_paging ? shadow_cr0_bits : 0);
 }
 
 // CR4 bits the guest may not set (VMX and SMX belong to the host; CET would share the host's
 // CET state, which no VMCS control switches here) or clear (fixed bits).
-std::uint64_t cr4_owned_bits() {
+std::uint64_t cr4_owned_bits(const es_vm& vm) {
     return cr4_guest_fixed1_bits(core.caps) | ~core.caps.cr4_fixed1 | sdm::cr4::vmxe |
-           sdm::cr4::smxe | sdm::cr4::cet;
+           sdm::cr4::smxe | sdm::cr4::cet | (vm.shadow_paging ? shadow_cr4_owned_bits : 0);
 }
 
 } // namespace
@@ -46,13 +48,15 @@ std::uint64_t cr4_owned_bits() {
 bool write_controls_and_host_constants(es_vcpu& vcpu) {
     const es_vm& vm = *vcpu.vm;
     writer w;
-    const vm_controls& c = core.controls;
+    const vm_controls& c = *vm.controls;
     w(f::pin_based_controls, c.pin);
     w(f::proc_based_controls, c.proc);
     w(f::proc_based_controls2, c.proc2);
     w(f::exit_controls, c.exit);
     w(f::entry_controls, c.entry);
-    w(f::exception_bitmap, 0); // guest exceptions stay in the guest
+    // Guest exceptions stay in the guest, except a shadow-paging VM's #PFs: every one exits
+    // (error-code mask and match 0), as most are the virtual TLB's misses.
+    w(f::exception_bitmap, vm.shadow_paging ? 1u << sdm::vector::pf : 0);
     w(f::page_fault_error_mask, 0);
     w(f::page_fault_error_match, 0);
     w(f::cr3_target_count, 0);
@@ -64,8 +68,8 @@ bool write_controls_and_host_constants(es_vcpu& vcpu) {
     w(f::ept_pointer, vm.ept.eptp);
     if (c.proc2 & sdm::proc_ctl2::enable_vpid)
         w(f::vpid, vcpu.vpid);
-    w(f::cr0_guest_host_mask, cr0_owned_bits());
-    w(f::cr4_guest_host_mask, cr4_owned_bits());
+    w(f::cr0_guest_host_mask, cr0_owned_bits(vm));
+    w(f::cr4_guest_host_mask, cr4_owned_bits(vm));
     // Without shadow VMCS, the link pointer must be all ones ("Checks on Guest Non-Register
     // State").
     w(f::vmcs_link_pointer, ~0ull);
@@ -157,12 +161,25 @@ bool write_guest_start_state(es_vcpu& vcpu) {
     w(f::guest_gdtr_limit, g.gdtr_limit);
     w(f::guest_idtr_base, g.idtr_base);
     w(f::guest_idtr_limit, g.idtr_limit);
-    w(f::guest_cr0, g.cr0);
     w(f::cr0_read_shadow, g.cr0_shadow);
-    w(f::guest_cr3, g.cr3);
-    w(f::guest_cr4, g.cr4);
     w(f::cr4_read_shadow, g.cr4_shadow);
-    w(f::guest_efer, g.efer);
+    if (vm.shadow_paging) {
+        // The guest's CR3 and EFER.NXE are virtual; the hardware runs on the (empty) shadow root
+        // with WP and NXE on and PGE off (shadow_mmu.hpp). The start state's tables are new.
+        shadow_state& s = *vm.shadow;
+        s.guest_cr3 = g.cr3;
+        s.guest_nxe = (g.efer & sdm::efer::nxe) != 0;
+        shadow_start_over(vcpu);
+        w(f::guest_cr0, g.cr0 | shadow_cr0_bits);
+        w(f::guest_cr3, s.table_pa(0));
+        w(f::guest_cr4, g.cr4 & ~sdm::cr4::pge);
+        w(f::guest_efer, g.efer | sdm::efer::nxe);
+    } else {
+        w(f::guest_cr0, g.cr0);
+        w(f::guest_cr3, g.cr3);
+        w(f::guest_cr4, g.cr4);
+        w(f::guest_efer, g.efer);
+    }
     w(f::guest_rip, g.rip);
     w(f::guest_rsp, g.rsp);
     w(f::guest_rflags, g.rflags);
@@ -174,13 +191,13 @@ bool write_guest_start_state(es_vcpu& vcpu) {
     w(f::guest_interruptibility, 0);
     w(f::guest_activity_state, static_cast<std::uint32_t>(sdm::activity_state::active));
     w(f::guest_pending_debug, 0);
-    std::uint32_t entry = core.controls.entry;
+    std::uint32_t entry = vm.controls->entry;
     if (g.ia32e)
         entry |= sdm::entry_ctl::ia32e_mode_guest;
     w(f::entry_controls, entry);
     // A fresh start: no event injected from the last run, no interrupt window asked for.
     w(f::entry_interruption_info, 0);
-    w(f::proc_based_controls, core.controls.proc);
+    w(f::proc_based_controls, vm.controls->proc);
     vcpu.interrupt_window = false;
     vcpu.regs = es_guest_regs{};
     vcpu.regs.rsi = g.rsi;

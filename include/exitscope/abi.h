@@ -106,9 +106,15 @@ enum es_info_msr {
     ES_MSR_COUNT
 };
 
+/* es_vm_create.flags: the VM's second-level translation. Without a flag, EPT; with
+ * ES_VM_SHADOW_PAGING, shadow page tables the module builds from the guest's (a virtual TLB):
+ * long-mode toy guests only for now (ES_VM_SET_STATE refuses other modes with EOPNOTSUPP). */
+#define ES_VM_SHADOW_PAGING 0x1u
+#define ES_VM_CREATE_FLAGS ES_VM_SHADOW_PAGING
+
 struct es_vm_create {
     es_u32 size;
-    es_u32 flags;    /* must be 0 */
+    es_u32 flags;    /* ES_VM_CREATE_FLAGS bits only */
     es_u64 mem_bytes; /* multiple of ES_PAGE_SIZE, ES_GUEST_MEM_MIN..ES_GUEST_MEM_MAX */
     es_u64 reserved[4];
 };

@@ -20,11 +20,13 @@ inline constexpr std::uint64_t pg = 1ull << 31;
 } // namespace cr0
 
 namespace cr4 {
+inline constexpr std::uint64_t pse = 1ull << 4;
 inline constexpr std::uint64_t pae = 1ull << 5;
 inline constexpr std::uint64_t pge = 1ull << 7;
 inline constexpr std::uint64_t osfxsr = 1ull << 9;
 inline constexpr std::uint64_t osxmmexcpt = 1ull << 10;
 inline constexpr std::uint64_t vmxe = 1ull << 13;
+inline constexpr std::uint64_t la57 = 1ull << 12;
 inline constexpr std::uint64_t smxe = 1ull << 14;
 inline constexpr std::uint64_t pcide = 1ull << 17;
 inline constexpr std::uint64_t osxsave = 1ull << 18;
@@ -38,6 +40,7 @@ namespace rflags {
 inline constexpr std::uint64_t fixed1 = 1ull << 1; // reserved, always 1
 inline constexpr std::uint64_t tf = 1ull << 8;
 inline constexpr std::uint64_t intf = 1ull << 9;
+inline constexpr std::uint64_t ac = 1ull << 18;
 inline constexpr std::uint64_t vm = 1ull << 17;
 } // namespace rflags
 
@@ -51,6 +54,7 @@ inline constexpr std::uint32_t smx = 1u << 6;
 inline constexpr std::uint32_t est = 1u << 7;
 inline constexpr std::uint32_t tm2 = 1u << 8;
 inline constexpr std::uint32_t xtpr = 1u << 14;
+inline constexpr std::uint32_t pcid = 1u << 17;
 inline constexpr std::uint32_t pdcm = 1u << 15; // IA32_PERF_CAPABILITIES
 inline constexpr std::uint32_t x2apic = 1u << 21;
 inline constexpr std::uint32_t tsc_deadline = 1u << 24;
@@ -79,18 +83,23 @@ inline constexpr std::uint32_t fsgsbase = 1u << 0;
 inline constexpr std::uint32_t tsc_adjust = 1u << 1;
 inline constexpr std::uint32_t sgx = 1u << 2;
 inline constexpr std::uint32_t hle = 1u << 4;
+inline constexpr std::uint32_t smep = 1u << 7;
 inline constexpr std::uint32_t invpcid = 1u << 10;
 inline constexpr std::uint32_t rtm = 1u << 11;
 inline constexpr std::uint32_t rdt_monitoring = 1u << 12;
 inline constexpr std::uint32_t mpx = 1u << 14;
 inline constexpr std::uint32_t rdt_allocation = 1u << 15;
+inline constexpr std::uint32_t smap = 1u << 20;
 inline constexpr std::uint32_t intel_pt = 1u << 25;
 } // namespace cpuid7_ebx
 
 // CPUID.(EAX=7,ECX=0):ECX.
 namespace cpuid7_ecx {
+inline constexpr std::uint32_t pku = 1u << 3;
+inline constexpr std::uint32_t ospke = 1u << 4;
 inline constexpr std::uint32_t waitpkg = 1u << 5;
 inline constexpr std::uint32_t cet_ss = 1u << 7; // CET shadow stacks
+inline constexpr std::uint32_t la57 = 1u << 16;
 inline constexpr std::uint32_t sgx_lc = 1u << 30;
 } // namespace cpuid7_ecx
 

@@ -1,6 +1,7 @@
 // libFuzzer target: capability parsing and control choice over arbitrary MSR values. Whatever
 // the MSRs say, a chosen control word must honour allowed-0 and allowed-1, and the traps the
-// hypervisor relies on for isolation must be set; EPT is on exactly when guests can run.
+// hypervisor relies on for isolation must be set; EPT is on exactly when guests can run; a
+// shadow-paging VM's controls are as legal.
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -36,5 +37,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // Without EPT the module still loads, but no VM can be created (can_run_guests says so).
     require(es::can_run_guests(caps) == ((ch.controls.proc2 & proc_ctl2::enable_ept) != 0));
     require(!(ch.controls.exit & exit_ctl::ack_interrupt_on_exit));
+    // A shadow-paging VM's controls, where there are any: as legal, with EPT and unrestricted
+    // guest off and the CR3 and INVLPG exits on.
+    const es::controls_choice sh = es::shadow_paging_controls(caps, ch.controls);
+    if (!sh.problem) {
+        require(legal(sh.controls.proc, caps.proc));
+        require(legal(sh.controls.proc2, caps.proc2));
+        require(!(sh.controls.proc2 & (proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest)));
+        const std::uint32_t exits =
+            proc_ctl::invlpg_exiting | proc_ctl::cr3_load_exiting | proc_ctl::cr3_store_exiting;
+        require((sh.controls.proc & exits) == exits);
+        require(sh.controls.pin == ch.controls.pin && sh.controls.exit == ch.controls.exit &&
+                sh.controls.entry == ch.controls.entry);
+    }
     return 0;
 }

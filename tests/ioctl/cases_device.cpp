@@ -88,7 +88,8 @@ void matrix::create_cases() {
     auto dev_fd = [this] { return dev; };
     auto make = [] { return create_args(vm_mem); };
     struct_cases<es_vm_create>("create_vm", dev_fd, ES_IOC_CREATE_VM, make, closes_vm, false);
-    flags_cases<es_vm_create>("create_vm", dev_fd, ES_IOC_CREATE_VM, make);
+    // ES_VM_SHADOW_PAGING is the one defined flag.
+    flags_cases<es_vm_create>("create_vm", dev_fd, ES_IOC_CREATE_VM, make, 2);
     add("create_vm/cloexec", {0}, [=, this] {
         fd_guard v;
         if (int e = create_vm(dev, vm_mem, &v))

@@ -241,13 +241,14 @@ struct matrix {
 
     template <typename T>
     void flags_cases(const std::string& base, std::function<int()> fd, unsigned long req,
-                     std::function<T()> make) {
-        for (u32 f : {1u, 0x80000000u})
-            add(base + (f == 1 ? "/flags_1" : "/flags_top_bit"), {EINVAL}, [=] {
-                T a = make();
-                a.flags = f;
-                return got{xioctl(fd(), req, a), {}};
-            });
+                     std::function<T()> make, u32 lowest_undefined = 1) {
+        for (u32 f : {lowest_undefined, 0x80000000u})
+            add(base + (f == lowest_undefined ? "/flags_" + std::to_string(f) : "/flags_top_bit"),
+                {EINVAL}, [=] {
+                    T a = make();
+                    a.flags = f;
+                    return got{xioctl(fd(), req, a), {}};
+                });
     }
 
     void build();

@@ -26,7 +26,9 @@ TEST_CASE("create: RAM size, flags and reserved fields") {
         {ES_GUEST_MEM_MAX + 4096, 0, 0, -err::range},
         {~0ull & ~4095ull, 0, 0, -err::range},
         {2 * mib + 1, 0, 0, -err::inval},
-        {2 * mib, 1, 0, -err::inval},
+        {2 * mib, ES_VM_SHADOW_PAGING, 0, 0},
+        {2 * mib, 2, 0, -err::inval},
+        {2 * mib, ES_VM_SHADOW_PAGING | 0x80000000u, 0, -err::inval},
         {2 * mib, 0, 1, -err::inval},
     };
     for (const auto& r : rows) {
@@ -38,6 +40,15 @@ TEST_CASE("create: RAM size, flags and reserved fields") {
         CAPTURE(r.mem, r.flags, r.reserved0);
         CHECK(check_create(a) == r.want);
     }
+}
+
+TEST_CASE("shadow paging runs long-mode guests only") {
+    CHECK(check_paging_mode(true, ES_MODE_LONG) == 0);
+    CHECK(check_paging_mode(true, ES_MODE_REAL) == -err::not_supported);
+    CHECK(check_paging_mode(true, ES_MODE_PROTECTED) == -err::not_supported);
+    CHECK(check_paging_mode(true, ES_MODE_LINUX64) == -err::not_supported);
+    for (std::uint32_t mode = ES_MODE_REAL; mode <= ES_MODE_LINUX64; ++mode)
+        CHECK(check_paging_mode(false, mode) == 0);
 }
 
 TEST_CASE("load: ranges that overflow or leave RAM are refused") {

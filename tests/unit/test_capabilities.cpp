@@ -196,3 +196,39 @@ TEST_CASE("guest CR0 fixed bits exclude PE and PG under unrestricted guest") {
     CHECK(cr0_guest_fixed1_bits(c) == 0x20);   // NE only
     CHECK(cr4_guest_fixed1_bits(c) == 0x2000); // VMXE
 }
+
+TEST_CASE("a shadow-paging VM: EPT and unrestricted guest off, CR3 and INVLPG exit") {
+    const capabilities caps = parse_capabilities(haswell());
+    const controls_choice base = choose_controls(caps);
+    REQUIRE(base.problem == nullptr);
+    const controls_choice sh = shadow_paging_controls(caps, base.controls);
+    REQUIRE(sh.problem == nullptr);
+    using namespace sdm;
+    const std::uint32_t added =
+        proc_ctl::invlpg_exiting | proc_ctl::cr3_load_exiting | proc_ctl::cr3_store_exiting;
+    CHECK((sh.controls.proc & added) == added);
+    CHECK((sh.controls.proc & ~added) == (base.controls.proc & ~added));
+    CHECK_FALSE(sh.controls.proc2 & proc_ctl2::enable_ept);
+    CHECK_FALSE(sh.controls.proc2 & proc_ctl2::unrestricted_guest);
+    CHECK(sh.controls.proc2 & proc_ctl2::enable_vpid);
+    CHECK(sh.controls.proc2 ==
+          (base.controls.proc2 & ~(proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest)));
+    CHECK(sh.controls.pin == base.controls.pin);
+    CHECK(sh.controls.exit == base.controls.exit);
+    CHECK(sh.controls.entry == base.controls.entry);
+    CHECK(sh.controls.proc_on_demand == base.controls.proc_on_demand);
+}
+
+TEST_CASE("shadow paging is refused where VMX cannot give it its exits") {
+    vmx_msrs m = haswell();
+    // INVLPG exiting (bit 9) not allowed.
+    m.value[ES_MSR_TRUE_PROCBASED] = ctl_msr(0x04006172, 0xfff9fffe & ~(1u << 9));
+    capabilities caps = parse_capabilities(m);
+    CHECK(shadow_paging_controls(caps, choose_controls(caps).controls).problem != nullptr);
+    // EPT forced on.
+    m = haswell();
+    m.value[ES_MSR_PROCBASED2] =
+        ctl_msr(1u << 1, 0x000000ff | (1u << 10) | (1u << 11) | (1u << 12));
+    caps = parse_capabilities(m);
+    CHECK(shadow_paging_controls(caps, vm_controls{}).problem != nullptr);
+}

@@ -38,6 +38,27 @@ TEST_CASE("run options: defaults and every option") {
     CHECK(*o->entry == 8200);
 }
 
+TEST_CASE("run options: --paging ept (default) or shadow") {
+    std::string err;
+    auto o = parse_run_options({"g.bin"}, err);
+    REQUIRE(o);
+    CHECK_FALSE(o->shadow_paging);
+    o = parse_run_options({"--paging", "ept", "g.bin"}, err);
+    REQUIRE(o);
+    CHECK_FALSE(o->shadow_paging);
+    o = parse_run_options({"--mode", "long", "--paging", "shadow", "g.bin"}, err);
+    REQUIRE(o);
+    CHECK(o->shadow_paging);
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"--paging", "nested", "g.bin"},
+          {"--paging", "shadow", "--kernel", "bz"},
+          {"--paging", "shadow", "--backend", "kvm", "g.bin"}}) {
+        err.clear();
+        CHECK_FALSE(parse_run_options(args, err));
+        CHECK_FALSE(err.empty());
+    }
+}
+
 TEST_CASE("run options: each mistake gets a message") {
     const std::vector<std::vector<std::string>> bad = {
         {},        {"--mode", "virtual8086", "g"}, {"--mem", "0", "g"},   {"--mem", "4096", "g"},

@@ -85,3 +85,19 @@ TEST_CASE("the hypervisor range: vendor leaf, zeros up to 0x400000FF, the host a
     CHECK(!is_own_hypervisor_leaf(0x40000100));
     CHECK(!is_own_hypervisor_leaf(0x4ffffffc));
 }
+
+TEST_CASE("a shadow-paging VM sees no PCID, INVPCID, SMEP, SMAP, PKU or LA57") {
+    using namespace sdm;
+    const cpuid_answer l1 = shadow_paging_view(1, 0, all_ones);
+    CHECK(l1.ecx == ~cpuid1_ecx::pcid);
+    CHECK(l1.eax == ~0u);
+    CHECK(l1.ebx == ~0u);
+    CHECK(l1.edx == ~0u);
+    const cpuid_answer l7 = shadow_paging_view(7, 0, all_ones);
+    CHECK(l7.ebx == ~(cpuid7_ebx::invpcid | cpuid7_ebx::smep | cpuid7_ebx::smap));
+    CHECK(l7.ecx == ~(cpuid7_ecx::pku | cpuid7_ecx::ospke | cpuid7_ecx::la57));
+    CHECK(l7.edx == ~0u);
+    CHECK(same(shadow_paging_view(7, 1, all_ones), all_ones));
+    CHECK(same(shadow_paging_view(0x80000001, 0, all_ones), all_ones));
+    CHECK(same(shadow_paging_view(0, 0, all_ones), all_ones));
+}

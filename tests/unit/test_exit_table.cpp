@@ -110,19 +110,38 @@ TEST_CASE("no EPT: EPT violations and misconfigurations are not enabled") {
 
 TEST_CASE("reasons without a handler are not enabled, even when their control is on") {
     vm_controls c = controls_on(test::haswell());
-    // RDTSC and INVLPG exiting: controls this CPU allows and Exitscope does not use.
+    // RDTSC exiting: a control this CPU allows and Exitscope does not use.
     const capabilities caps = parse_capabilities(test::haswell());
     REQUIRE((caps.proc.may_be_one & sdm::proc_ctl::rdtsc_exiting) != 0);
-    REQUIRE((caps.proc.may_be_one & sdm::proc_ctl::invlpg_exiting) != 0);
-    c.proc |= sdm::proc_ctl::rdtsc_exiting | sdm::proc_ctl::invlpg_exiting;
+    c.proc |= sdm::proc_ctl::rdtsc_exiting;
     CHECK(exit_handlers_table.h[16] == handler::none);
-    CHECK(exit_handlers_table.h[14] == handler::none);
     CHECK_FALSE(exit_enabled(16, c));
-    CHECK_FALSE(exit_enabled(14, c));
     // Every control bit on: still only the reasons that have a handler.
     const vm_controls all{~0u, ~0u, ~0u, ~0u, ~0u, ~0u};
     for (std::uint32_t r = 0; r < sdm::exit_reason_count; ++r)
         if (exit_handlers_table.h[r] == handler::none)
             CHECK_FALSE(exit_enabled(r, all));
-    CHECK(enabled_set(all) == haswell_enabled);
+    // INVLPG (14) has a handler for shadow-paging VMs, whose controls turn it on.
+    std::set<std::uint32_t> with_invlpg = haswell_enabled;
+    with_invlpg.insert(14);
+    CHECK(enabled_set(all) == with_invlpg);
+}
+
+TEST_CASE("INVLPG is enabled under shadow paging only; #PF and CR exits in both") {
+    const capabilities caps = parse_capabilities(test::haswell());
+    const vm_controls ept = choose_controls(caps).controls;
+    const controls_choice shadow = shadow_paging_controls(caps, ept);
+    REQUIRE(shadow.problem == nullptr);
+    CHECK(exit_handlers_table.h[14] == handler::invlpg);
+    CHECK_FALSE(exit_enabled(14, ept));
+    CHECK(exit_enabled(14, shadow.controls));
+    for (const vm_controls& c : {ept, shadow.controls}) {
+        CHECK(exit_enabled(0, c));  // exception or NMI
+        CHECK(exit_enabled(28, c)); // control-register access
+    }
+    CHECK(exit_enabled(48, ept));
+    CHECK_FALSE(exit_enabled(48, shadow.controls)); // no EPT violations without EPT
+    for (std::uint32_t r = 0; r < sdm::exit_reason_count; ++r)
+        if (r != 14 && r != 48 && r != 49)
+            CHECK(exit_enabled(r, ept) == exit_enabled(r, shadow.controls));
 }

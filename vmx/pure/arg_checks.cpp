@@ -10,12 +10,20 @@
 namespace es {
 
 int check_create(const es_vm_create& a) {
-    if (a.flags || !reserved_clear(a))
+    if ((a.flags & ~ES_VM_CREATE_FLAGS) || !reserved_clear(a))
         return -err::inval;
     if (a.mem_bytes % ES_PAGE_SIZE)
         return -err::inval;
     if (a.mem_bytes < ES_GUEST_MEM_MIN || a.mem_bytes > ES_GUEST_MEM_MAX)
         return -err::range;
+    return 0;
+}
+
+int check_paging_mode(bool shadow_paging, std::uint32_t mode) {
+    // The virtual TLB walks 4-level tables only: real and protected mode (paging off) would need
+    // an identity shadow map, and a Linux guest does not run under it yet.
+    if (shadow_paging && mode != ES_MODE_LONG)
+        return -err::not_supported;
     return 0;
 }
 

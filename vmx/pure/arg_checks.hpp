@@ -16,6 +16,9 @@ template <typename T> bool reserved_clear(const T& a) {
 }
 
 int check_create(const es_vm_create& a);
+// ES_VM_SET_STATE's `mode` for a VM created with or without ES_VM_SHADOW_PAGING (after
+// check_state): -EOPNOTSUPP for what shadow paging cannot run.
+int check_paging_mode(bool shadow_paging, std::uint32_t mode);
 int check_load(const es_vm_load& a, std::uint64_t mem_bytes);
 int check_state(const es_vcpu_state& a, std::uint64_t mem_bytes);
 int check_run(const es_run& a);

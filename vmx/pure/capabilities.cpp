@@ -163,6 +163,24 @@ controls_choice choose_controls(const capabilities& caps) {
     return out;
 }
 
+controls_choice shadow_paging_controls(const capabilities& caps, const vm_controls& base) {
+    using namespace sdm;
+    // The virtual TLB sees every change of the guest's address space: CR3 loads (the shadow
+    // tables start over), CR3 stores (the guest reads its own CR3, not the shadow root) and
+    // INVLPG (the shadow entries for the address go).
+    const std::uint32_t proc_added =
+        proc_ctl::invlpg_exiting | proc_ctl::cr3_load_exiting | proc_ctl::cr3_store_exiting;
+    const std::uint32_t proc2_removed = proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest;
+    if (proc_added & ~caps.proc.may_be_one)
+        return {{}, "VMX cannot make INVLPG and CR3 accesses exit: no shadow paging"};
+    if (proc2_removed & caps.proc2.must_be_one)
+        return {{}, "VMX forces EPT or unrestricted guest on: no shadow paging"};
+    vm_controls c = base;
+    c.proc |= proc_added;
+    c.proc2 &= ~proc2_removed;
+    return {c, nullptr};
+}
+
 std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps) {
     if (!runs_unpaged_modes(caps))
         return caps.cr0_fixed0;

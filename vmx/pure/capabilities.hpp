@@ -85,6 +85,12 @@ struct controls_choice {
 
 controls_choice choose_controls(const capabilities& caps);
 
+// The controls of a VM under shadow paging (ES_VM_SHADOW_PAGING), from `base` (choose_controls'
+// choice for EPT VMs): EPT and unrestricted guest off, the guest's CR3 loads and stores and its
+// INVLPGs exit (its #PFs exit through the exception bitmap, vmcs_setup.cpp). `problem` names
+// what this CPU cannot do for it (nullptr: shadow VMs can run).
+controls_choice shadow_paging_controls(const capabilities& caps, const vm_controls& base);
+
 // Guests need EPT (4-level, write-back) and the IA32_EFER entry/exit controls today: without
 // them the module loads, but VM creation is refused with the message why_no_guests returns
 // (nullptr: guests can run). Real mode and protected mode without paging need unrestricted
