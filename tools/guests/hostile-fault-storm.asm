@@ -51,20 +51,15 @@ build_idt:
     mov rdi, rcx
     shl rdi, 4
     add rdi, idt
-    mov [rdi], ax
-    mov word [rdi + 2], 0x08
-    mov word [rdi + 4], 0x8e00
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
-    mov dword [rdi + 12], 0
+    mov dx, 0x08
+    call set_gate64
     inc ecx
     cmp ecx, 32
     jb .gate
     ret
 
 %include "console.inc"
+%include "idt64.inc"
 
 align 8
 gdt:

@@ -145,14 +145,8 @@ start_ticks:
     ; The IDT: one interrupt gate, for the tick.
     mov rdi, IDT_BASE + TICK_VECTOR * 16
     mov rax, tick
-    mov [rdi], ax
-    mov word [rdi + 2], BOOT_CS
-    mov word [rdi + 4], 0x8e00  ; present, DPL 0, 64-bit interrupt gate
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
-    mov dword [rdi + 12], 0
+    mov dx, BOOT_CS
+    call set_gate64
     lidt [idt_pointer]
     ; 8259A: edge-triggered, cascade, vectors 32.., 8086 mode; only IRQ 0 unmasked.
     mov al, 0x11
@@ -295,6 +289,8 @@ rip_top:
     xor eax, eax
     mov rcx, 0x7ffffffffffe
     jmp rcx
+
+%include "idt64.inc"
 
 align 8
 ticks: dq 0

@@ -59,19 +59,14 @@ entry64:
     xor eax, eax
     out EXIT_PORT, al
 
-; set_gate: IDT entry RDI -> handler RAX (64-bit interrupt gate, DPL 0).
+; set_gate: IDT entry RDI -> handler RAX.
 set_gate:
     shl rdi, 4
     add rdi, IDT_BASE
-    mov [rdi], ax
-    mov word [rdi + 2], BOOT_CS
-    mov word [rdi + 4], 0x8e00
-    shr rax, 16
-    mov [rdi + 6], ax
-    shr rax, 16
-    mov [rdi + 8], eax
-    mov dword [rdi + 12], 0
-    ret
+    mov dx, BOOT_CS
+    jmp set_gate64
+
+%include "idt64.inc"
 
 timer:
     push rax
