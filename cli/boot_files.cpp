@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "cpio_append.hpp"
 #include "exitscope/abi.h"
 #include "input_file.hpp"
 #include "text.hpp"
@@ -64,6 +65,18 @@ std::optional<linux_boot> prepare_linux_boot(const run_options& o) {
         }
         b.initrd = std::move(*bytes);
     }
+    // --add: the files as one more cpio archive after the initrd (or as the whole initramfs).
+    std::vector<cpio_file> files(o.add.size());
+    for (std::size_t i = 0; i < o.add.size(); ++i)
+        if (const std::string why = read_add_argument(o.add[i], files[i]); !why.empty()) {
+            std::fprintf(stderr, "exitscope: --add %s: %s\n", o.add[i].c_str(), why.c_str());
+            return std::nullopt;
+        }
+    if (!files.empty())
+        if (const std::string why = append_newc(b.initrd, files); !why.empty()) {
+            std::fprintf(stderr, "exitscope: --add: %s\n", why.c_str());
+            return std::nullopt;
+        }
     std::string error;
     auto plan =
         plan_linux_boot(b.kernel, b.initrd, o.append, o.mem_bytes, ES_LINUX64_HOST_BYTES, error);

@@ -40,12 +40,14 @@ namespace {
 // The words as given; converted and checked after parsing, so each gets its own message.
 struct run_words {
     std::string mode, mem, load, entry, max_exits, backend, paging, image, kernel, initrd, append;
+    std::vector<std::string> add;
     bool raw = false;
 };
 
 const char* const usage_hint = "exitscope run [--mode real|protected|long] [--mem MIB] "
                                "[--load GPA] [--entry GPA] IMAGE, or exitscope run --kernel "
-                               "BZIMAGE [--initrd FILE] [--append TEXT] [--mem MIB]";
+                               "BZIMAGE [--initrd FILE] [--append TEXT] [--add FILE[:PATH]]... "
+                               "[--mem MIB]";
 
 // Builds the parser; numbers stay strings so that CLI11 never reads a leading 0 as octal.
 void add_run_options(CLI::App& app, run_words& w) {
@@ -72,13 +74,17 @@ void add_run_options(CLI::App& app, run_words& w) {
         ->type_name("BZIMAGE");
     app.add_option("--initrd", w.initrd, "initial ramdisk for --kernel")->type_name("FILE");
     app.add_option("--append", w.append, "kernel command line for --kernel")->type_name("TEXT");
+    app.add_option("--add", w.add,
+                   "with --kernel: a host file for the guest's initramfs, at GUEST_PATH (default "
+                   "/NAME); repeatable")
+        ->type_name("HOST_FILE[:GUEST_PATH]");
     app.add_option("IMAGE", w.image, "flat binary guest image")->type_name("FILE");
 }
 
 // --kernel decides the start state and the layout itself; image options do not apply.
 bool check_kernel_options(const CLI::App& app, const run_words& w, std::string& error) {
     if (!app.count("--kernel")) {
-        for (const char* flag : {"--initrd", "--append"})
+        for (const char* flag : {"--initrd", "--append", "--add"})
             if (app.count(flag)) {
                 error = std::string(flag) + " needs --kernel BZIMAGE";
                 return false;
@@ -224,6 +230,7 @@ std::optional<run_options> parse_run_options(const std::vector<std::string>& arg
         o.kernel = w.kernel;
         o.initrd = w.initrd;
         o.append = w.append;
+        o.add = w.add;
         return o;
     }
     if (app.count("--kernel")) {

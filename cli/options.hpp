@@ -22,6 +22,8 @@ struct run_options {
     std::string image;
     // --kernel boots a bzImage instead of IMAGE (linux64 mode, RAM default linux_default_mem).
     std::string kernel, initrd, append;
+    // --add HOST_FILE[:GUEST_PATH], with --kernel: files appended to the initrd (cpio_append.hpp).
+    std::vector<std::string> add;
     // Guest console bytes as they are, also on a terminal (else control bytes show as ^X).
     bool raw = false;
 };

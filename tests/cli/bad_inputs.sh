@@ -45,6 +45,13 @@ expect 2 "--cpu needs a value" stat --cpu
 expect 2 "--mode needs a value" run --mode
 expect 2 "--load 08x: give a guest-physical address" run --load 08x "$tmp/big.bin"
 expect 2 "unknown option -- " run -- -x
+# --add: the file is read (and refused) before the kernel is looked at.
+expect 2 "--add $tmp/missing: cannot read $tmp/missing: No such file or directory" \
+    run --kernel "$tmp/big.bin" --add "$tmp/missing"
+expect 2 "--add $tmp: cannot read $tmp: it is a directory, not a file" \
+    run --kernel "$tmp/big.bin" --add "$tmp"
+expect 2 "guest path \"rel/x\" is not absolute" run --kernel "$tmp/big.bin" --add "$tmp/big.bin:rel/x"
+expect 2 "--add needs --kernel BZIMAGE" run --add "$tmp/big.bin" "$tmp/big.bin"
 if [ ! -e /dev/exitscope ]; then
     expect 1 "/dev/exitscope not found: the exitscope module is not loaded" stat
     expect 1 "/dev/exitscope not found" run --entry 0x100000 "$tmp/short.snap"

@@ -44,14 +44,19 @@ if [ -f /vmlinuz ]; then
     # The guest's 8250 driver empties the UART's FIFO when the shell sets the port up, and with
     # it what had arrived early: a first line of blanks (more than the 16 bytes a FIFO holds)
     # absorbs that, as a script that does not wait for the prompt must.
-    printf '%20s\necho marker-$((6 * 7))\nleafstat | head -n 2\npoweroff -f\n' '' |
+    # Host files go in with --add: a static program (this machine's busybox) and a script.
+    echo 'echo script-added-$((2 + 3))' >/tmp/added.sh
+    printf '%20s\necho marker-$((6 * 7))\nleafstat | head -n 2\n/opt/added/busybox echo program-added\nsh /usr/local/bin/added.sh\npoweroff -f\n' '' |
         timeout -s INT "${LINUX_SECONDS:-300}" exitscope run --kernel /vmlinuz \
-            --initrd /initramfs.cpio.gz --append "$append" >/tmp/sh.out 2>/tmp/sh.err
+            --initrd /initramfs.cpio.gz --append "$append" --add /bin/busybox:/opt/added/ \
+            --add /tmp/added.sh:/usr/local/bin/ >/tmp/sh.out 2>/tmp/sh.err
     st=$?
     echo "-- shell guest: status $st; $(cat /tmp/sh.err)"
     tail -n 20 /tmp/sh.out
     contains serial_shell_started /tmp/sh.out "exitscope-guest: shell on ttyS0"
     contains serial_shell_runs_commands /tmp/sh.out "^marker-42"
+    contains serial_shell_runs_an_added_program /tmp/sh.out "^program-added"
+    contains serial_shell_runs_an_added_script /tmp/sh.out "^script-added-5"
     contains serial_shell_reads_the_leaves /tmp/sh.out "^CPUID\\(0x4FFFFFFC\\), total exits=[1-9][0-9]*"
     expect_status serial_shell_poweroff 0 $st
 fi
