@@ -23,14 +23,21 @@ std::string read_com1(pc_board& b) {
     return out;
 }
 
+// A board whose COM1 is as Linux's 8250 driver leaves an open port: FIFO and received-data
+// interrupt on.
+pc_board listening_board() {
+    pc_board b{};
+    board_reset(b, 1000000, epoch);
+    board_out(b, uart::com1_base + uart::iir_fcr, 1, uart::fcr_enable_fifo, 0);
+    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0);
+    return b;
+}
+
 } // namespace
 
 TEST_CASE("serial input: the ring takes what fits, the board gets it as its FIFO has room") {
     auto in = std::make_unique<serial_input>();
-    pc_board b{};
-    board_reset(b, 1000000, epoch);
-    board_out(b, uart::com1_base + uart::iir_fcr, 1, uart::fcr_enable_fifo, 0);
-    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0); // the port is open
+    pc_board b = listening_board();
     CHECK_FALSE(serial_input_deliverable(*in, b));
 
     std::string sent;
@@ -62,10 +69,7 @@ TEST_CASE("serial input: the ring takes what fits, the board gets it as its FIFO
 
 TEST_CASE("serial input: bytes wait in the ring while the guest's FIFO is full") {
     auto in = std::make_unique<serial_input>();
-    pc_board b{};
-    board_reset(b, 1000000, epoch);
-    board_out(b, uart::com1_base + uart::iir_fcr, 1, uart::fcr_enable_fifo, 0);
-    board_out(b, uart::com1_base + uart::ier, 1, uart::ier_rdi, 0); // the port is open
+    pc_board b = listening_board();
     const std::uint8_t bytes[20] = {};
     CHECK(serial_input_push(*in, bytes, 20) == 20);
     serial_input_drain(*in, b);
