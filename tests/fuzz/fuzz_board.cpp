@@ -15,31 +15,12 @@
 
 #include "board/pc_board.hpp"
 #include "board/reset_ports.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
 #include "tests/fuzz/fuzz_require.hpp"
 
-#ifdef FUZZ_TRACE
-#include <cstdio>
-#include <cstdlib>
-#define require(ok)                                                                                \
-    ((ok) ? void() : (std::fprintf(stderr, "require failed, line %d\n", __LINE__), std::abort()))
-#endif
-
 namespace {
-#ifndef FUZZ_TRACE
+using fuzz::input;
 using fuzz::require;
-#endif
-
-struct input {
-    const std::uint8_t* data;
-    std::size_t size, at = 0;
-    bool empty() const { return at >= size; }
-    std::uint64_t take(unsigned bytes) {
-        std::uint64_t v = 0;
-        for (unsigned i = 0; i < bytes && at < size; ++i)
-            v |= std::uint64_t{data[at++]} << (8 * i);
-        return v;
-    }
-};
 
 std::int64_t wall_clock = 0;
 std::int64_t fuzz_seconds() {
@@ -136,13 +117,6 @@ void acknowledge(world& w) {
     const bool master_keeps = (m.icw4 & es::pic::icw4_aeoi) || (m.isr & cascade);
     const bool from_slave = took(s, s2, gained_s) && gained_m == (master_keeps ? 0 : cascade) &&
                             (m2.irr | cascade) == (m.irr | cascade);
-#ifdef FUZZ_TRACE
-    std::fprintf(stderr,
-                 "inta v %02x m irr %02x->%02x isr %02x->%02x imr %02x icw2 %02x icw4 %02x "
-                 "hi %u sm %d | s irr %02x->%02x isr %02x->%02x imr %02x icw2 %02x icw4 %02x\n",
-                 v, m.irr, m2.irr, m.isr, m2.isr, m.imr, m.icw2, m.icw4, m.highest, m.special_mask,
-                 s.irr, s2.irr, s.isr, s2.isr, s.imr, s.icw2, s.icw4);
-#endif
     require(from_master || from_slave);
 }
 
@@ -210,11 +184,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             es::board_tick(w.b, w.now);
             saw(w);
             const std::uint64_t next = es::board_next_deadline(w.b);
-#ifdef FUZZ_TRACE
-            std::fprintf(stderr, "tick hz %llu now %llx d %llx next %llx\n",
-                         (unsigned long long)w.b.pit.tsc_hz, (unsigned long long)w.now,
-                         (unsigned long long)d, (unsigned long long)next);
-#endif
             // Never a deadline that has passed: the caller would spin on it.
             require(next == es::pit::no_deadline || next > w.now);
             // The edge reached the PIC (nothing else drives IR0 here, so it is low between).

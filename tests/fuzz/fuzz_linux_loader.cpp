@@ -20,47 +20,16 @@
 #include "cli/linux_loader.hpp"
 #include "exitscope/abi.h"
 #include "linux_boot/boot_params.hpp"
+#include "tests/fuzz/fuzz_input.hpp"
 #include "tests/fuzz/fuzz_require.hpp"
-
-#ifdef FUZZ_TRACE
-#include <cstdio>
-#include <cstdlib>
-#define require(ok)                                                                                \
-    ((ok) ? void() : (std::fprintf(stderr, "require failed, line %d\n", __LINE__), std::abort()))
-#endif
+#include "tests/unit/boot_fields.hpp"
 
 namespace {
-#ifndef FUZZ_TRACE
+using es::test::get;
+using es::test::put;
+using fuzz::input;
 using fuzz::require;
-#endif
 namespace lb = linux_boot;
-
-struct input {
-    const std::uint8_t* data;
-    std::size_t size, at = 0;
-    std::uint64_t take(unsigned bytes) {
-        std::uint64_t v = 0;
-        for (unsigned i = 0; i < bytes && at < size; ++i)
-            v |= std::uint64_t{data[at++]} << (8 * i);
-        return v;
-    }
-};
-
-void put(std::string& s, lb::field f, std::uint64_t v) {
-    for (std::uint32_t i = 0; i < f.bytes; ++i)
-        s[f.offset + i] = static_cast<char>(v >> (8 * i));
-}
-
-std::uint64_t get(const std::string& s, std::uint32_t offset, std::uint32_t bytes) {
-    std::uint64_t v = 0;
-    for (std::uint32_t i = 0; i < bytes; ++i)
-        v |= std::uint64_t{static_cast<std::uint8_t>(s[offset + i])} << (8 * i);
-    return v;
-}
-
-std::uint64_t get(const std::string& s, lb::field f) {
-    return get(s, f.offset, f.bytes);
-}
 
 // A value the planner's checks sit on the edges of: small, near a power of two, near 2^64.
 std::uint64_t edgy(input& in, unsigned bytes) {

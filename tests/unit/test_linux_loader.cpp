@@ -3,30 +3,17 @@
 
 #include "cli/linux_loader.hpp"
 #include "linux_boot/boot_params.hpp"
+#include "tests/unit/boot_fields.hpp"
 
 using namespace es::cli;
+using es::test::get;
+using es::test::put;
 namespace lb = linux_boot;
 
 namespace {
 
 constexpr std::uint64_t mib = 1ull << 20;
 constexpr std::uint64_t host = 16 * 1024;
-
-void put(std::string& s, lb::field f, std::uint64_t v) {
-    for (std::uint32_t i = 0; i < f.bytes; ++i)
-        s[f.offset + i] = static_cast<char>(v >> (8 * i));
-}
-
-std::uint64_t get(const std::string& s, std::uint32_t offset, std::uint32_t bytes) {
-    std::uint64_t v = 0;
-    for (std::uint32_t i = 0; i < bytes; ++i)
-        v |= std::uint64_t{static_cast<std::uint8_t>(s[offset + i])} << (8 * i);
-    return v;
-}
-
-std::uint64_t get(const std::string& s, lb::field f) {
-    return get(s, f.offset, f.bytes);
-}
 
 // A minimal bzImage: 2 setup sectors + boot sector, protocol 2.15, 64-bit, a 4 KiB body.
 std::string fake_bzimage(std::uint32_t setup_sects = 2, std::uint32_t body = 4096) {
