@@ -68,7 +68,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto flags = static_cast<std::uint8_t>(in.take(1));
     const auto sects = static_cast<std::uint32_t>(in.take(1) & 0x3f);
     const auto body =
-        static_cast<std::uint32_t>(in.take(2) + (flags & 0x80 ? in.take(1) << 16 : 0));
+        static_cast<std::uint32_t>(in.take(2) + (flags & 0x80 ? (in.take(1) & 0x0f) << 16 : 0));
     const std::uint32_t setup = ((sects ? sects : lb::default_setup_sects) + 1) * lb::sector_bytes;
     std::string kernel(setup + body, '\0');
     // The image's length is mostly what its header says, sometimes cut short.
@@ -87,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         put(kernel, lb::hdr::pref_address, edgy(in, 8));
         put(kernel, lb::hdr::init_size, edgy(in, 4));
     }
-    const std::string initrd(in.take(3) % (1u << 18), 'i');
+    const std::string initrd(in.take(3) % (1u << 16), 'i');
     const std::uint64_t mem = edgy(in, 8);
     const std::uint64_t host = flags & 0x20 ? edgy(in, 8) : ES_LINUX64_HOST_BYTES;
     const std::size_t cmdline_len = in.take(2);
