@@ -267,7 +267,9 @@ std::uint64_t pit_irq0_deadline(const pit8254& p) {
         return pit::no_deadline;
     const std::uint64_t ahead = c.next_edge > c.base_ticks ? c.next_edge - c.base_ticks : 0;
     // An edge past the TSC's last value comes at that value (pit_expire raises it there).
-    if (ahead > pit_ticks_in(pit::no_deadline - 1 - c.base_tsc, p.tsc_hz))
+    const std::uint64_t room =
+        c.base_tsc < pit::no_deadline - 1 ? pit::no_deadline - 1 - c.base_tsc : 0;
+    if (ahead > pit_ticks_in(room, p.tsc_hz))
         return pit::no_deadline - 1;
     return c.base_tsc + pit_tsc_for(ahead, p.tsc_hz);
 }

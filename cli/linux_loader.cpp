@@ -126,8 +126,6 @@ std::optional<linux_boot_plan> plan_linux_boot(const std::string& kernel, const 
     const std::uint64_t usable_end = mem_bytes - host_bytes;
     const std::uint64_t body = kernel.size() - h->setup_bytes;
     const std::uint64_t kernel_end = lb::kernel_load_address + body;
-    // The kernel decompresses itself in [pref_address, + init_size) ("Details of Header Fields":
-    // init_size), which may lie above where it was loaded.
     // Below 1 MiB the window would cover the zero page, the command line and the PC's hole.
     if (h->pref_address < lb::kernel_load_address) {
         error = "the kernel's setup header asks to decompress at " + hex(h->pref_address) +
@@ -142,6 +140,8 @@ std::optional<linux_boot_plan> plan_linux_boot(const std::string& kernel, const 
                 " bytes (init_size), past the end of the address space: the bzImage is corrupt";
         return std::nullopt;
     }
+    // The kernel decompresses itself in [pref_address, + init_size) ("Details of Header Fields":
+    // init_size), which may lie above where it was loaded.
     const std::uint64_t working_end =
         std::max(kernel_end, h->pref_address + std::uint64_t{h->init_size});
     if (working_end > usable_end) {

@@ -280,6 +280,12 @@ TEST_CASE("8254: an edge past the TSC's range is clamped to its last value and c
     REQUIRE(pit_irq0_deadline(p) == pit::no_deadline - 1);
     CHECK(pit_expire(p, pit::no_deadline - 1));
     CHECK(pit_irq0_deadline(p) == pit::no_deadline);
+    // Loaded at the TSC's very last value: clamped too, not wrapped to a small deadline.
+    pit_write(p, pit::command, 0x34, pit::no_deadline);
+    write_word(p, pit::channel0, 1000, pit::no_deadline);
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline - 1);
+    CHECK(pit_expire(p, pit::no_deadline));
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline);
     // An edge that fits just before the end is not clamped.
     const std::uint64_t fits = pit::no_deadline - 1 - pit_tsc_for(1000, hz_2ghz);
     pit_write(p, pit::command, 0x34, fits);
