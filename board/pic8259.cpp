@@ -246,6 +246,8 @@ void pic_write(pic_pair& p, std::uint16_t port, std::uint8_t value) {
 void pic_set_irq(pic_pair& p, unsigned irq, bool level) {
     if (irq >= pic::irq_count)
         return;
+    if (irq == pic::cascade_irq)
+        irq = pic::irq2_redirect;
     pic8259& c = p.chip[irq >> 3];
     const std::uint8_t b = bit(irq);
     // Edge triggered ("Edge and Level Triggered Modes"): only the rising edge latches a request.

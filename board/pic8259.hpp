@@ -18,7 +18,8 @@ inline constexpr std::uint16_t slave_data = 0xa1;
 inline constexpr std::uint16_t elcr_master = 0x4d0;
 inline constexpr std::uint16_t elcr_slave = 0x4d1;
 
-inline constexpr unsigned cascade_irq = 2; // the master input the slave's INT drives
+inline constexpr unsigned cascade_irq = 2;   // the master input the slave's INT drives
+inline constexpr unsigned irq2_redirect = 9; // where the bus's IRQ2 pin goes on a PC/AT
 inline constexpr unsigned irq_count = 16;
 
 // Command words (Intel 8259A data sheet, "Programming the 8259A").
@@ -63,7 +64,11 @@ bool pic_handles(std::uint16_t port);
 std::uint8_t pic_read(pic_pair& p, std::uint16_t port);
 void pic_write(pic_pair& p, std::uint16_t port, std::uint8_t value);
 
-// Drives ISA line `irq` (0..15; others ignored). A low-to-high edge sets the request.
+// Drives ISA line `irq` (0..15; others ignored). A low-to-high edge sets the request. The
+// master's IR2 is the slave's INT output, not a bus line: the bus's IRQ2 pin is wired to the
+// slave's IR1 on a PC/AT ("IRQ2/9"), so line 2 requests IRQ 9 (pic::irq2_redirect). A request
+// latched on IR2 itself would acknowledge through a slave with nothing to deliver: a spurious
+// IRQ 15 vector for a real request.
 void pic_set_irq(pic_pair& p, unsigned irq, bool level);
 // One edge on an edge-triggered line (the PIT's IRQ0): high, then low again.
 void pic_pulse_irq(pic_pair& p, unsigned irq);

@@ -266,8 +266,16 @@ std::uint64_t pit_irq0_deadline(const pit8254& p) {
     if (!c.armed || !running(c) || !p.tsc_hz)
         return pit::no_deadline;
     const std::uint64_t ahead = c.next_edge > c.base_ticks ? c.next_edge - c.base_ticks : 0;
-    const std::uint64_t deadline = c.base_tsc + pit_tsc_for(ahead, p.tsc_hz);
-    return deadline < c.base_tsc ? pit::no_deadline - 1 : deadline; // saturate, stay armed
+    // An edge past the TSC's last value comes at that value (pit_expire raises it there).
+    const std::uint64_t room =
+        c.base_tsc < pit::no_deadline - 1 ? pit::no_deadline - 1 - c.base_tsc : 0;
+    if (ahead > pit_ticks_in(room, p.tsc_hz))
+        return pit::no_deadline - 1;
+    return c.base_tsc + pit_tsc_for(ahead, p.tsc_hz);
+}
+
+std::uint64_t pit_max_irq0_period_tsc(const pit8254& p) {
+    return pit_tsc_for(pit::max_irq0_period, p.tsc_hz);
 }
 
 bool pit_expire(pit8254& p, std::uint64_t now_tsc) {
@@ -275,11 +283,16 @@ bool pit_expire(pit8254& p, std::uint64_t now_tsc) {
     if (!c.armed || !running(c))
         return false;
     const std::uint64_t t = elapsed(c, now_tsc, p.tsc_hz);
-    if (t < c.next_edge)
+    // At or past the deadline means the edge is due, also when the deadline is the clamped one.
+    if (t < c.next_edge && now_tsc < pit_irq0_deadline(p))
         return false;
     if (periodic(mode_of(c)))
         arm(c, t);
     else
+        c.armed = false;
+    // A next edge that is clamped too has no later TSC to come at: rather than an edge on every
+    // tick from here on, none, until the guest writes a new count.
+    if (c.armed && pit_irq0_deadline(p) <= now_tsc)
         c.armed = false;
     return true;
 }

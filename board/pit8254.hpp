@@ -23,6 +23,9 @@ inline constexpr std::uint64_t no_deadline = ~0ull;
 // costs the host an injection and often a sleep and wake-up, so the rate a guest can ask for is
 // bounded (at most about 5,000 IRQ0 a second). The count it reads back is not changed.
 inline constexpr std::uint64_t min_irq0_period = 239;
+// The longest wait for channel 0's next edge, in input clocks: a count of 65536 (0 written), plus
+// the clock mode 4 waits after terminal count.
+inline constexpr std::uint64_t max_irq0_period = 65537;
 
 // Control word (Intel 8254 data sheet, "Control Word Format").
 inline constexpr std::uint8_t cw_bcd = 0x01;
@@ -70,16 +73,25 @@ bool pit_handles(std::uint16_t port); // 0x40-0x43 and 0x61
 std::uint8_t pit_read(pit8254& p, std::uint16_t port, std::uint64_t now_tsc);
 void pit_write(pit8254& p, std::uint16_t port, std::uint8_t value, std::uint64_t now_tsc);
 
-// Host TSC at which channel 0's OUT next rises (the IRQ0 edge), or pit::no_deadline.
+// Host TSC at which channel 0's OUT next rises (the IRQ0 edge), or pit::no_deadline. An armed
+// deadline lies at most pit_max_irq0_period_tsc past the TSC of the access or expiry that armed
+// it, so never further than that past the latest TSC the PIT was given.
 std::uint64_t pit_irq0_deadline(const pit8254& p);
+// pit::max_irq0_period in TSC cycles.
+std::uint64_t pit_max_irq0_period_tsc(const pit8254& p);
+// An edge that would come after the TSC's range (a count loaded near 2^64) is clamped to
+// pit::no_deadline - 1, the last value a caller's TSC can reach, and comes there.
 // Call at or after the deadline. True: raise one IRQ0 edge. Modes 2 and 3 re-arm at the first
 // period boundary after `now_tsc` (missed periods coalesce into this edge); modes 0 and 4 disarm
-// until the guest writes a new count. Before the deadline, or disarmed: false, nothing changes.
+// until the guest writes a new count, as do modes 2 and 3 when the next edge is clamped at or
+// before `now_tsc` (so a deadline returned after an expiry always lies after it). Before the
+// deadline, or disarmed: false, nothing changes.
 bool pit_expire(pit8254& p, std::uint64_t now_tsc);
 
 // Conversions, 64-bit only (no 128-bit division in the kernel). Input clocks in `tsc_delta`,
 // rounded down; TSC cycles for `ticks` input clocks, rounded up (so that the ticks counted at
-// the returned TSC are at least `ticks`). Exact for tsc_hz up to 10^10 (10 GHz).
+// the returned TSC are at least `ticks`). Exact for tsc_hz from 2 MHz up to 10^10 (10 GHz): below
+// that, the input clocks in a span near 2^64 TSC cycles would not fit in 64 bits.
 std::uint64_t pit_ticks_in(std::uint64_t tsc_delta, std::uint64_t tsc_hz);
 std::uint64_t pit_tsc_for(std::uint64_t ticks, std::uint64_t tsc_hz);
 

@@ -90,6 +90,14 @@ std::optional<bzimage_header> parse_bzimage(const std::string& image, std::strin
                 " setup sectors in a file of " + std::to_string(image.size()) + " bytes)" + what;
         return std::nullopt;
     }
+    // The 64-bit entry is 0x200 bytes into the protected-mode code ("64-bit Boot Protocol").
+    const std::uint64_t body = image.size() - h.setup_bytes;
+    if (body <= lb::entry_64_offset) {
+        error = not_bz + "its kernel is " + std::to_string(body) +
+                " bytes after the setup sectors, too short to hold the 64-bit entry at " +
+                hex(lb::entry_64_offset) + ")" + what;
+        return std::nullopt;
+    }
     h.cmdline_size = static_cast<std::uint32_t>(get(image, lb::hdr::cmdline_size));
     h.initrd_addr_max = static_cast<std::uint32_t>(get(image, lb::hdr::initrd_addr_max));
     h.pref_address = get(image, lb::hdr::pref_address);
@@ -111,13 +119,27 @@ std::optional<linux_boot_plan> plan_linux_boot(const std::string& kernel, const 
         return std::nullopt;
     }
     const std::string raise = ": raise --mem";
-    if (mem_bytes <= host_bytes + lb::kernel_load_address) {
+    if (mem_bytes <= host_bytes || mem_bytes - host_bytes <= lb::kernel_load_address) {
         error = "guest RAM of " + mib_text(mem_bytes) + " is too small for a kernel" + raise;
         return std::nullopt;
     }
     const std::uint64_t usable_end = mem_bytes - host_bytes;
     const std::uint64_t body = kernel.size() - h->setup_bytes;
     const std::uint64_t kernel_end = lb::kernel_load_address + body;
+    // Below 1 MiB the window would cover the zero page, the command line and the PC's hole.
+    if (h->pref_address < lb::kernel_load_address) {
+        error = "the kernel's setup header asks to decompress at " + hex(h->pref_address) +
+                " (pref_address), below " + hex(lb::kernel_load_address) +
+                " where the loader keeps the zero page and the command line: use a kernel "
+                "built with a PHYSICAL_START of 1 MiB or more";
+        return std::nullopt;
+    }
+    if (h->pref_address > ~0ull - h->init_size) {
+        error = "the kernel's setup header asks for RAM from " + hex(h->pref_address) +
+                " (pref_address) for " + std::to_string(h->init_size) +
+                " bytes (init_size), past the end of the address space: the bzImage is corrupt";
+        return std::nullopt;
+    }
     // The kernel decompresses itself in [pref_address, + init_size) ("Details of Header Fields":
     // init_size), which may lie above where it was loaded.
     const std::uint64_t working_end =

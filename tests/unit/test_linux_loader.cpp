@@ -3,30 +3,17 @@
 
 #include "cli/linux_loader.hpp"
 #include "linux_boot/boot_params.hpp"
+#include "tests/unit/boot_fields.hpp"
 
 using namespace es::cli;
+using es::test::get;
+using es::test::put;
 namespace lb = linux_boot;
 
 namespace {
 
 constexpr std::uint64_t mib = 1ull << 20;
 constexpr std::uint64_t host = 16 * 1024;
-
-void put(std::string& s, lb::field f, std::uint64_t v) {
-    for (std::uint32_t i = 0; i < f.bytes; ++i)
-        s[f.offset + i] = static_cast<char>(v >> (8 * i));
-}
-
-std::uint64_t get(const std::string& s, std::uint32_t offset, std::uint32_t bytes) {
-    std::uint64_t v = 0;
-    for (std::uint32_t i = 0; i < bytes; ++i)
-        v |= std::uint64_t{static_cast<std::uint8_t>(s[offset + i])} << (8 * i);
-    return v;
-}
-
-std::uint64_t get(const std::string& s, lb::field f) {
-    return get(s, f.offset, f.bytes);
-}
 
 // A minimal bzImage: 2 setup sectors + boot sector, protocol 2.15, 64-bit, a 4 KiB body.
 std::string fake_bzimage(std::uint32_t setup_sects = 2, std::uint32_t body = 4096) {
@@ -206,4 +193,37 @@ TEST_CASE("the boot protocol's field offsets and widths, as Linux's boot.rst lis
     CHECK(lb::e820::entry_bytes == 20);
     CHECK(lb::boot_flag_value == 0xaa55);
     CHECK(lb::header_magic == ('H' | 'd' << 8 | 'r' << 16 | 'S' << 24));
+}
+
+TEST_CASE("bzImage and boot plan: header values that would wrap or overlap are refused") {
+    // Each found by tests/fuzz/fuzz_linux_loader (corpus files of the same names).
+    std::string error;
+    // body-shorter-than-entry: the 64-bit entry at 0x200 must be inside the kernel.
+    CHECK_FALSE(parse_bzimage(fake_bzimage(2, 0x200), error));
+    CHECK_THAT(error, Catch::Contains("512 bytes after the setup sectors") &&
+                          Catch::Contains("64-bit entry at 0x200"));
+    CHECK_FALSE(plan_linux_boot(fake_bzimage(2, 0x100), "", "", 128 * mib, host, error));
+    CHECK(parse_bzimage(fake_bzimage(2, 0x201), error));
+    // pref-address-wraps: pref_address + init_size past 2^64 made a small working end that
+    // passed the RAM check.
+    auto wraps = fake_bzimage();
+    put(wraps, lb::hdr::pref_address, ~0ull - 0x1000);
+    put(wraps, lb::hdr::init_size, 0x2000);
+    CHECK_FALSE(plan_linux_boot(wraps, "", "", 128 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("past the end of the address space") &&
+                          Catch::Contains("init_size"));
+    put(wraps, lb::hdr::pref_address, ~0ull - 0x2000); // ends at 2^64 - 1: no wrap, no RAM
+    CHECK_FALSE(plan_linux_boot(wraps, "", "", 128 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("raise --mem"));
+    // pref-address-below-1-mib: the window would cover the zero page and the command line.
+    auto low = fake_bzimage();
+    put(low, lb::hdr::pref_address, 0x1000);
+    put(low, lb::hdr::init_size, 0x10000);
+    CHECK_FALSE(plan_linux_boot(low, "", "", 128 * mib, host, error));
+    CHECK_THAT(error, Catch::Contains("below 0x100000"));
+    put(low, lb::hdr::pref_address, 0x100000);
+    CHECK(plan_linux_boot(low, "", "", 128 * mib, host, error));
+    // A host area as large as RAM, or larger, is refused without wrapping.
+    CHECK_FALSE(plan_linux_boot(fake_bzimage(), "", "", 128 * mib, ~0ull - 0x10000, error));
+    CHECK_THAT(error, Catch::Contains("too small"));
 }

@@ -255,3 +255,42 @@ TEST_CASE("8254: a periodic count below the floor interrupts every 200 us, reads
     write_word(p, pit::channel0, 1, t0);
     CHECK(pit_irq0_deadline(p) == t0 + pit_tsc_for(2, hz_2ghz));
 }
+
+TEST_CASE("8254: an edge past the TSC's range is clamped to its last value and comes there") {
+    // Found by tests/fuzz/fuzz_board (corpus deadline-clamped-near-2-64): the deadline saturated
+    // at 2^64 - 2 but never expired there, so a caller at that TSC would re-enter the guest with
+    // a deadline already passed on every exit, forever.
+    pit8254 p;
+    pit_init(p, khz_2ghz);
+    const std::uint64_t late = pit::no_deadline - 1000;
+    pit_write(p, pit::command, 0x34, late); // mode 2, the next edge 1000 clocks after 2^64
+    write_word(p, pit::channel0, 1000, late);
+    REQUIRE(pit_irq0_deadline(p) == pit::no_deadline - 1);
+    CHECK_FALSE(pit_expire(p, pit::no_deadline - 2));
+    CHECK(pit_expire(p, pit::no_deadline - 1));
+    // The following edge has no TSC to come at: disarmed, not due on every tick.
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline);
+    CHECK_FALSE(pit_expire(p, pit::no_deadline));
+    // A new count (the TSC having started over) arms again.
+    write_word(p, pit::channel0, 1000, 5000);
+    CHECK(pit_irq0_deadline(p) == 5000 + pit_tsc_for(1000, hz_2ghz));
+    // One-shot mode 0, clamped the same way: one edge at the clamp, then disarmed as always.
+    pit_write(p, pit::command, 0x30, late);
+    write_word(p, pit::channel0, 1000, late);
+    REQUIRE(pit_irq0_deadline(p) == pit::no_deadline - 1);
+    CHECK(pit_expire(p, pit::no_deadline - 1));
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline);
+    // Loaded at the TSC's very last value: clamped too, not wrapped to a small deadline.
+    pit_write(p, pit::command, 0x34, pit::no_deadline);
+    write_word(p, pit::channel0, 1000, pit::no_deadline);
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline - 1);
+    CHECK(pit_expire(p, pit::no_deadline));
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline);
+    // An edge that fits just before the end is not clamped.
+    const std::uint64_t fits = pit::no_deadline - 1 - pit_tsc_for(1000, hz_2ghz);
+    pit_write(p, pit::command, 0x34, fits);
+    write_word(p, pit::channel0, 1000, fits);
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline - 1);
+    CHECK(pit_expire(p, pit::no_deadline - 1));
+    CHECK(pit_irq0_deadline(p) == pit::no_deadline);
+}
