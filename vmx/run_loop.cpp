@@ -351,8 +351,11 @@ int idle_wait(const es_vcpu& vcpu) {
     const std::uint64_t now = hw::rdtsc();
     if (now >= vcpu.idle_until || core.tsc_khz == 0)
         return 0;
-    // A PIT deadline is at most 65,536 input ticks (55 ms) away: no overflow below 300 GHz.
-    const std::uint64_t ns = (vcpu.idle_until - now) * 1000000 / core.tsc_khz;
+    // A PIT deadline is at most 65,537 input ticks (55 ms) away, but one the board clamped near
+    // the TSC's end of range is not: the sleep is bounded to 100 ms, so the product fits.
+    const std::uint64_t ticks = vcpu.idle_until - now;
+    const std::uint64_t max_ticks = std::uint64_t{core.tsc_khz} * 100;
+    const std::uint64_t ns = (ticks < max_ticks ? ticks : max_ticks) * 1000000 / core.tsc_khz;
     return es_shim_idle_wait(ns, vm.waker, &vm.input.head, input_seen);
 }
 
