@@ -88,10 +88,9 @@ class exitscope_backend final : public backend {
     std::uint32_t vm_id_ = 0;
 };
 
-// SIGINT/SIGTERM interrupt the run ioctl (no SA_RESTART): the module stops the guest and
-// returns EINTR, and the summary still prints.
+// SIGINT/SIGTERM interrupt the run ioctl (the run flow installed the handler, without
+// SA_RESTART): the module stops the guest and returns EINTR, and the summary still prints.
 bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
-    install_stop_handler();
     std::vector<char> console(console_chunk);
     es_run r{};
     for (;;) {

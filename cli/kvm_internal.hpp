@@ -77,6 +77,13 @@ struct exit_hooks {
 // or all ones.
 exit_hooks image_exit_hooks(const machine& m, bool console_raw);
 
+// The toy port conventions for `count` accesses of `size` bytes at `data` (a string I/O exit's
+// elements): 0xE9 the console, 0xF4 the exit request (from the first element), other writes
+// dropped, reads all ones. Toy images use them for every port, Linux guests for the ports the
+// board does not claim (as the module's handlers_io.cpp does).
+void port_conventions(bool in, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                      std::uint32_t count, bool console_raw, stop_record& stop);
+
 // Serial input for a Linux guest's COM1: offer_input's bytes, from the reader thread to the
 // vCPU's loop, which moves them into the UART as its FIFO has room.
 struct serial_queue {

@@ -18,7 +18,6 @@
 #include "board/pc_board.hpp"
 #include "board/serial_input.hpp"
 #include "cpuid/linux_leaves.hpp"
-#include "exitscope/ports.hpp"
 #include "kvm_internal.hpp"
 #include "sdm/cpu_bits.hpp"
 
@@ -79,16 +78,7 @@ bool set_irq4(linux_board& b) {
 void port_access(linux_board& b, bool in, std::uint16_t port, std::uint8_t* data, std::uint8_t size,
                  stop_record& stop) {
     if (!es::board_claims(port)) {
-        if (in) {
-            std::memset(data, es::board::open_bus, size);
-        } else if (port == ports::console) {
-            write_console(reinterpret_cast<const char*>(data), size, b.console_raw);
-        } else if (port == ports::exit_request) {
-            std::uint32_t v = 0;
-            std::memcpy(&v, data, size <= 4 ? size : 4);
-            stop.stop = ES_STOP_EXIT_REQUEST;
-            stop.exit_code = v;
-        }
+        kvm::port_conventions(in, port, data, size, 1, b.console_raw, stop);
         return;
     }
     if (in) {

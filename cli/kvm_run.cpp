@@ -97,18 +97,9 @@ std::uint64_t current_rip(const kvm::machine& m) {
 
 bool handle_io(const kvm::machine& m, bool console_raw, stop_record& stop) {
     const kvm_run& run = *m.run();
-    std::uint8_t* data = m.run_map.bytes() + run.io.data_offset;
-    const std::size_t bytes = std::size_t{run.io.size} * run.io.count;
-    if (run.io.direction == KVM_EXIT_IO_IN) {
-        std::memset(data, 0xff, bytes); // unknown ports read as all ones
-    } else if (run.io.port == ports::exit_request) {
-        std::uint32_t v = 0;
-        std::memcpy(&v, data, run.io.size <= 4 ? run.io.size : 4);
-        stop.stop = ES_STOP_EXIT_REQUEST;
-        stop.exit_code = v;
-    } else if (run.io.port == ports::console) {
-        write_console(reinterpret_cast<const char*>(data), bytes, console_raw);
-    }
+    kvm::port_conventions(run.io.direction == KVM_EXIT_IO_IN, run.io.port,
+                          m.run_map.bytes() + run.io.data_offset, run.io.size, run.io.count,
+                          console_raw, stop);
     return true;
 }
 
@@ -183,6 +174,21 @@ int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& s
 }
 
 } // namespace
+
+void kvm::port_conventions(bool in, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
+                           std::uint32_t count, bool console_raw, stop_record& stop) {
+    const std::size_t bytes = std::size_t{size} * count;
+    if (in) {
+        std::memset(data, 0xff, bytes); // unknown ports read as all ones
+    } else if (port == ports::exit_request) {
+        std::uint32_t v = 0;
+        std::memcpy(&v, data, size <= 4 ? size : 4);
+        stop.stop = ES_STOP_EXIT_REQUEST;
+        stop.exit_code = v;
+    } else if (port == ports::console) {
+        write_console(reinterpret_cast<const char*>(data), bytes, console_raw);
+    }
+}
 
 kvm::exit_hooks kvm::image_exit_hooks(const machine& m, bool console_raw) {
     exit_hooks hooks;
