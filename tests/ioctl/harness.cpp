@@ -166,6 +166,7 @@ void matrix::build() {
     load_cases();
     state_cases();
     run_cases();
+    restart_cases();
     input_cases();
     vm_cases();
     descriptor_cases();
