@@ -32,6 +32,17 @@ got run_bounded(int vm, u64 max_exits, es_run& r, char* console, u32 cap) {
     return {xioctl(vm, ES_VM_RUN, r), {}};
 }
 
+// The first run stops at its exit bound (the guest is resumable, its event still pending).
+got first_run_ends_at_limit(int vm, u64 max_exits, const char* where) {
+    es_run r;
+    if (got e = run_bounded(vm, max_exits, r, nullptr, 0); e.err)
+        return e;
+    if (r.stop != ES_STOP_EXIT_LIMIT)
+        return problem("first run: stop " + std::to_string(r.stop) +
+                       ", wanted the exit limit (8) " + where);
+    return ok();
+}
+
 // The fresh real-mode guest at 0x1000 prints ABCD and halts, in a handful of exits.
 got fresh_guest_prints_abcd(int vm, const std::uint8_t* image, std::size_t len) {
     if (int e = load(vm, image_gpa, image, len))
@@ -58,12 +69,9 @@ void matrix::restart_cases() {
         fd_guard g;
         if (int e = make_guest(dev, vm_mem, gp_image, sizeof gp_image, &g))
             return got{e, {}};
-        es_run r;
-        if (got e = run_bounded(g.fd, 1, r, nullptr, 0); e.err)
+        if (got e = first_run_ends_at_limit(g.fd, 1, "right after the RDMSR");
+            e.err || !e.problem.empty())
             return e;
-        if (r.stop != ES_STOP_EXIT_LIMIT)
-            return problem("first run: stop " + std::to_string(r.stop) +
-                           ", wanted the exit limit (8) right after the RDMSR");
         return fresh_guest_prints_abcd(g.fd, abcd_image, sizeof abcd_image);
     });
     add("vm_set_state/after_board_interrupt_window", {0}, [this] {
@@ -72,12 +80,9 @@ void matrix::restart_cases() {
             return got{e, {}};
         if (int e = set_state(g.fd, ES_MODE_LINUX64, image_gpa, 0, zero_page_gpa))
             return got{e, {}};
-        es_run r;
-        if (got e = run_bounded(g.fd, 60, r, nullptr, 0); e.err)
+        if (got e = first_run_ends_at_limit(g.fd, 60, "while the guest spins with IRQ 0 held");
+            e.err || !e.problem.empty())
             return e;
-        if (r.stop != ES_STOP_EXIT_LIMIT)
-            return problem("first run: stop " + std::to_string(r.stop) +
-                           ", wanted the exit limit (8) while the guest spins with IRQ 0 held");
         return fresh_guest_prints_abcd(g.fd, sti_abcd_image, sizeof sti_abcd_image);
     });
 }
