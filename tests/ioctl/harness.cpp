@@ -167,6 +167,7 @@ void matrix::build() {
     state_cases();
     run_cases();
     restart_cases();
+    host_state_cases();
     input_cases();
     vm_cases();
     descriptor_cases();

@@ -259,6 +259,7 @@ struct matrix {
     void state_cases();
     void run_cases();
     void restart_cases();
+    void host_state_cases();
     void input_cases();
     void descriptor_cases();
     void concurrency_cases();
