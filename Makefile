@@ -4,6 +4,8 @@
 #   make linux-guest   the Linux guest's initramfs, build/linux-guest/initramfs.cpio.gz
 #   make module EMU_KERNEL=6.12   the module for an emulated machine's kernel (6.1 or 6.12), in
 #                   build/module-<kernel>/, where tools/emu-run --kernel <kernel> finds it
+#   make shell      the emulated machine on this terminal: a root shell with the module loaded,
+#                   `exitscope` and the Linux guest inside (tools/emu-run --interactive; Ctrl-A x)
 #   make demo       build, load, run a toy guest, show the counters (natively if this CPU has
 #                   VMX and the running kernel's headers exist, else in the emulated machine)
 #   make test       host unit tests and end-to-end tests in the emulated machines
@@ -47,7 +49,7 @@ BUSYBOX ?= /bin/busybox
 CPUID_PROGRAM ?= /usr/bin/cpuid
 LINUX_GUEST_INITRAMFS := $(BUILD)/linux-guest/initramfs.cpio.gz
 
-.PHONY: all deps module cli guests linux-guest unit e2e test demo bench lint clean dkms-install dkms-source dkms-uninstall
+.PHONY: all deps module cli guests linux-guest unit e2e test demo shell bench lint clean dkms-install dkms-source dkms-uninstall
 
 all: module cli guests
 
@@ -105,6 +107,13 @@ test: deps
 
 demo: deps
 	@EMU_KERNEL=$(EMU_KERNEL) tools/demo
+
+# EMU_KERNEL picks the machine's kernel; EMU_SHELL_ARGS passes more emu-run options (--cpus 2,
+# --emulator qemu, --add FILE, ...).
+shell: deps
+	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)
+	$(MAKE) cli guests linux-guest
+	@tools/emu-run --interactive --kernel $(EMU_KERNEL) $(EMU_SHELL_ARGS)
 
 bench: deps
 	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)
