@@ -162,6 +162,7 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.shadow_paging = w.paging == "shadow";
+        o.paging_given = true;
         if (o.shadow_paging && o.backend != "exitscope") {
             error = "--paging shadow runs on the exitscope backend only (for KVM's shadow paging, "
                     "reload kvm_intel with ept=0)";
