@@ -41,7 +41,7 @@ DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/exitscope-$(DKMS_VERSION)
 GUEST_SRCS := $(wildcard tools/guests/*.asm)
 GUESTS := $(patsubst tools/guests/%.asm,$(BUILD)/guests/%.bin,$(GUEST_SRCS))
-# The Linux guest's initramfs (busybox-static, /init, leafstat) for `run --kernel ... --initrd`.
+# The Linux guest's initramfs (busybox-static, /init, leafstat, lab-workload) for `run --kernel ... --initrd`.
 BUSYBOX ?= /bin/busybox
 LINUX_GUEST_INITRAMFS := $(BUILD)/linux-guest/initramfs.cpio.gz
 
@@ -85,10 +85,11 @@ $(BUILD)/guests/leafstat: tools/guests/leafstat.c
 
 linux-guest: $(LINUX_GUEST_INITRAMFS)
 
-$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init $(BUILD)/guests/leafstat $(BUSYBOX)
+$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init tools/guests/lab-workload \
+		$(BUILD)/guests/leafstat $(BUSYBOX)
 	@mkdir -p $(dir $@)
 	tools/guests/mkinitramfs --busybox $(BUSYBOX) --init tools/guests/linux-init \
-		--leafstat $(BUILD)/guests/leafstat -o $@
+		--leafstat $(BUILD)/guests/leafstat --workload tools/guests/lab-workload -o $@
 
 unit: $(BUILD)/cmake/CMakeCache.txt
 	cmake --build $(BUILD)/cmake -j2 --target unit_tests
