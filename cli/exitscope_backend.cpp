@@ -60,7 +60,7 @@ class exitscope_backend final : public backend {
             return false;
         }
         return checked_ioctl(vm_.get(), ES_VM_SET_STATE, &state, "setting the start state", tag(),
-                             set_state_advice) >= 0;
+                             p.shadow_paging ? shadow_set_state_advice : set_state_advice) >= 0;
     }
 
     bool run(const guest_plan& p, stop_record& stop) override;
@@ -165,22 +165,34 @@ std::string exitscope_counts(std::uint64_t exits, std::uint64_t cycles) {
            " cycles in the hypervisor";
 }
 
-// Both start with strerror's text, as errno_advice's default does, then say what it means here.
-std::string create_vm_advice(int e) {
+namespace {
+
+// strerror's text, as errno_advice's default, then what EOPNOTSUPP means for this ioctl.
+std::string unsupported_advice(int e, const char* meaning) {
     if (e == EOPNOTSUPP)
-        return std::string(std::strerror(e)) +
-               ": this CPU's VMX lacks what guests need (a usable EPT: 4-level walk, write-back; "
-               "IA32_EFER load and save): the exitscope module loads on it but cannot run guests "
-               "(dmesg names what is missing; exitscope info shows what the CPU has)";
+        return std::string(std::strerror(e)) + ": " + meaning;
     return errno_advice(e);
 }
 
+} // namespace
+
+std::string create_vm_advice(int e) {
+    return unsupported_advice(
+        e, "this CPU's VMX lacks what guests need (a usable EPT: 4-level walk, write-back; "
+           "IA32_EFER load and save): the exitscope module loads on it but cannot run guests "
+           "(dmesg names what is missing; exitscope info shows what the CPU has)");
+}
+
 std::string set_state_advice(int e) {
-    if (e == EOPNOTSUPP)
-        return std::string(std::strerror(e)) +
-               ": this CPU has no unrestricted guest, so real-mode and protected-mode (paging "
-               "off) guests cannot run on it; use --mode long (or a Linux guest)";
-    return errno_advice(e);
+    return unsupported_advice(e, "this CPU has no unrestricted guest, so real-mode and "
+                                 "protected-mode (paging off) guests cannot run on it; use "
+                                 "--mode long (or a Linux guest)");
+}
+
+std::string shadow_set_state_advice(int e) {
+    return unsupported_advice(e, "shadow paging runs long-mode and Linux guests only; real-mode "
+                                 "and protected-mode (paging off) guests need EPT with "
+                                 "unrestricted guest (--paging ept)");
 }
 
 std::unique_ptr<backend> make_exitscope_backend() {

@@ -19,8 +19,9 @@ std::string exitscope_counts(std::uint64_t exits, std::uint64_t cycles);
 
 // The advice for a failed ES_IOC_CREATE_VM and ES_VM_SET_STATE: errno_advice, but for what
 // these ioctls mean by EOPNOTSUPP (the CPU lacks a usable EPT or the EFER controls; the CPU
-// lacks unrestricted guest).
+// lacks unrestricted guest; a shadow-paging VM runs long-mode and Linux guests only).
 std::string create_vm_advice(int e);
 std::string set_state_advice(int e);
+std::string shadow_set_state_advice(int e);
 
 } // namespace es::cli

@@ -65,8 +65,9 @@ void add_run_options(CLI::App& app, run_words& w) {
                  "as ^X, as cat -v shows them)");
     app.add_option("--backend", w.backend, "exitscope (default) or kvm")
         ->type_name("exitscope|kvm");
-    app.add_option("--paging", w.paging,
-                   "second-level translation: ept (default) or shadow (long-mode images only)")
+    app.add_option(
+           "--paging", w.paging,
+           "second-level translation: ept (default) or shadow (long-mode images and --kernel)")
         ->type_name("ept|shadow");
     app.add_option("--kernel", w.kernel,
                    "boot a Linux bzImage (64-bit boot protocol; default --mem 128) instead "
@@ -161,9 +162,9 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.shadow_paging = w.paging == "shadow";
-        if (o.shadow_paging && (o.backend != "exitscope" || !w.kernel.empty())) {
-            error = "--paging shadow runs long-mode images on the exitscope backend only (not "
-                    "--kernel or --backend kvm yet)";
+        if (o.shadow_paging && o.backend != "exitscope") {
+            error = "--paging shadow runs on the exitscope backend only (for KVM's shadow paging, "
+                    "reload kvm_intel with ept=0)";
             return false;
         }
     }

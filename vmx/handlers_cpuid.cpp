@@ -54,13 +54,15 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
     return guest_view_of_host(leaf, sub, host_cpuid(leaf, sub), guest_osxsave, core.host_xcr0);
 }
 
-// A Linux guest's view (cpuid/linux_leaves.hpp); out of line, so toy guests' CPUID keeps its
-// short path.
-[[gnu::noinline]] cpuid_answer linux_answer(std::uint32_t leaf, std::uint32_t sub) {
+// A Linux guest's view (cpuid/linux_leaves.hpp), with the shadow masks under shadow paging;
+// out of line, so toy guests' CPUID keeps its short path.
+[[gnu::noinline]] cpuid_answer linux_answer(const es_vm& vm, std::uint32_t leaf,
+                                            std::uint32_t sub) {
     const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
     if (is_linux_own_leaf(leaf, facts))
         return linux_own_answer(leaf, facts);
-    return linux_guest_view(leaf, sub, host_answer(leaf, sub));
+    const cpuid_answer a = linux_guest_view(leaf, sub, host_answer(leaf, sub));
+    return vm.shadow_paging ? shadow_paging_view(leaf, sub, a) : a;
 }
 
 cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
@@ -72,7 +74,7 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
         return host_cpuid(leaf, sub);
     }
     if (vm.has_board) [[unlikely]]
-        return linux_answer(leaf, sub);
+        return linux_answer(vm, leaf, sub);
     if (vm.shadow_paging) [[unlikely]]
         return shadow_paging_view(leaf, sub, host_answer(leaf, sub));
     return host_answer(leaf, sub);

@@ -57,10 +57,12 @@ bool reinject_interrupted_event() {
 
 void deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm) {
     using namespace sdm::interruption;
-    // A fresh start state has no interrupted event, whatever the VMCS's exit fields still hold.
-    const bool injecting =
-        (!vcpu.vectoring_stale && reinject_interrupted_event()) ||
-        (hw::vmread(f::entry_interruption_info) & valid) != 0; // a handler's exception
+    // An event a handler queued (a shadow #PF or #GP to reflect, a #DF) goes in as queued: the
+    // interrupted event, if any, is then the handler's to keep or drop (VM entry clears the
+    // valid bit, so a valid field here is this exit's). Otherwise the interrupted event goes in
+    // again; a fresh start state has none, whatever the VMCS's exit fields still hold.
+    const bool injecting = (hw::vmread(f::entry_interruption_info) & valid) != 0 ||
+                           (!vcpu.vectoring_stale && reinject_interrupted_event());
     vcpu.vectoring_stale = false;
 
     const std::uint64_t now = hw::rdtsc();

@@ -239,8 +239,8 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     if (int e = check_state(*a, vm->mem.bytes))
         return e;
     if (int e = check_paging_mode(vm->shadow_paging, a->mode)) {
-        es_shim_log(1, "shadow paging runs long-mode guests only (real and protected mode need "
-                       "EPT with unrestricted guest; Linux guests are not supported yet)");
+        es_shim_log(1, "shadow paging runs long-mode and Linux guests only (real and protected "
+                       "mode need EPT with unrestricted guest)");
         return e;
     }
     const auto mode = static_cast<guest_mode>(a->mode);

@@ -21,8 +21,8 @@ int check_create(const es_vm_create& a) {
 
 int check_paging_mode(bool shadow_paging, std::uint32_t mode) {
     // The virtual TLB walks 4-level tables only: real and protected mode (paging off) would need
-    // an identity shadow map, and a Linux guest does not run under it yet.
-    if (shadow_paging && mode != ES_MODE_LONG)
+    // an identity shadow map. Long-mode images and Linux guests (64-bit boot protocol) run.
+    if (shadow_paging && mode != ES_MODE_LONG && mode != ES_MODE_LINUX64)
         return -err::not_supported;
     return 0;
 }

@@ -112,7 +112,7 @@ timeout -s INT 120 exitscope run --mode long --paging shadow /guests/hostile-fau
 expect_status shadow_fault_storm_status 0 $?
 same_lines shadow_fault_storm_prints /tmp/fs.out "fault-storm: exceptions handled in the guest: 9000"
 
-# Refusals: shadow paging runs long-mode guests only.
+# Refusals: shadow paging runs long-mode and Linux guests only, and run says why.
 exitscope run --paging shadow /guests/cpuid-loop.bin >/tmp/ref.out 2>/tmp/ref.err
 st=$?
 if [ $st != 0 ]; then pass shadow_refuses_real_cpuid_loop; else fail shadow_refuses_real_cpuid_loop "exit status 0"; fi
@@ -121,7 +121,9 @@ for m in real protected; do
     st=$?
     if [ $st != 0 ]; then pass shadow_refuses_$m; else fail shadow_refuses_$m "exit status 0"; fi
 done
-dmesg | grep -q 'shadow paging runs long-mode guests only' && pass shadow_refusal_logged ||
+dmesg | grep -q 'shadow paging runs long-mode and Linux guests only' && pass shadow_refusal_logged ||
     fail shadow_refusal_logged "no dmesg line"
+grep -q 'need EPT with unrestricted guest' /tmp/ref.err && pass shadow_refusal_explained ||
+    fail shadow_refusal_explained "$(cat /tmp/ref.err)"
 
 unload && pass unload || fail unload "rmmod failed"
