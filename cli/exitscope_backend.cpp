@@ -11,6 +11,7 @@
 #include "backend.hpp"
 #include "command_util.hpp"
 #include "device.hpp"
+#include "format.hpp"
 #include "reason_names.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "signals.hpp"
@@ -39,6 +40,7 @@ class exitscope_backend final : public backend {
         create.size = sizeof create;
         create.mem_bytes = p.mem_bytes;
         create.flags = p.shadow_paging ? ES_VM_SHADOW_PAGING : 0;
+        shadow_paging_ = p.shadow_paging;
         vm_ = fd_handle(checked_ioctl(dev_.get(), ES_IOC_CREATE_VM, &create, "creating the VM",
                                       tag(), create_vm_advice));
         return vm_.valid();
@@ -74,7 +76,9 @@ class exitscope_backend final : public backend {
         return ioctl(vm_.get(), ES_VM_INPUT, &a) == 0 ? a.accepted : 0;
     }
 
-    std::string counts() override { return exitscope_counts(exits_, cycles_); }
+    std::string counts() override {
+        return exitscope_counts(exits_, cycles_) + "; paging: " + paging_name(shadow_paging_);
+    }
 
     void after_summary(const stop_record& stop) override {
         // The guest died: show how it got there.
@@ -86,6 +90,7 @@ class exitscope_backend final : public backend {
     fd_handle dev_, vm_;
     std::uint64_t exits_ = 0, cycles_ = 0;
     std::uint32_t vm_id_ = 0;
+    bool shadow_paging_ = false; // the summary names the VM's paging
 };
 
 // SIGINT/SIGTERM interrupt the run ioctl (the run flow installed the handler, without

@@ -162,11 +162,7 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.shadow_paging = w.paging == "shadow";
-        if (o.shadow_paging && o.backend != "exitscope") {
-            error = "--paging shadow runs on the exitscope backend only (for KVM's shadow paging, "
-                    "reload kvm_intel with ept=0)";
-            return false;
-        }
+        o.paging_chosen = true; // --backend kvm: checked against kvm_intel's ept (kvm_paging.cpp)
     }
     return true;
 }
