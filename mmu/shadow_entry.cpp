@@ -26,6 +26,10 @@ std::uint64_t shadow_pte(const walk_result& translation, access a, const paging_
         e |= execute_disable;
     if (p.global)
         e |= global;
+    if (translation.level == level::pd)
+        e |= shadow_mib_piece;
+    else if (translation.level == level::pdpt)
+        e |= shadow_gib_piece;
     return e;
 }
 

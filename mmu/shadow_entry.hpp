@@ -9,7 +9,9 @@
 //     sets D;
 //   - write-back whatever the guest's PWT, PCD and PAT say: guest RAM is ordinary write-back
 //     host memory, as the EPT mode's ignore-PAT leaves keep it;
-//   - A (and D when writable) preset, so the processor never updates a shadow entry.
+//   - A (and D when writable) preset, so the processor never updates a shadow entry;
+//   - G as the guest's translation has it (the hardware runs with CR4.PGE = 0: the mark tells
+//     which leaves a guest CR3 write keeps), and a mark for a piece of a large guest page.
 // This holds only if the processor runs the guest with CR0.WP = 1 (else supervisor writes would
 // pass read-only shadow entries and D would be lost) and EFER.NXE = 1 (XD of a shadow entry is
 // otherwise reserved), whatever the guest's own values; the guest's are in paging_context.
@@ -28,6 +30,13 @@
 #include "sdm/paging.hpp"
 
 namespace es::mmu {
+
+// Marks in a shadow leaf, in bits the processor ignores in a PTE (58:52: bits 62:59 would be a
+// protection key with CR4.PKE, which a shadow-paging guest cannot set): the leaf is a 4 KiB piece
+// of a guest 2 MiB or 1 GiB page, which an INVLPG anywhere in that page drops
+// (shadow_tables.hpp, drop_page).
+inline constexpr std::uint64_t shadow_mib_piece = 1ull << 52;
+inline constexpr std::uint64_t shadow_gib_piece = 1ull << 53;
 
 // A shadow PML4E, PDPTE or PDE referencing the shadow table at host-physical `host_table`.
 constexpr std::uint64_t shadow_table_entry(std::uint64_t host_table) {

@@ -64,9 +64,17 @@ exit_action fill(exit_context& ctx, const mmu::shadow_fault_decision& d, mmu::ac
         mmu::shadow_pte(d.walk, a, c, ctx.vm.mem.pages[frame / ES_PAGE_SIZE].pa);
     const std::uint64_t linear = hw::vmread(f::exit_qualification);
     shadow_state& s = *ctx.vm.shadow;
-    if (!mmu::install_leaf(s, linear, pte)) {
+    std::uint32_t table = mmu::leaf_table(s, linear);
+    if (table == mmu::no_table) {
         shadow_start_over(ctx.vcpu); // the pool is full: start over, then there is room
-        mmu::install_leaf(s, linear, pte);
+        table = mmu::leaf_table(s, linear);
+    }
+    mmu::set_leaf(s, table, sdm::paging::table_index(linear, sdm::paging::level::pt), pte);
+    if (d.walk.level != sdm::paging::level::pt) {
+        const guest_memory& mem = ctx.vm.mem;
+        mmu::fill_pieces(s, table, d.walk, c, [&mem](std::uint64_t gpa) {
+            return gpa < mem.bytes ? mem.pages[gpa / ES_PAGE_SIZE].pa : mmu::no_frame;
+        });
     }
     reinject_interrupted_event();
     return exit_action::resume;
@@ -104,14 +112,14 @@ exit_action shadow_page_fault(exit_context& ctx) {
     return exit_action::resume;
 }
 
-// MOV to CR3 (CR4.PCIDE is 0: the guest sees no PCIDs): a new address space, so the shadow
-// tables start over (one shadow root, as a TLB flush). Bits past MAXPHYADDR are #GP.
+// MOV to CR3 (CR4.PCIDE is 0: the guest sees no PCIDs): a new address space, so the non-global
+// shadow translations go, as the TLB's would. Bits past MAXPHYADDR are #GP.
 exit_action shadow_write_cr3(exit_context& ctx, std::uint64_t value) {
     shadow_state& s = *ctx.vm.shadow;
     if (value >> s.maxphyaddr)
         return inject_gp(ctx);
     s.guest_cr3 = value;
-    shadow_start_over(ctx.vcpu);
+    shadow_new_address_space(ctx.vcpu);
     return exit_action::skip;
 }
 
@@ -119,12 +127,13 @@ std::uint64_t shadow_read_cr3(exit_context& ctx) {
     return ctx.vm.shadow->guest_cr3;
 }
 
-// INVLPG: the shadow translations of the address go; the simplest correct way is all of them
-// (a guest 2 MiB or 1 GiB page is shadowed in 4 KiB pieces, and any INVLPG inside it drops them).
+// INVLPG: the shadow translations of the page holding the address go, global or not (a guest
+// 2 MiB page's every 4 KiB piece). The exit qualification is the linear address; a
+// non-canonical one makes INVLPG a no-op, and dropping what its bits index is harmless.
 exit_action invlpg(exit_context& ctx) {
     if (!ctx.vm.shadow_paging)
         return unexpected(ctx);
-    shadow_start_over(ctx.vcpu);
+    shadow_drop_page(ctx.vcpu, hw::vmread(f::exit_qualification));
     return exit_action::skip;
 }
 

@@ -56,12 +56,32 @@ void free_shadow(es_vm& vm) {
     vm.shadow = nullptr;
 }
 
-void shadow_start_over(es_vcpu& vcpu) {
-    mmu::start_over(*vcpu.vm->shadow);
+namespace {
+
+// The vCPU's TLB entries (INVVPID; without a VPID every VM entry and exit flushes them).
+void flush_vcpu_tlb(const es_vcpu& vcpu) {
     if (vcpu.vpid && core.caps.invvpid_single)
         hw::invvpid(hw::invvpid_single_context, vcpu.vpid);
     else if (vcpu.vpid && core.caps.invvpid_all)
         hw::invvpid(hw::invvpid_all_context, 0);
+}
+
+} // namespace
+
+void shadow_start_over(es_vcpu& vcpu) {
+    mmu::start_over(*vcpu.vm->shadow);
+    flush_vcpu_tlb(vcpu);
+}
+
+void shadow_new_address_space(es_vcpu& vcpu) {
+    mmu::drop_local(*vcpu.vm->shadow);
+    flush_vcpu_tlb(vcpu);
+}
+
+void shadow_drop_page(es_vcpu& vcpu, std::uint64_t linear) {
+    if (!mmu::drop_page(*vcpu.vm->shadow, linear))
+        mmu::start_over(*vcpu.vm->shadow);
+    flush_vcpu_tlb(vcpu);
 }
 
 mmu::paging_context guest_paging_context(const es_vm& vm) {

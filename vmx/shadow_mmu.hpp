@@ -30,6 +30,13 @@ void free_shadow(es_vm& vm);
 // without a VPID every VM entry and exit flushes them already). The VMCS must be current.
 void shadow_start_over(es_vcpu& vcpu);
 
+// A guest CR3 write: the non-global translations go (mmu::drop_local), then the TLB entries.
+void shadow_new_address_space(es_vcpu& vcpu);
+
+// A guest INVLPG of `linear`: that page's translations go (mmu::drop_page; all of them when the
+// pool holds a guest 1 GiB page), then the TLB entries.
+void shadow_drop_page(es_vcpu& vcpu, std::uint64_t linear);
+
 // The paging state of the guest as it believes it is: its CR0 and CR4 read shadows and EFER.
 mmu::paging_context guest_paging_context(const es_vm& vm);
 

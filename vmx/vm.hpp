@@ -35,6 +35,8 @@ struct ept_tables {
 struct shadow_state {
     host_page pages[mmu::shadow_pool_pages]; // pages[0] is the root the hardware's CR3 holds
     std::uint32_t used;                      // tables in use (mmu::shadow_pool)
+    bool local[mmu::shadow_pool_pages];      // page table i may hold leaves without G
+    bool gib_pieces;                         // a guest 1 GiB page has pieces in the pool
     std::uint64_t guest_cr3;                 // what the guest loaded into CR3
     bool guest_nxe;                          // EFER.NXE as the guest set it (the hardware's is 1)
     bool page_1gb;                           // CPUID as the guest sees it
