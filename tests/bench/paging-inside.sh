@@ -3,11 +3,13 @@
 # the busybox /init of build/linux-guest, the command line of linux.sh) under Exitscope with EPT
 # and with shadow paging, and under KVM with ept=1 and ept=0, each twice: to /init
 # (exitscope_quick=1) and with the lab workload (exitscope_workload=1). Prints "PAGING <run>
-# <key> <value>" lines; tests/bench/paging makes the table. PAGING_RUNS (space-separated run
+# <key> <value>" lines; tests/bench/paging makes the table. es-ept-nofs is the EPT boot with
+# clearcpuid=erms,rep_good: the string routines KVM's guest picks (KVM's IA32_MISC_ENABLE has
+# fast strings off, Exitscope's on; README "EPT vs shadow paging"). PAGING_RUNS (space-separated run
 # names) picks some of the runs; PAGING_SECONDS bounds each boot (SIGINT after it).
 append="console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off cryptomgr.notests"
 append="$append 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init nolapic"
-runs=${PAGING_RUNS:-"es-ept es-shadow kvm-ept1 kvm-ept0"}
+runs=${PAGING_RUNS:-"es-ept es-shadow es-ept-nofs kvm-ept1 kvm-ept0"}
 wanted() { case " $runs " in *" $1 "*) return 0 ;; esac; return 1; }
 note() { echo "paging-bench: $(date +%T) $*"; }
 
@@ -50,15 +52,16 @@ reasons() {
 # the next entry's (before the VM entry), so it leaves out KVM's entry and exit stubs and
 # includes one tracepoint's own cost.
 kvm_pf_cycles() {
-    awk -v t="$1" '
-        /kvm_exit: / { s = $0; sub(/.*\] [^ ]* /, "", s); ts = s + 0
-            pf = ($0 ~ / reason EXCEPTION_NMI / && $0 ~ /intr_info 0x80000[0-9a-f]0e /); next }
+    # busybox grep first: awk over every line of the trace is slow in the emulated machine.
+    grep -A1 ' reason EXCEPTION_NMI .*intr_info 0x80000[0-9a-f]0e ' /sys/kernel/tracing/trace |
+        awk -v t="$1" '
+        /kvm_exit: / { s = $0; sub(/.*\] [^ ]* /, "", s); ts = s + 0; next }
         /kvm_entry: / { s = $0; sub(/.*\] [^ ]* /, "", s)
-            if (pf && ts) { n++; sum += s - ts } pf = 0; ts = 0 }
-        END { if (n) printf "PAGING %s kvm_pf %d %d\n", t, n, sum / n }' /sys/kernel/tracing/trace
+            if (ts) { n++; sum += s - ts } ts = 0 }
+        END { if (n) printf "PAGING %s kvm_pf %d %d\n", t, n, sum / n }'
 }
 
-if wanted es-ept || wanted es-shadow; then
+if wanted es-ept || wanted es-shadow || wanted es-ept-nofs; then
     insmod /exitscope.ko || exit 1
     exitscope info | grep -i '^paging' | sed 's/^/PAGING info /'
     for mode in ept shadow; do
@@ -70,6 +73,13 @@ if wanted es-ept || wanted es-shadow; then
             echo "PAGING es-$mode-$kind stat_paging $(exitscope stat --json | sed -n 's/.*"paging":\([a-z"]*\)}$/\1/p')"
         done
     done
+    if wanted es-ept-nofs; then
+        for kind in quick workload; do
+            exitscope reset
+            boot "es-ept-nofs-$kind" "exitscope_$kind=1 clearcpuid=erms,rep_good" --paging ept
+            reasons "es-ept-nofs-$kind"
+        done
+    fi
     rmmod exitscope
 fi
 
@@ -99,7 +109,6 @@ if wanted kvm-ept1 || wanted kvm-ept0; then
             boot kvm-ept0-traced exitscope_quick=1 --backend kvm
             echo 0 >$tr/events/kvm/enable
             kvm_pf_cycles kvm-ept0-traced
-            echo "PAGING kvm-ept0-traced trace_lines $(wc -l <$tr/trace)"
             echo >$tr/trace
         fi
         rmmod kvm_intel
