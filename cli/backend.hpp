@@ -24,6 +24,7 @@ struct guest_plan {
     std::uint64_t max_exits = 0;        // 0: no limit
     bool console_raw = true;            // false: console bytes through terminal_safe
     bool shadow_paging = false;         // --paging shadow (ES_VM_SHADOW_PAGING)
+    bool paging_given = false;          // --paging given (exitscope: else shadow without EPT)
 };
 
 // The guest's console bytes to standard output, made safe for a terminal unless `raw`.

@@ -15,10 +15,24 @@
 #include "reason_names.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "signals.hpp"
+#include "vmx/pure/capabilities.hpp"
 
 namespace es::cli {
 
 namespace {
+
+// The CPU the module runs on has EPT (the module's capability MSRs); true when it cannot tell,
+// so the module's own refusal explains.
+bool cpu_has_ept(int dev) {
+    es_info info{};
+    info.size = sizeof info;
+    if (ioctl(dev, ES_IOC_INFO, &info) != 0)
+        return true;
+    vmx_msrs m{};
+    for (int i = 0; i < ES_MSR_COUNT; ++i)
+        m.value[i] = info.msr[i];
+    return runs_ept_guests(parse_capabilities(m));
+}
 
 // The last exits a dying guest's summary is followed by.
 constexpr unsigned last_exits_shown = 16;
@@ -39,8 +53,10 @@ class exitscope_backend final : public backend {
         es_vm_create create{};
         create.size = sizeof create;
         create.mem_bytes = p.mem_bytes;
-        create.flags = p.shadow_paging ? ES_VM_SHADOW_PAGING : 0;
-        shadow_paging_ = p.shadow_paging;
+        // Without --paging: EPT where the CPU has it, shadow paging where it does not (Core 2).
+        const bool shadow = p.shadow_paging || (!p.paging_given && !cpu_has_ept(dev_.get()));
+        create.flags = shadow ? ES_VM_SHADOW_PAGING : 0;
+        shadow_ = shadow;
         vm_ = fd_handle(checked_ioctl(dev_.get(), ES_IOC_CREATE_VM, &create, "creating the VM",
                                       tag(), create_vm_advice));
         return vm_.valid();
@@ -62,7 +78,7 @@ class exitscope_backend final : public backend {
             return false;
         }
         return checked_ioctl(vm_.get(), ES_VM_SET_STATE, &state, "setting the start state", tag(),
-                             p.shadow_paging ? shadow_set_state_advice : set_state_advice) >= 0;
+                             shadow_ ? shadow_set_state_advice : set_state_advice) >= 0;
     }
 
     bool run(const guest_plan& p, stop_record& stop) override;
@@ -77,7 +93,7 @@ class exitscope_backend final : public backend {
     }
 
     std::string counts() override {
-        return exitscope_counts(exits_, cycles_) + "; paging: " + paging_name(shadow_paging_);
+        return exitscope_counts(exits_, cycles_) + "; paging: " + paging_name(shadow_);
     }
 
     void after_summary(const stop_record& stop) override {
@@ -88,9 +104,9 @@ class exitscope_backend final : public backend {
 
   private:
     fd_handle dev_, vm_;
+    bool shadow_ = false; // the VM runs under shadow paging
     std::uint64_t exits_ = 0, cycles_ = 0;
     std::uint32_t vm_id_ = 0;
-    bool shadow_paging_ = false; // the summary names the VM's paging
 };
 
 // SIGINT/SIGTERM interrupt the run ioctl (the run flow installed the handler, without
@@ -183,9 +199,10 @@ std::string unsupported_advice(int e, const char* meaning) {
 
 std::string create_vm_advice(int e) {
     return unsupported_advice(
-        e, "this CPU's VMX lacks what guests need (a usable EPT: 4-level walk, write-back; "
-           "IA32_EFER load and save): the exitscope module loads on it but cannot run guests "
-           "(dmesg names what is missing; exitscope info shows what the CPU has)");
+        e, "this CPU's VMX lacks what this VM needs (a usable EPT, 4-level and write-back, for "
+           "--paging ept: use --paging shadow, the default on such a CPU; the INVLPG and CR3 "
+           "exits for --paging shadow): dmesg names what is missing; exitscope info shows what "
+           "the CPU has");
 }
 
 std::string set_state_advice(int e) {

@@ -195,7 +195,7 @@ paging_offer paging_offered(const es_info& info) {
     const controls_choice base = choose_controls(c);
     if (base.problem)
         return o;
-    o.ept = (base.controls.proc2 & sdm::proc_ctl2::enable_ept) != 0;
+    o.ept = runs_ept_guests(c);
     o.shadow = shadow_paging_controls(c, base.controls).problem == nullptr;
     return o;
 }
@@ -245,12 +245,12 @@ std::string format_info_text(const es_info& info) {
     else
         out += "Guests: every mode (real, protected, long, Linux)\n";
     const paging_offer paging = paging_offered(info);
-    if (paging.ept || paging.shadow)
-        out += fmt::format("Paging: {} (run --paging ept|shadow; default {})\n",
-                           paging.ept && paging.shadow ? "ept, shadow"
-                           : paging.ept                ? "ept only"
-                                                       : "shadow only (no EPT)",
-                           paging.preferred());
+    if (paging.ept && paging.shadow)
+        out += "Paging: ept, shadow (run --paging ept|shadow; default ept)\n";
+    else if (paging.ept)
+        out += "Paging: ept only (no shadow paging: run --paging shadow is refused)\n";
+    else if (paging.shadow)
+        out += "Paging: shadow only (no EPT: run's default; --paging ept is refused)\n";
     else
         out += "Paging: none (no guests on this CPU)\n";
     out += fmt::format("CPUs ({})\n", info.nr_cpus);

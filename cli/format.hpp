@@ -46,8 +46,8 @@ std::string paging_words(std::uint32_t paging);
 // The line `stat` prints under its table for es_stats.paging ("" for 0).
 std::string paging_stat_line(std::uint32_t paging);
 
-// The paging a VM can get on this CPU, from `info`: EPT where the module's EPT controls fit
-// the CPU; shadow paging where its shadow controls do. `preferred` is run's default.
+// The paging a VM can get on this CPU, from `info`: EPT where EPT VMs can run
+// (runs_ept_guests); shadow paging where its controls fit the CPU. `preferred` is run's default.
 struct paging_offer {
     bool ept = false, shadow = false;
     const char* preferred() const { return ept ? "ept" : shadow ? "shadow" : nullptr; }

@@ -23,7 +23,7 @@ class kvm_backend final : public backend {
     bool accepts(const run_options& o) override {
         // KVM's paging is kvm_intel's ept parameter: --paging is checked against it, not chosen.
         paging_ = read_kvm_paging();
-        if (o.paging_chosen) {
+        if (o.paging_given) {
             const std::string why = kvm_paging_mismatch(o.shadow_paging, paging_);
             if (!why.empty()) {
                 std::fprintf(stderr, "%s: %s\n", kvm::tag, why.c_str());

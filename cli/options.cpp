@@ -162,7 +162,8 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.shadow_paging = w.paging == "shadow";
-        o.paging_chosen = true; // --backend kvm: checked against kvm_intel's ept (kvm_paging.cpp)
+        // --backend kvm: checked against kvm_intel's ept (kvm_paging.cpp), not chosen.
+        o.paging_given = true;
     }
     return true;
 }

@@ -53,6 +53,7 @@ int run_flow(const run_options& o, backend& b) {
     guest_plan p = image ? image_plan(o, *image) : linux_plan(o, *boot);
     p.console_raw = o.raw || !isatty(STDOUT_FILENO);
     p.shadow_paging = o.shadow_paging;
+    p.paging_given = o.paging_given;
 
     if (!b.check(p) || !b.create(p))
         return status_error;

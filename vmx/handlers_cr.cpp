@@ -1,6 +1,7 @@
 // Control- and debug-register accesses the VMCS masks trap (SDM "Exit Qualification for
 // Control-Register Accesses" and "... for MOV DR").
 #include "core.hpp"
+#include "efer_switch.hpp"
 #include "exit_handlers.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/exit_qualification.hpp"
@@ -30,7 +31,7 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
     if ((!runs_unpaged_modes(core.caps) || shadow) && (~value & (sdm::cr0::pe | sdm::cr0::pg)))
         return inject_gp(ctx);
     const std::uint64_t old = hw::vmread(f::guest_cr0);
-    std::uint64_t efer = hw::vmread(f::guest_efer);
+    std::uint64_t efer = guest_efer(ctx.vcpu);
     std::uint64_t entry = hw::vmread(f::entry_controls);
     const bool paging_on = (value & sdm::cr0::pg) && !(old & sdm::cr0::pg);
     const bool paging_off = !(value & sdm::cr0::pg) && (old & sdm::cr0::pg);
@@ -43,7 +44,7 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
         efer &= ~sdm::efer::lma;
         entry &= ~sdm::entry_ctl::ia32e_mode_guest;
     }
-    hw::vmwrite(f::guest_efer, efer);
+    set_guest_efer(ctx.vcpu, efer);
     hw::vmwrite(f::entry_controls, entry);
     const std::uint64_t old_shadow = hw::vmread(f::cr0_read_shadow);
     hw::vmwrite(f::cr0_read_shadow, value);
@@ -64,7 +65,7 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
 // flushed on every CR3 write anyway), and any write starts the shadow tables over: PGE, PSE and
 // PAE toggles flush the TLB on hardware.
 exit_action write_cr4(exit_context& ctx, std::uint64_t value) {
-    const bool lma = (hw::vmread(f::guest_efer) & sdm::efer::lma) != 0;
+    const bool lma = (guest_efer(ctx.vcpu) & sdm::efer::lma) != 0;
     const bool shadow = ctx.vm.shadow_paging;
     if ((value & (sdm::cr4::vmxe | sdm::cr4::smxe | sdm::cr4::cet)) ||
         (value & ~cr4_guest_allowed_bits(core.caps)) || (lma && !(value & sdm::cr4::pae)) ||

@@ -1,6 +1,7 @@
 // RDMSR, WRMSR and XSETBV. The MSR bitmap traps every MSR; msr_policy.hpp says which the guest
 // may use and how; everything else is #GP, so no guest value ever reaches a host MSR.
 #include "core.hpp"
+#include "efer_switch.hpp"
 #include "exit_handlers.hpp"
 #include "pure/msr_policy.hpp"
 #include "sdm/cpu_bits.hpp"
@@ -23,7 +24,7 @@ std::uint64_t edx_eax(const es_vcpu& vcpu) {
 }
 
 exit_action write_efer(exit_context& ctx, std::uint64_t v) {
-    const std::uint64_t cur = hw::vmread(f::guest_efer);
+    const std::uint64_t cur = guest_efer(ctx.vcpu);
     // LMA is read-only; LME may not change while paging is on ("IA32_EFER MSR").
     const std::uint64_t wanted = v & ~sdm::efer::lma;
     if (wanted & ~guest_writable_efer(guest_msr_set(ctx.vm)))
@@ -39,16 +40,16 @@ exit_action write_efer(exit_context& ctx, std::uint64_t v) {
             s.guest_nxe = nxe;
             shadow_start_over(ctx.vcpu);
         }
-        hw::vmwrite(f::guest_efer, wanted | (cur & sdm::efer::lma) | sdm::efer::nxe);
+        set_guest_efer(ctx.vcpu, wanted | (cur & sdm::efer::lma) | sdm::efer::nxe);
         return exit_action::skip;
     }
-    hw::vmwrite(f::guest_efer, wanted | (cur & sdm::efer::lma));
+    set_guest_efer(ctx.vcpu, wanted | (cur & sdm::efer::lma));
     return exit_action::skip;
 }
 
 // The EFER the guest believes it has: a shadow-paging VM's hardware NXE is always 1.
 std::uint64_t read_efer(const exit_context& ctx) {
-    const std::uint64_t hw_efer = hw::vmread(f::guest_efer);
+    const std::uint64_t hw_efer = guest_efer(ctx.vcpu);
     if (!ctx.vm.shadow_paging)
         return hw_efer;
     return (hw_efer & ~sdm::efer::nxe) | (ctx.vm.shadow->guest_nxe ? sdm::efer::nxe : 0);

@@ -30,6 +30,7 @@ struct es_vcpu {
     es_guest_regs regs; // module/vmenter.S loads and saves it
     es_vm* vm;
     es::host_page vmcs;
+    es::host_page efer_areas; // the EFER MSR-load areas, without EFER controls (efer_switch.hpp)
     std::uint16_t vpid;
     bool vmcs_ready;  // controls, host constants and guest state written
     bool guest_dirty; // start state changed since the last run

@@ -3,6 +3,7 @@
 #include "vm.hpp"
 
 #include "core.hpp"
+#include "efer_switch.hpp"
 #include "exitscope/errno.hpp"
 #include "exitscope/ports.hpp"
 #include "pure/arg_checks.hpp"
@@ -76,6 +77,7 @@ bool build_ept(ept_tables& ept, const guest_memory& mem) {
 void free_vcpu(es_vcpu& vcpu) {
     if (vcpu.vmcs.va)
         free_page(vcpu.vmcs);
+    free_efer_switch(vcpu);
     release_vpid(vcpu.vpid);
     es_shim_free(vcpu.fpu_alloc);
 }
@@ -129,7 +131,7 @@ bool init_vcpu(es_vcpu& vcpu, es_vm& vm) {
     vcpu.mode = guest_mode::real;
     vcpu.entry = default_image_gpa;
     vcpu.guest_dirty = true;
-    if (!alloc_page(vcpu.vmcs) || !alloc_fpu_area(vcpu))
+    if (!alloc_page(vcpu.vmcs) || !alloc_fpu_area(vcpu) || !alloc_efer_switch(vcpu))
         return false;
     // The VMCS region starts with the revision identifier ("VMCS Region").
     *static_cast<std::uint32_t*>(vcpu.vmcs.va) = core.caps.vmcs_revision;
@@ -162,6 +164,11 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* err
         return nullptr;
     }
     const bool shadow_paging = (a->flags & ES_VM_SHADOW_PAGING) != 0;
+    if (const char* why = why_no_ept_guests(core.caps); why && !shadow_paging) {
+        es_shim_log(1, why);
+        *error = -err::not_supported;
+        return nullptr;
+    }
     if (shadow_paging && core.shadow_problem) {
         es_shim_log(1, core.shadow_problem);
         *error = -err::not_supported;

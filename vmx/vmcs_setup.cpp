@@ -3,6 +3,7 @@
 #include "vmcs_setup.hpp"
 
 #include "core.hpp"
+#include "efer_switch.hpp"
 #include "pure/guest_modes.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/exit_qualification.hpp"
@@ -51,7 +52,8 @@ bool write_controls_and_host_constants(es_vcpu& vcpu) {
     const vm_controls& c = *vm.controls;
     w(f::pin_based_controls, c.pin);
     w(f::proc_based_controls, c.proc);
-    w(f::proc_based_controls2, c.proc2);
+    if (core.caps.secondary) // the field exists only with secondary controls
+        w(f::proc_based_controls2, c.proc2);
     w(f::exit_controls, c.exit);
     w(f::entry_controls, c.entry);
     // Guest exceptions stay in the guest, except a shadow-paging VM's #PFs: every one exits
@@ -65,7 +67,8 @@ bool write_controls_and_host_constants(es_vcpu& vcpu) {
     w(f::entry_msr_load_count, 0);
     w(f::entry_interruption_info, 0);
     w(f::msr_bitmap, vm.msr_bitmap.pa);
-    w(f::ept_pointer, vm.ept.eptp);
+    if (runs_ept_guests(core.caps)) // a shadow VM keeps it unused; Core 2 has no such field
+        w(f::ept_pointer, vm.ept.eptp);
     if (c.proc2 & sdm::proc_ctl2::enable_vpid)
         w(f::vpid, vcpu.vpid);
     w(f::cr0_guest_host_mask, cr0_owned_bits(vm));
@@ -85,7 +88,7 @@ bool write_controls_and_host_constants(es_vcpu& vcpu) {
     w(f::host_tr_selector, hw::read_tr());
     w(f::host_cr0, hw::read_cr0());
     w(f::host_idtr_base, hw::sidt().base);
-    w(f::host_efer, hw::rdmsr(sdm::msr::efer));
+    w.ok = write_efer_switch(vcpu) && w.ok;
     w(f::host_sysenter_cs, hw::rdmsr(sdm::msr::sysenter_cs));
     w(f::host_sysenter_eip, hw::rdmsr(sdm::msr::sysenter_eip));
     w(f::host_rip, reinterpret_cast<std::uint64_t>(es_vmx_exit_landing));
@@ -173,12 +176,12 @@ bool write_guest_start_state(es_vcpu& vcpu) {
         w(f::guest_cr0, g.cr0 | shadow_cr0_bits);
         w(f::guest_cr3, s.table_pa(0));
         w(f::guest_cr4, g.cr4 & ~sdm::cr4::pge);
-        w(f::guest_efer, g.efer | sdm::efer::nxe);
+        set_guest_efer(vcpu, g.efer | sdm::efer::nxe);
     } else {
         w(f::guest_cr0, g.cr0);
         w(f::guest_cr3, g.cr3);
         w(f::guest_cr4, g.cr4);
-        w(f::guest_efer, g.efer);
+        set_guest_efer(vcpu, g.efer);
     }
     w(f::guest_rip, g.rip);
     w(f::guest_rsp, g.rsp);

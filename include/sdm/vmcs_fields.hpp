@@ -30,6 +30,9 @@ enum class vmcs_field : std::uint32_t {
     io_bitmap_a = 0x2000,
     io_bitmap_b = 0x2002,
     msr_bitmap = 0x2004,
+    exit_msr_store_address = 0x2006,
+    exit_msr_load_address = 0x2008,
+    entry_msr_load_address = 0x200a,
     ept_pointer = 0x201a,
     // 64-bit read-only data field.
     guest_physical_address = 0x2400,

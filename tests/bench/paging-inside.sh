@@ -21,6 +21,8 @@ boot() {
     timeout -s INT "${PAGING_SECONDS:-1500}" exitscope run "$@" --kernel /vmlinuz \
         --initrd /initramfs.cpio.gz --append "$append $words" >/tmp/p.out 2>/tmp/p.err
     st=$?
+    # The serial console ends its lines with CR LF.
+    tr -d '\r' </tmp/p.out >/tmp/p.txt && mv /tmp/p.txt /tmp/p.out
     note "$tag ended with status $st"
     echo "PAGING $tag status $st"
     if [ "$st" != 0 ]; then

@@ -34,8 +34,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     require(ch.controls.pin & pin_ctl::external_interrupt_exiting);
     require(ch.controls.proc & proc_ctl::use_msr_bitmaps);
     require(ch.controls.proc & proc_ctl::unconditional_io_exiting);
-    // Without EPT the module still loads, but no VM can be created (can_run_guests says so).
-    require(es::can_run_guests(caps) == ((ch.controls.proc2 & proc_ctl2::enable_ept) != 0));
+    // Without EPT the module still loads, and guests run under shadow paging only.
+    require(es::runs_ept_guests(caps) == ((ch.controls.proc2 & proc_ctl2::enable_ept) != 0));
     require(!(ch.controls.exit & exit_ctl::ack_interrupt_on_exit));
     // A shadow-paging VM's controls, where there are any: as legal, with EPT and unrestricted
     // guest off and the CR3 and INVLPG exits on.

@@ -119,7 +119,7 @@ TEST_CASE("the preemption timer's value is saved only while the timer is active"
 
 TEST_CASE("a CPU without EPT, unrestricted guest or secondary controls loads, with less") {
     using namespace sdm;
-    SECTION("no EPT: no EPT or unrestricted guest in the controls, no guest can run") {
+    SECTION("no EPT: no EPT or unrestricted guest in the controls, shadow-paging guests only") {
         vmx_msrs m = haswell();
         m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0xff & ~0x2u);
         const capabilities caps = parse_capabilities(m);
@@ -127,8 +127,27 @@ TEST_CASE("a CPU without EPT, unrestricted guest or secondary controls loads, wi
         REQUIRE(ch.problem == nullptr);
         CHECK_FALSE(ch.controls.proc2 & (proc_ctl2::enable_ept | proc_ctl2::unrestricted_guest));
         CHECK(ch.controls.proc2 & proc_ctl2::enable_vpid);
-        CHECK_FALSE(can_run_guests(caps));
+        CHECK(can_run_guests(caps));
+        CHECK(why_no_guests(caps) == nullptr);
+        CHECK_FALSE(runs_ept_guests(caps));
+        CHECK(std::string(why_no_ept_guests(caps)).find("shadow paging only") != std::string::npos);
         CHECK_FALSE(runs_unpaged_modes(caps));
+        CHECK((cr0_guest_fixed1_bits(caps) & (cr0::pe | cr0::pg)) == (cr0::pe | cr0::pg));
+        const controls_choice sh = shadow_paging_controls(caps, ch.controls);
+        REQUIRE(sh.problem == nullptr);
+        CHECK(
+            (sh.controls.proc & (proc_ctl::invlpg_exiting | proc_ctl::cr3_load_exiting |
+                                 proc_ctl::cr3_store_exiting)) ==
+            (proc_ctl::invlpg_exiting | proc_ctl::cr3_load_exiting | proc_ctl::cr3_store_exiting));
+    }
+    SECTION("no EPT and no CR3 or INVLPG exiting: no guest can run") {
+        vmx_msrs m = haswell();
+        m.value[ES_MSR_PROCBASED2] = ctl_msr(0, 0xff & ~0x2u);
+        m = without_control(m, ES_MSR_TRUE_PROCBASED, proc_ctl::cr3_load_exiting);
+        const capabilities caps = parse_capabilities(m);
+        CHECK_FALSE(can_run_guests(caps));
+        CHECK(std::string(why_no_guests(caps)).find("cannot make INVLPG and CR3") !=
+              std::string::npos);
     }
     SECTION("no unrestricted guest: EPT on, paged modes only, CR0.PE and PG fixed to 1") {
         const capabilities caps =
@@ -142,16 +161,21 @@ TEST_CASE("a CPU without EPT, unrestricted guest or secondary controls loads, wi
         CHECK((cr0_guest_fixed1_bits(caps) & (cr0::pe | cr0::pg)) == (cr0::pe | cr0::pg));
         CHECK((cr0_guest_fixed1_bits(parse_capabilities(haswell())) & (cr0::pe | cr0::pg)) == 0);
     }
-    SECTION("no EFER entry/exit controls (Core 2): loads, EFER controls off, no guest can run") {
+    SECTION("no EFER entry/exit controls (Core 2): EFER controls off, EPT guests still run") {
         vmx_msrs m = without_control(haswell(), ES_MSR_TRUE_EXIT, exit_ctl::load_efer);
         const capabilities caps = parse_capabilities(m);
         const controls_choice ch = choose_controls(caps);
         REQUIRE(ch.problem == nullptr);
         CHECK_FALSE(caps.efer_controls);
-        CHECK_FALSE(ch.controls.exit & exit_ctl::load_efer);
-        CHECK_FALSE(ch.controls.proc2 & proc_ctl2::enable_ept);
-        CHECK(std::string(why_no_guests(caps)).find("cannot load IA32_EFER") != std::string::npos);
+        CHECK_FALSE(ch.controls.exit & (exit_ctl::load_efer | exit_ctl::save_efer));
+        CHECK_FALSE(ch.controls.entry & entry_ctl::load_efer);
+        // EFER goes through the MSR-load areas instead (vmx/efer_switch.cpp).
+        CHECK(ch.controls.proc2 & proc_ctl2::enable_ept);
+        CHECK(why_no_guests(caps) == nullptr);
         CHECK(why_no_guests(parse_capabilities(haswell())) == nullptr);
+        const controls_choice with = choose_controls(parse_capabilities(haswell()));
+        CHECK(with.controls.exit & exit_ctl::load_efer);
+        CHECK(with.controls.entry & entry_ctl::load_efer);
     }
     SECTION("no secondary controls: none activated") {
         vmx_msrs m = haswell();
@@ -161,7 +185,8 @@ TEST_CASE("a CPU without EPT, unrestricted guest or secondary controls loads, wi
         REQUIRE(ch.problem == nullptr);
         CHECK_FALSE(ch.controls.proc & proc_ctl::activate_secondary);
         CHECK(ch.controls.proc2 == 0);
-        CHECK_FALSE(can_run_guests(caps));
+        CHECK_FALSE(runs_ept_guests(caps));
+        CHECK(can_run_guests(caps)); // under shadow paging
     }
 }
 

@@ -56,8 +56,8 @@ TEST_CASE("run options: --paging ept (default) or shadow") {
     o = parse_run_options({"--paging", "shadow", "--backend", "kvm", "g.bin"}, err);
     REQUIRE(o);
     CHECK(o->shadow_paging);
-    CHECK(o->paging_chosen);
-    CHECK_FALSE(parse_run_options({"--backend", "kvm", "g.bin"}, err)->paging_chosen);
+    CHECK(o->paging_given);
+    CHECK_FALSE(parse_run_options({"--backend", "kvm", "g.bin"}, err)->paging_given);
     err.clear();
     CHECK_FALSE(parse_run_options({"--paging", "nested", "g.bin"}, err));
     CHECK_FALSE(err.empty());

@@ -53,7 +53,8 @@ TEST_CASE("stat --json: \"paging\" is the VMs' paging, null when unknown") {
     CHECK(j.at("total").at("count") == 5);
 }
 
-TEST_CASE("info: EPT and shadow on Haswell, shadow alone where VMX forbids neither but EPT lacks") {
+TEST_CASE(
+    "info: EPT and shadow on Haswell, EPT alone without INVLPG exiting, shadow alone without EPT") {
     const es_info haswell = info_of(es::test::haswell());
     const paging_offer both = paging_offered(haswell);
     CHECK(both.ept);
@@ -73,6 +74,19 @@ TEST_CASE("info: EPT and shadow on Haswell, shadow alone where VMX forbids neith
     CHECK(ept_only.ept);
     CHECK_FALSE(ept_only.shadow);
     CHECK(format_info_text(info_of(m)).find("Paging: ept only") != std::string::npos);
+
+    // No EPT (a Core 2): shadow paging only, and run's default.
+    es::vmx_msrs no_ept = es::test::haswell();
+    no_ept.value[ES_MSR_PROCBASED2] = es::test::ctl_msr(0, 0xff & ~sdm::proc_ctl2::enable_ept);
+    const paging_offer shadow_only = paging_offered(info_of(no_ept));
+    CHECK_FALSE(shadow_only.ept);
+    CHECK(shadow_only.shadow);
+    CHECK(std::string(shadow_only.preferred()) == "shadow");
+    CHECK(format_info_text(info_of(no_ept))
+              .find("Paging: shadow only (no EPT: run's default; --paging ept is refused)\n") !=
+          std::string::npos);
+    CHECK(nlohmann::json::parse(format_info_json(info_of(no_ept))).at("paging_modes") ==
+          nlohmann::json::array({"shadow"}));
 
     // No VMX on the CPUs: nothing is offered.
     es_info off = haswell;

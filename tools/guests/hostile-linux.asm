@@ -13,6 +13,11 @@
 ;   wide-out      8-, 16- and 32-bit OUTs and INs across the edges of every board port range
 ;   rip-top       CPUID as the last two bytes below 0x800000000000: the next RIP is not
 ;                 canonical (the run ends with the RIP-wrap stop)
+;   pf-storm      a PIT ticking every 255 us while 20000 rounds each reload CR3 and read a
+;                 page 4 KiB further on in 1-64 MiB: under shadow paging every round faults its
+;                 code and data in again, and the ticks arrive in the middle of those faults
+;                 (the IDT, the handler and its stack fault in under the interrupt); "pf storm
+;                 done" once a tick arrived during the storm
 ; Anything else prints "unknown scenario" and exits with code 2.
 bits 64
 
@@ -40,6 +45,7 @@ entry64:
     scenario s_latch_storm, latch_storm
     scenario s_wide_out, wide_out
     scenario s_rip_top, rip_top
+    scenario s_pf_storm, pf_storm
     mov rsi, s_unknown
     call puts
     mov al, 2
@@ -290,6 +296,35 @@ rip_top:
     mov rcx, 0x7ffffffffffe
     jmp rcx
 
+PF_ROUNDS equ 20000
+PF_FIRST equ 0x100000
+PF_END equ 0x4000000
+pf_storm:
+    mov ecx, 0x130              ; 255 us
+    call start_ticks
+    mov r12d, PF_ROUNDS
+    mov r13, PF_FIRST
+.round:
+    mov rax, cr3
+    mov cr3, rax                ; every translation but the global ones goes
+    mov al, [r13]               ; read only: the image itself is at 1 MiB
+    add r13, 0x1000
+    cmp r13, PF_END
+    jb .next
+    mov r13, PF_FIRST
+.next:
+    dec r12d
+    jnz .round
+    cli
+    mov rsi, s_pf_storm_done
+    cmp qword [ticks], 0
+    jne .print
+    mov rsi, s_pf_storm_no_tick
+.print:
+    call puts
+    xor eax, eax
+    out EXIT_PORT, al
+
 %include "idt64.inc"
 
 align 8
@@ -310,6 +345,9 @@ s_pit_storm: db "pit-storm", 0
 s_latch_storm: db "latch-storm", 0
 s_wide_out: db "wide-out", 0
 s_rip_top: db "rip-top", 0
+s_pf_storm: db "pf-storm", 0
+s_pf_storm_done: db "pf storm done", 10, 0
+s_pf_storm_no_tick: db "pf storm: no tick arrived", 10, 0
 s_unknown: db "unknown scenario", 10, 0
 s_msrs_ok: db "msrs read back", 10, 0
 s_msrs_bad: db "msrs differ", 10, 0

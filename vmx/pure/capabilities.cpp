@@ -73,11 +73,11 @@ controls_choice choose_controls(const capabilities& caps) {
     if (!caps.vmcs_write_back)
         return {{}, "VMCS memory type is not write-back"};
     // EPT (4-level, write-back), the EFER controls and unrestricted guest are used where the
-    // CPU has them. Without EPT or the EFER controls (Core 2) the module still loads (info shows
-    // what the CPU has) but no VM can be created until there is a second MMU and an MSR-area
-    // EFER switch; without unrestricted guest only paged guests (long mode, Linux) can run
-    // (can_run_guests, runs_unpaged_modes).
-    const bool runs_guests = can_run_guests(caps);
+    // CPU has them. Without EPT (Core 2) guests run under shadow paging only; without the EFER
+    // controls, EFER is switched through the VM-entry and VM-exit MSR-load areas
+    // (vmcs_setup.cpp); without unrestricted guest only paged guests (long mode, Linux) can run
+    // (runs_ept_guests, runs_unpaged_modes).
+    const bool runs_guests = runs_ept_guests(caps);
     const bool unrestricted = runs_unpaged_modes(caps);
 
     // Pin-based: host interrupts and NMIs always leave the guest, so the host keeps its CPU; the
@@ -128,18 +128,17 @@ controls_choice choose_controls(const capabilities& caps) {
     // with the timer active ("VM-Exit Control Fields" checks).
     const std::uint32_t save_timer =
         (pin.value & pin_ctl::preemption_timer) ? exit_ctl::save_preemption_timer : 0;
-    const std::uint32_t exit_efer = exit_ctl::load_efer | exit_ctl::save_efer;
-    const auto exit =
-        adjust_controls(caps.exit,
-                        exit_ctl::host_address_space_size | exit_ctl::save_debug_controls |
-                            (runs_guests ? exit_efer : 0),
-                        save_timer | (runs_guests ? 0 : exit_efer),
-                        exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl |
-                            (save_timer ? 0 : exit_ctl::save_preemption_timer));
+    const std::uint32_t exit_efer =
+        caps.efer_controls ? exit_ctl::load_efer | exit_ctl::save_efer : 0;
+    const auto exit = adjust_controls(
+        caps.exit, exit_ctl::host_address_space_size | exit_ctl::save_debug_controls | exit_efer,
+        save_timer,
+        exit_ctl::ack_interrupt_on_exit | exit_ctl::load_perf_global_ctrl |
+            (save_timer ? 0 : exit_ctl::save_preemption_timer));
     // Entry loads the guest's DR7 and DEBUGCTL, so host breakpoints never fire inside a guest.
     const auto entry = adjust_controls(
-        caps.entry, entry_ctl::load_debug_controls | (runs_guests ? entry_ctl::load_efer : 0),
-        runs_guests ? 0 : entry_ctl::load_efer,
+        caps.entry,
+        entry_ctl::load_debug_controls | (caps.efer_controls ? entry_ctl::load_efer : 0), 0,
         entry_ctl::entry_to_smm | entry_ctl::ia32e_mode_guest | entry_ctl::load_perf_global_ctrl);
     if (!(caps.entry.may_be_one & entry_ctl::ia32e_mode_guest))
         return {{}, "VM entry cannot enter IA-32e mode guests"};
@@ -187,13 +186,27 @@ std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps) {
     return caps.cr0_fixed0 & ~(sdm::cr0::pe | sdm::cr0::pg);
 }
 
+bool runs_ept_guests(const capabilities& caps) {
+    return caps.secondary && caps.ept && caps.ept_4_level && caps.ept_write_back;
+}
+
+const char* why_no_ept_guests(const capabilities& caps) {
+    if (runs_ept_guests(caps))
+        return nullptr;
+    return "this CPU's VMX has no EPT (4-level, write-back): guests run under shadow paging "
+           "only (run --paging shadow, the default here)";
+}
+
 const char* why_no_guests(const capabilities& caps) {
-    if (!(caps.secondary && caps.ept && caps.ept_4_level && caps.ept_write_back))
-        return "this CPU's VMX has no EPT (4-level, write-back): Exitscope cannot run guests "
-               "on it yet (exitscope info shows its capabilities)";
-    if (!caps.efer_controls)
-        return "this CPU's VMX cannot load IA32_EFER on VM entry and exit: Exitscope cannot "
-               "run guests on it yet (exitscope info shows its capabilities)";
+    if (runs_ept_guests(caps))
+        return nullptr;
+    constexpr std::uint32_t shadow_exits = sdm::proc_ctl::invlpg_exiting |
+                                           sdm::proc_ctl::cr3_load_exiting |
+                                           sdm::proc_ctl::cr3_store_exiting;
+    if ((caps.proc.may_be_one & shadow_exits) != shadow_exits)
+        return "this CPU's VMX has no EPT (4-level, write-back) and cannot make INVLPG and CR3 "
+               "accesses exit for shadow paging: Exitscope cannot run guests on it (exitscope "
+               "info shows its capabilities)";
     return nullptr;
 }
 
@@ -202,7 +215,7 @@ bool can_run_guests(const capabilities& caps) {
 }
 
 bool runs_unpaged_modes(const capabilities& caps) {
-    return can_run_guests(caps) && caps.unrestricted_guest;
+    return runs_ept_guests(caps) && caps.unrestricted_guest;
 }
 std::uint64_t cr0_guest_allowed_bits(const capabilities& caps) {
     return caps.cr0_fixed1;

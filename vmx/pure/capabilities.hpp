@@ -91,10 +91,13 @@ controls_choice choose_controls(const capabilities& caps);
 // what this CPU cannot do for it (nullptr: shadow VMs can run).
 controls_choice shadow_paging_controls(const capabilities& caps, const vm_controls& base);
 
-// Guests need EPT (4-level, write-back) and the IA32_EFER entry/exit controls today: without
-// them the module loads, but VM creation is refused with the message why_no_guests returns
-// (nullptr: guests can run). Real mode and protected mode without paging need unrestricted
-// guest as well.
+// EPT VMs need EPT (4-level, write-back); without it (Core 2) guests run under shadow paging
+// only, and creating an EPT VM is refused with why_no_ept_guests's message. Without the
+// IA32_EFER entry/exit controls EFER is switched through the MSR-load areas. why_no_guests is
+// nullptr when some guest can run (EPT, or the exits shadow paging needs), else why none can.
+// Real mode and protected mode without paging need EPT with unrestricted guest.
+bool runs_ept_guests(const capabilities& caps);
+const char* why_no_ept_guests(const capabilities& caps);
 const char* why_no_guests(const capabilities& caps);
 bool can_run_guests(const capabilities& caps);
 bool runs_unpaged_modes(const capabilities& caps);

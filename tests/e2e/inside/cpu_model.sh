@@ -1,7 +1,9 @@
 # Other Intel generations (tools/emu-run --cpu MODEL): the module loads with what the CPU has and
 # says so; what the CPU cannot run is refused with a clear message; the rest runs exactly as on
 # the default Haswell model. CPU_MODEL_KIND says what the model lacks:
-#   no_ept  VMX without EPT (Core 2 Penryn): no guest can run until shadow paging lands
+#   no_ept  VMX without EPT or the EFER controls (Core 2 Penryn): long-mode and Linux guests run
+#           under shadow paging (the default there; --paging ept is refused), EFER switched
+#           through the MSR-load areas; real and unpaged protected mode refused
 #   no_ug   EPT without unrestricted guest (Nehalem/Lynnfield): real and unpaged protected mode
 #           refused; long-mode and Linux guests run
 #   full    EPT and unrestricted guest (Skylake-X): every toy guest and the Linux guest run
@@ -19,8 +21,10 @@ no_ug) ept=true ug=false ;;
 esac
 check cpu_model_info_ept grep -q "\"ept\":$ept" /tmp/info.json
 check cpu_model_info_unrestricted_guest grep -q "\"unrestricted_guest\":$ug" /tmp/info.json
+# Penryn has no EFER entry/exit controls either: its guests switch EFER through the MSR-load areas.
+[ $kind = no_ept ] && check cpu_model_info_no_efer_controls grep -q '"efer_controls":false' /tmp/info.json
 case $kind in
-no_ept) guests=none runs=false unpaged=false ;;
+no_ept) guests="long mode and Linux" runs=true unpaged=false ;;
 no_ug) guests="long mode and Linux" runs=true unpaged=false ;;
 *) guests="every mode" runs=true unpaged=true ;;
 esac
@@ -46,27 +50,48 @@ for m in real protected long; do
     exitscope run --mode $m /guests/hello-$m.bin >/tmp/hello.out 2>/tmp/hello.err
     st=$?
     runs=yes
-    [ $kind = no_ept ] && runs=no
-    [ $kind = no_ug ] && [ $m != long ] && runs=no
+    [ $kind != full ] && [ $m != long ] && runs=no
     if [ $runs = yes ]; then
         expect_status cpu_model_${m}_halts 0 $st
         same_lines cpu_model_${m}_prints /tmp/hello.out "$(hello $m)"
     else
         expect_status cpu_model_${m}_refused 1 $st
         check cpu_model_${m}_prints_nothing test ! -s /tmp/hello.out
-        # Penryn lacks EPT and the EFER controls; either message names what is missing.
-        if [ $kind = no_ept ]; then why="(has no EPT|cannot load IA32_EFER)"; else why="has no unrestricted guest"; fi
-        if klog_since "$t0" | grep -Eq "this CPU's VMX $why"; then pass cpu_model_${m}_says_why
+        # Penryn runs them under shadow paging, which needs paging on.
+        if [ $kind = no_ept ]; then why="shadow paging runs long-mode and Linux guests only"
+        else why="this CPU's VMX has no unrestricted guest"; fi
+        if klog_since "$t0" | grep -Eq "$why"; then pass cpu_model_${m}_says_why
         else fail cpu_model_${m}_says_why "no '$why' in dmesg: $(klog_since "$t0" | tail -n 2)"; fi
         contains cpu_model_${m}_error_names_errno /tmp/hello.err "Operation not supported"
         # ... and what it means here: what the CPU lacks, and what to do.
-        if [ $kind = no_ept ]; then advice="module loads on it but cannot run guests"; else advice="use --mode long"; fi
+        if [ $kind = no_ept ]; then advice="need EPT with unrestricted guest"; else advice="use --mode long"; fi
         contains cpu_model_${m}_error_says_what_to_do /tmp/hello.err "$advice"
     fi
 done
 
-# The Linux guest where it can run (the kernel and initramfs are added by run-suite's caller).
-if [ $kind != no_ept ] && [ -f /vmlinuz ]; then
+# Penryn: shadow paging is the default, and asking for EPT is a clear refusal; the paging
+# guests give the same lines under shadow paging as under EPT elsewhere (shadow.sh).
+if [ $kind = no_ept ]; then
+    t0=$(klog_now)
+    exitscope run --mode long --paging ept /guests/hello-long.bin >/tmp/ept.out 2>/tmp/ept.err
+    expect_status cpu_model_ept_refused 1 $?
+    contains cpu_model_ept_refusal_says_what_to_do /tmp/ept.err "use --paging shadow"
+    if klog_since "$t0" | grep -q "has no EPT (4-level, write-back): guests run under shadow paging only"
+    then pass cpu_model_ept_refusal_logged
+    else fail cpu_model_ept_refusal_logged "$(klog_since "$t0" | tail -n 2)"; fi
+    for g in paging-checks paging-rights cpuid-loop-long; do
+        exitscope run --mode long --paging shadow /guests/$g.bin >/tmp/$g.shadow 2>/tmp/$g.err
+        st=$?
+        exitscope run --mode long /guests/$g.bin >/tmp/$g.default 2>/dev/null
+        if [ $st = 0 ] && [ -s /tmp/$g.shadow ] && cmp -s /tmp/$g.shadow /tmp/$g.default; then
+            pass cpu_model_shadow_$g
+        else fail cpu_model_shadow_$g "status $st: $(head -c 300 /tmp/$g.shadow) $(cat /tmp/$g.err)"; fi
+    done
+fi
+
+# The Linux guest (the kernel and initramfs are added by run-suite's caller): under shadow
+# paging on Penryn, its default there.
+if [ -f /vmlinuz ]; then
     append="console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off cryptomgr.notests"
     append="$append 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init"
     append="$append nolapic exitscope_quick=1"

@@ -75,6 +75,14 @@ opts= scenario rip_top rip-top 72 ""
 contains hostile_linux_rip_top_faults_there /tmp/hl.err "triple-faulted at rip 0x800000000000"
 opts= scenario unknown no-such-scenario 2 "unknown scenario"
 
+# Timer interrupts during a page-fault storm: the same line under EPT and under shadow paging,
+# where each of the 20000 rounds takes its CR3 and #PF exits while the PIT ticks.
+opts="--paging ept" scenario pf_storm_ept pf-storm 0 "pf storm done"
+opts="--paging shadow" scenario pf_storm_shadow pf-storm 0 "pf storm done"
+exits=$(sed -n 's/.*: \([0-9]*\) exits,.*/\1/p' /tmp/hl.err)
+if [ "${exits:-0}" -ge 40000 ]; then pass hostile_linux_pf_storm_shadow_faults
+else fail hostile_linux_pf_storm_shadow_faults "$(cat /tmp/hl.err)"; fi
+
 dmesg | grep -q "BUG\|WARNING\|Oops" && fail hostile_linux_host_log "$(dmesg | grep -m1 "BUG\|WARNING\|Oops")" ||
     pass hostile_linux_host_log
 unload

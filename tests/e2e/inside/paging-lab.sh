@@ -41,6 +41,9 @@ exitscope reset
 timeout -s INT "${LINUX_SECONDS:-900}" exitscope run --kernel /vmlinuz --initrd /initramfs.cpio.gz \
     --append "$append exitscope_workload=1" >/tmp/wl.out 2>/tmp/wl.err
 st=$?
+# The serial console ends its lines with CR LF.
+tr -d '\r' </tmp/wl.out >/tmp/wl.txt
+mv /tmp/wl.txt /tmp/wl.out
 grep -E "exitscope-guest:" /tmp/wl.out
 cat /tmp/wl.err
 expect_status paging_workload_powers_off 0 $st
