@@ -43,8 +43,8 @@ DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/exitscope-$(DKMS_VERSION)
 GUEST_SRCS := $(wildcard tools/guests/*.asm)
 GUESTS := $(patsubst tools/guests/%.asm,$(BUILD)/guests/%.bin,$(GUEST_SRCS))
-# The Linux guest's initramfs (busybox-static, /init, leafstat, Debian's cpuid with its libraries)
-# for `run --kernel ... --initrd`.
+# The Linux guest's initramfs (busybox-static, /init, leafstat, lab-workload, Debian's cpuid with
+# its libraries) for `run --kernel ... --initrd`.
 BUSYBOX ?= /bin/busybox
 CPUID_PROGRAM ?= /usr/bin/cpuid
 LINUX_GUEST_INITRAMFS := $(BUILD)/linux-guest/initramfs.cpio.gz
@@ -89,11 +89,12 @@ $(BUILD)/guests/leafstat: tools/guests/leafstat.c
 
 linux-guest: $(LINUX_GUEST_INITRAMFS)
 
-$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init $(BUILD)/guests/leafstat $(BUSYBOX) \
-		$(CPUID_PROGRAM)
+$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init tools/guests/lab-workload \
+		$(BUILD)/guests/leafstat $(BUSYBOX) $(CPUID_PROGRAM)
 	@mkdir -p $(dir $@)
 	tools/guests/mkinitramfs --busybox $(BUSYBOX) --init tools/guests/linux-init \
-		--leafstat $(BUILD)/guests/leafstat --program $(CPUID_PROGRAM) -o $@
+		--leafstat $(BUILD)/guests/leafstat --workload tools/guests/lab-workload \
+		--program $(CPUID_PROGRAM) -o $@
 
 unit: $(BUILD)/cmake/CMakeCache.txt
 	cmake --build $(BUILD)/cmake -j2 --target unit_tests

@@ -12,6 +12,7 @@
 #include "backend.hpp"
 #include "command_util.hpp"
 #include "device.hpp"
+#include "format.hpp"
 #include "reason_names.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "signals.hpp"
@@ -99,7 +100,9 @@ class exitscope_backend final : public backend {
         return ioctl(vm_.get(), ES_VM_INPUT, &a) == 0 ? a.accepted : 0;
     }
 
-    std::string counts() override { return exitscope_counts(exits_, cycles_); }
+    std::string counts() override {
+        return exitscope_counts(exits_, cycles_) + "; paging: " + paging_name(shadow_);
+    }
 
     void after_summary(const stop_record& stop) override {
         // The guest died: show how it got there.
