@@ -4,6 +4,8 @@
 #   make linux-guest   the Linux guest's initramfs, build/linux-guest/initramfs.cpio.gz
 #   make module EMU_KERNEL=6.12   the module for an emulated machine's kernel (6.1 or 6.12), in
 #                   build/module-<kernel>/, where tools/emu-run --kernel <kernel> finds it
+#   make shell      the emulated machine on this terminal: a root shell with the module loaded,
+#                   `exitscope` and the Linux guest inside (tools/emu-run --interactive; Ctrl-A x)
 #   make demo       build, load, run a toy guest, show the counters (natively if this CPU has
 #                   VMX and the running kernel's headers exist, else in the emulated machine)
 #   make test       host unit tests and end-to-end tests in the emulated machines
@@ -41,11 +43,13 @@ DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
 DKMS_SRC ?= /usr/src/exitscope-$(DKMS_VERSION)
 GUEST_SRCS := $(wildcard tools/guests/*.asm)
 GUESTS := $(patsubst tools/guests/%.asm,$(BUILD)/guests/%.bin,$(GUEST_SRCS))
-# The Linux guest's initramfs (busybox-static, /init, leafstat) for `run --kernel ... --initrd`.
+# The Linux guest's initramfs (busybox-static, /init, leafstat, lab-workload, Debian's cpuid with
+# its libraries) for `run --kernel ... --initrd`.
 BUSYBOX ?= /bin/busybox
+CPUID_PROGRAM ?= /usr/bin/cpuid
 LINUX_GUEST_INITRAMFS := $(BUILD)/linux-guest/initramfs.cpio.gz
 
-.PHONY: all deps module cli guests linux-guest unit e2e test demo bench lint clean dkms-install dkms-source dkms-uninstall
+.PHONY: all deps module cli guests linux-guest unit e2e test demo shell bench lint clean dkms-install dkms-source dkms-uninstall
 
 all: module cli guests
 
@@ -85,10 +89,12 @@ $(BUILD)/guests/leafstat: tools/guests/leafstat.c
 
 linux-guest: $(LINUX_GUEST_INITRAMFS)
 
-$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init $(BUILD)/guests/leafstat $(BUSYBOX)
+$(LINUX_GUEST_INITRAMFS): tools/guests/mkinitramfs tools/guests/linux-init tools/guests/lab-workload \
+		$(BUILD)/guests/leafstat $(BUSYBOX) $(CPUID_PROGRAM)
 	@mkdir -p $(dir $@)
 	tools/guests/mkinitramfs --busybox $(BUSYBOX) --init tools/guests/linux-init \
-		--leafstat $(BUILD)/guests/leafstat -o $@
+		--leafstat $(BUILD)/guests/leafstat --workload tools/guests/lab-workload \
+		--program $(CPUID_PROGRAM) -o $@
 
 unit: $(BUILD)/cmake/CMakeCache.txt
 	cmake --build $(BUILD)/cmake -j2 --target unit_tests
@@ -102,6 +108,13 @@ test: deps
 
 demo: deps
 	@EMU_KERNEL=$(EMU_KERNEL) tools/demo
+
+# EMU_KERNEL picks the machine's kernel; EMU_SHELL_ARGS passes more emu-run options (--cpus 2,
+# --emulator qemu, --add FILE, ...). Leaving with Ctrl-A x (emu-run's status 130) is no error.
+shell: deps
+	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)
+	$(MAKE) cli guests linux-guest
+	@tools/emu-run --interactive --kernel $(EMU_KERNEL) $(EMU_SHELL_ARGS) || [ $$? -eq 130 ] # Ctrl-A x
 
 bench: deps
 	$(MAKE) module EMU_KERNEL=$(EMU_KERNEL)

@@ -150,7 +150,8 @@ std::string render(const stat_request& q, const es_stats& s, const es_reasons& r
     if (q.json || q.csv) {
         if (!note.empty())
             std::fputs(note.c_str(), stderr);
-        return q.json ? format_stat_json(rows, q.scope_name.c_str()) : format_stat_csv(rows);
+        return q.json ? format_stat_json(rows, q.scope_name.c_str(), s.paging)
+                      : format_stat_csv(rows);
     }
     std::string level_note;
     if (cpu_scope)
@@ -159,7 +160,8 @@ std::string render(const stat_request& q, const es_stats& s, const es_reasons& r
     else if (s.instrument < 2)
         level_note = "min/max/stddev need instrument=2 or more (the module runs at " +
                      std::to_string(s.instrument) + ")\n";
-    return format_stat_table(rows, q.all, q.scope_name.c_str(), level_note + note);
+    return format_stat_table(rows, q.all, q.scope_name.c_str(),
+                             paging_stat_line(s.paging) + level_note + note);
 }
 
 } // namespace

@@ -7,10 +7,12 @@
 #include <vector>
 
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "backend.hpp"
 #include "command_util.hpp"
 #include "device.hpp"
+#include "format.hpp"
 #include "reason_names.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "signals.hpp"
@@ -36,6 +38,13 @@ bool cpu_has_ept(int dev) {
 // The last exits a dying guest's summary is followed by.
 constexpr unsigned last_exits_shown = 16;
 constexpr std::size_t console_chunk = 4096;
+
+// The module hands console bytes over only when its buffer is full or the run stops, so a guest
+// waiting at a shell prompt would keep its prompt and echo there. When a person types (standard
+// input is a terminal), each byte comes back as the guest sends it: one run call per byte.
+std::size_t console_capacity() {
+    return isatty(STDIN_FILENO) ? 1 : console_chunk;
+}
 
 class exitscope_backend final : public backend {
   public:
@@ -91,7 +100,9 @@ class exitscope_backend final : public backend {
         return ioctl(vm_.get(), ES_VM_INPUT, &a) == 0 ? a.accepted : 0;
     }
 
-    std::string counts() override { return exitscope_counts(exits_, cycles_); }
+    std::string counts() override {
+        return exitscope_counts(exits_, cycles_) + "; paging: " + paging_name(shadow_);
+    }
 
     void after_summary(const stop_record& stop) override {
         // The guest died: show how it got there.
@@ -109,7 +120,7 @@ class exitscope_backend final : public backend {
 // SIGINT/SIGTERM interrupt the run ioctl (the run flow installed the handler, without
 // SA_RESTART): the module stops the guest and returns EINTR, and the summary still prints.
 bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
-    std::vector<char> console(console_chunk);
+    std::vector<char> console(console_capacity());
     es_run r{};
     for (;;) {
         r = es_run{};

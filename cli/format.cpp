@@ -74,7 +74,8 @@ std::string format_stat_table(const std::vector<reason_row>& rows, bool all, con
     return out;
 }
 
-std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope) {
+std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope,
+                             std::uint32_t paging) {
     std::uint64_t total = 0, total_cycles = 0;
     json reasons = json::array();
     for (const auto& r : rows) {
@@ -93,9 +94,33 @@ std::string format_stat_json(const std::vector<reason_row>& rows, const char* sc
                            {"stddev", r.stddev},
                            {"hist", r.hist}});
     }
+    const std::string words = paging_words(paging);
+    // "paging" last: scripts match the contract's prefix {"scope":...,"reasons":[.
     return to_json_text({{"scope", scope},
                          {"reasons", std::move(reasons)},
-                         {"total", {{"count", total}, {"cycles", total_cycles}}}});
+                         {"total", {{"count", total}, {"cycles", total_cycles}}},
+                         {"paging", words.empty() ? json(nullptr) : json(words)}});
+}
+
+const char* paging_name(bool shadow) {
+    return shadow ? "shadow" : "ept";
+}
+
+std::string paging_words(std::uint32_t paging) {
+    const bool ept = paging & ES_STATS_PAGING_EPT, shadow = paging & ES_STATS_PAGING_SHADOW;
+    if (ept && shadow)
+        return "ept+shadow";
+    return ept ? "ept" : shadow ? "shadow" : "";
+}
+
+std::string paging_stat_line(std::uint32_t paging) {
+    const std::string words = paging_words(paging);
+    if (words.empty())
+        return "";
+    return "Paging: " + words +
+           (paging == (ES_STATS_PAGING_EPT | ES_STATS_PAGING_SHADOW)
+                ? " (VMs of both kinds ran since load or reset: the figures mix them)\n"
+                : "\n");
 }
 
 std::string format_stat_csv(const std::vector<reason_row>& rows) {
@@ -162,6 +187,19 @@ const char* yes_no(bool b) {
 
 } // namespace
 
+paging_offer paging_offered(const es_info& info) {
+    const capabilities c = caps_of(info);
+    paging_offer o;
+    if (!info.vmx_available || !can_run_guests(c))
+        return o;
+    const controls_choice base = choose_controls(c);
+    if (base.problem)
+        return o;
+    o.ept = runs_ept_guests(c);
+    o.shadow = shadow_paging_controls(c, base.controls).problem == nullptr;
+    return o;
+}
+
 std::string entry_mitigations_text(const es_info& info) {
     const std::uint32_t m = info.entry_mitigations;
     std::string out;
@@ -206,6 +244,15 @@ std::string format_info_text(const es_info& info) {
                "mode)\n";
     else
         out += "Guests: every mode (real, protected, long, Linux)\n";
+    const paging_offer paging = paging_offered(info);
+    if (paging.ept && paging.shadow)
+        out += "Paging: ept, shadow (run --paging ept|shadow; default ept)\n";
+    else if (paging.ept)
+        out += "Paging: ept only (no shadow paging: run --paging shadow is refused)\n";
+    else if (paging.shadow)
+        out += "Paging: shadow only (no EPT: run's default; --paging ept is refused)\n";
+    else
+        out += "Paging: none (no guests on this CPU)\n";
     out += fmt::format("CPUs ({})\n", info.nr_cpus);
     for (std::uint32_t i = 0; i < info.nr_cpus && i < ES_MAX_INFO_CPUS; ++i)
         out +=
@@ -223,6 +270,12 @@ std::string format_info_text(const es_info& info) {
 
 std::string format_info_json(const es_info& info) {
     const capabilities c = caps_of(info);
+    const paging_offer paging = paging_offered(info);
+    json modes = json::array();
+    if (paging.ept)
+        modes.push_back("ept");
+    if (paging.shadow)
+        modes.push_back("shadow");
     json cpus = json::array();
     for (std::uint32_t i = 0; i < info.nr_cpus && i < ES_MAX_INFO_CPUS; ++i)
         cpus.push_back({{"cpu", i},
@@ -236,6 +289,8 @@ std::string format_info_json(const es_info& info) {
          {"efer_controls", c.efer_controls},
          {"runs_guests", can_run_guests(c)},
          {"runs_unpaged_modes", runs_unpaged_modes(c)},
+         {"paging", paging.preferred() ? json(paging.preferred()) : json(nullptr)},
+         {"paging_modes", std::move(modes)},
          {"preemption_timer", c.preemption_timer},
          {"preemption_timer_rate", c.preemption_timer_rate},
          {"vmcs_revision", c.vmcs_revision},

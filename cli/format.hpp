@@ -32,10 +32,27 @@ std::vector<reason_row> make_rows(const es_stats& stats, const es_reasons& reaso
 std::string format_stat_table(const std::vector<reason_row>& rows, bool all, const char* scope,
                               const std::string& note = "");
 // `exitscope stat --json`: every defined reason, in number order, with min/max/mean/stddev and
-// the log2 histogram.
-std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope);
+// the log2 histogram; "paging" is paging_words(paging), null for 0.
+std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope,
+                             std::uint32_t paging = 0);
 // `exitscope stat --csv`: a header, then every defined reason in number order.
 std::string format_stat_csv(const std::vector<reason_row>& rows);
+
+// A VM's second-level translation in the words of `run --paging`: "ept" or "shadow".
+const char* paging_name(bool shadow);
+// es_stats.paging (ES_STATS_PAGING_*): "ept", "shadow", "ept+shadow" (VMs of both kinds are in
+// the figures), "" for 0 (no VM ran, CPU scope, or a module older than the field).
+std::string paging_words(std::uint32_t paging);
+// The line `stat` prints under its table for es_stats.paging ("" for 0).
+std::string paging_stat_line(std::uint32_t paging);
+
+// The paging a VM can get on this CPU, from `info`: EPT where EPT VMs can run
+// (runs_ept_guests); shadow paging where its controls fit the CPU. `preferred` is run's default.
+struct paging_offer {
+    bool ept = false, shadow = false;
+    const char* preferred() const { return ept ? "ept" : shadow ? "shadow" : nullptr; }
+};
+paging_offer paging_offered(const es_info& info);
 
 std::string format_reasons_table(const es_reasons& reasons);
 std::string format_reasons_json(const es_reasons& reasons);

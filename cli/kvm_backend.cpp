@@ -21,12 +21,14 @@ class kvm_backend final : public backend {
     const char* tag() const override { return kvm::tag; }
 
     bool accepts(const run_options& o) override {
-        if (o.shadow_paging) {
-            std::fprintf(stderr,
-                         "%s: --paging does not apply with --backend kvm (KVM's paging is "
-                         "kvm_intel's ept parameter: reload it with ept=0 for shadow paging)\n",
-                         kvm::tag);
-            return false;
+        // KVM's paging is kvm_intel's ept parameter: --paging is checked against it, not chosen.
+        paging_ = read_kvm_paging();
+        if (o.paging_given) {
+            const std::string why = kvm_paging_mismatch(o.shadow_paging, paging_);
+            if (!why.empty()) {
+                std::fprintf(stderr, "%s: %s\n", kvm::tag, why.c_str());
+                return false;
+            }
         }
         if (!o.max_exits)
             return true;
@@ -99,7 +101,7 @@ class kvm_backend final : public backend {
     }
 
     std::string counts() override {
-        return kvm_counts(user_exits_, kvm::read_stats(m_.stats.get()));
+        return kvm_counts(user_exits_, kvm::read_stats(m_.stats.get())) + kvm_paging_note(paging_);
     }
 
     // A Linux guest's summary adds every nonzero KVM statistic (for the README's figures).
@@ -117,6 +119,7 @@ class kvm_backend final : public backend {
     pthread_t runner_{};
     bool linux_ = false;
     std::uint64_t user_exits_ = 0;
+    kvm_paging paging_;
 };
 
 // The same argument checks as the Exitscope module, with the same messages.

@@ -7,6 +7,7 @@
 #include "kvm_uapi.h"
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,22 @@ std::string format_nonzero_kvm_stats(const std::vector<kvm_stat>& stats);
 // leaves (0x40000000-0x4FFFFFFF: no KVM paravirtual clock or features, as under Exitscope).
 std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
                                               std::uint32_t tsc_khz);
+
+// KVM's paging (kvm_paging.cpp), from kvm_intel's `ept` parameter: `ept` true for EPT, false
+// for shadow paging; nullopt with `why` when it cannot be told.
+struct kvm_paging {
+    std::optional<bool> ept;
+    std::string why;
+};
+inline constexpr const char* kvm_ept_param_path = "/sys/module/kvm_intel/parameters/ept";
+// The parameter file's text ("Y\n", "N\n") as EPT on or off; nullopt for anything else.
+std::optional<bool> parse_kvm_ept_param(const std::string& text);
+kvm_paging read_kvm_paging(const char* path = kvm_ept_param_path);
+// Why `run --backend kvm --paging ept|shadow` cannot run as asked ("" when KVM's paging is the
+// one asked for): the mismatch and the reload that fixes it, or why KVM's paging is unknown.
+std::string kvm_paging_mismatch(bool want_shadow, const kvm_paging& kvm);
+// The summary's "; KVM paging: ept|shadow" ("" when unknown).
+std::string kvm_paging_note(const kvm_paging& kvm);
 
 // Name of a KVM_EXIT_* number ("KVM_EXIT_IO"), or "KVM exit N".
 std::string kvm_exit_name(std::uint32_t reason);

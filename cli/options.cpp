@@ -162,12 +162,8 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.shadow_paging = w.paging == "shadow";
+        // --backend kvm: checked against kvm_intel's ept (kvm_paging.cpp), not chosen.
         o.paging_given = true;
-        if (o.shadow_paging && o.backend != "exitscope") {
-            error = "--paging shadow runs on the exitscope backend only (for KVM's shadow paging, "
-                    "reload kvm_intel with ept=0)";
-            return false;
-        }
     }
     return true;
 }

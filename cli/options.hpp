@@ -19,7 +19,8 @@ struct run_options {
     std::uint64_t max_exits = 0;        // 0: no limit
     std::string backend = "exitscope";
     bool shadow_paging = false; // --paging shadow (ES_VM_SHADOW_PAGING); default ept
-    bool paging_given = false;  // --paging given: else shadow where the CPU has no EPT
+    bool paging_given = false;  // --paging given: else shadow where the CPU has no EPT;
+                                // --backend kvm checks kvm_intel's ept against it
     std::string image;
     // --kernel boots a bzImage instead of IMAGE (linux64 mode, RAM default linux_default_mem).
     std::string kernel, initrd, append;

@@ -126,4 +126,74 @@ constexpr cpuid_answer linux_guest_view(std::uint32_t leaf, std::uint32_t sub, c
     return a;
 }
 
+// A vCPU's place in a Linux guest with several vCPUs (issue 19): one package of `count` cores,
+// one thread each, the core of vCPU `index` having APIC ID `index`, as the MP table lists them
+// (board/mp_table.hpp).
+struct linux_vcpu_topology {
+    std::uint32_t index; // this vCPU, and its (x2)APIC ID
+    std::uint32_t count; // vCPUs in the VM, at least 1
+    bool local_apic;     // a local APIC (board/local_apic.hpp, x2APIC mode) is emulated
+};
+
+// The view of today's one-vCPU Linux guest: no local APIC; linux_vcpu_view then answers exactly
+// as linux_guest_view.
+inline constexpr linux_vcpu_topology single_vcpu_without_apic{0, 1, false};
+
+namespace linux_cpuid {
+
+// Bits of an ID field wide enough for `n` IDs (ceil(log2(n))), and the power of two they span.
+constexpr std::uint32_t id_bits(std::uint32_t n) {
+    std::uint32_t bits = 0;
+    while (bits < 31 && (1u << bits) < n)
+        ++bits;
+    return bits;
+}
+
+// Leaves 0xB and 0x1F for vCPU `t.index` ("V2 Extended Topology Enumeration Leaf"): the SMT
+// level (one thread per core: shift 0), the core level (`count` cores: the shift that clears
+// the core bits of the APIC ID, leaving package 0), then the invalid level; EDX is the x2APIC ID
+// at every level. For one vCPU this is one_cpu_topology.
+constexpr cpuid_answer vcpu_topology(std::uint32_t sub, const linux_vcpu_topology& t) {
+    constexpr std::uint32_t smt_level = 1, core_level = 2;
+    if (sub == 0)
+        return {0, 1, (smt_level << 8) | sub, t.index};
+    if (sub == 1)
+        return {id_bits(t.count), t.count, (core_level << 8) | sub, t.index};
+    return {0, 0, sub, t.index};
+}
+
+} // namespace linux_cpuid
+
+// linux_guest_view for vCPU `t.index` of `t.count`: the APIC ID in leaf 1 EBX[31:24] and in the
+// extended topology, the package's logical processors in leaf 1 EBX[23:16] (with HTT, which
+// makes that field valid, from 2 vCPUs on) and its cores in leaf 4 EAX[31:26]; with a local APIC,
+// leaf 1's APIC, x2APIC and TSC-deadline bits, which the model provides whatever the host has.
+constexpr cpuid_answer linux_vcpu_view(std::uint32_t leaf, std::uint32_t sub, cpuid_answer host,
+                                       const linux_vcpu_topology& t) {
+    using namespace linux_cpuid;
+    cpuid_answer a = linux_guest_view(leaf, sub, host);
+    const std::uint32_t span = 1u << id_bits(t.count); // addressable IDs in the package
+    switch (leaf) {
+    case 1:
+        a.ebx = (a.ebx & ~leaf1_ebx_topology) | (t.index << 24) | ((span & 0xff) << 16);
+        if (t.count > 1)
+            a.edx |= sdm::cpuid1_edx::htt;
+        if (t.local_apic) {
+            a.edx |= sdm::cpuid1_edx::apic;
+            a.ecx |= sdm::cpuid1_ecx::x2apic | sdm::cpuid1_ecx::tsc_deadline;
+        }
+        break;
+    case 4:
+        if (a.eax & 0x1f) // a cache level (type 0 ends the list): the package's cores
+            a.eax |= (span - 1) << 26;
+        break;
+    case 0xb:
+    case 0x1f:
+        return vcpu_topology(sub, t);
+    default:
+        break;
+    }
+    return a;
+}
+
 } // namespace es

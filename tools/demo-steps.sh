@@ -1,6 +1,7 @@
 # The demo itself, as plain sh so it runs natively and inside the emulated machine alike.
 # Needs: ES (the CLI), G (directory of guest images), KO (exitscope.ko); LINUX_KERNEL and
-# LINUX_INITRD (a bzImage and the guest initramfs) for the last step, a Linux boot.
+# LINUX_INITRD (a bzImage and the guest initramfs) for the last steps, a Linux boot with EPT
+# and then with shadow paging.
 set -e
 say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 
@@ -29,16 +30,20 @@ say "exitscope run cpuid-probe.bin | grep 'exit number 1[02] '"
 say exitscope stat
 "$ES" stat
 
+# The paging lab's pair: the same Linux boot with EPT, then with shadow paging, each followed by
+# its exits (the shadow run adds #PF, CR-access and INVLPG exits; README "EPT vs shadow paging").
 if [ -f "${LINUX_KERNEL:-}" ] && [ -f "${LINUX_INITRD:-}" ]; then
-    say "exitscope reset; exitscope run --kernel vmlinuz --initrd initramfs.cpio.gz --append '...'"
-    echo "(a Linux kernel boots to a busybox /init, reads the exit leaves from user space, powers off)"
-    "$ES" reset
-    "$ES" run --kernel "$LINUX_KERNEL" --initrd "$LINUX_INITRD" --append "console=ttyS0 \
-earlyprintk=serial nokaslr panic=-1 acpi=off pci=off cryptomgr.notests 8250.nr_uarts=1 \
-tsc=reliable mitigations=off io_delay=none quiet rdinit=/init nolapic" |
-        grep -v '^CPUID(0x4FFFFFF[EF]), exit number' || true
-    say "exitscope stat   (the exits of that Linux boot, most frequent first)"
-    "$ES" stat
+    for paging in ept shadow; do
+        say "exitscope reset; exitscope run --paging $paging --kernel vmlinuz --initrd initramfs.cpio.gz --append '...'"
+        echo "(a Linux kernel boots to a busybox /init, reads the exit leaves from user space, powers off)"
+        "$ES" reset
+        "$ES" run --paging "$paging" --kernel "$LINUX_KERNEL" --initrd "$LINUX_INITRD" \
+            --append "console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off \
+cryptomgr.notests 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init \
+nolapic" | grep -v '^CPUID(0x4FFFFFF[EF]), exit number' || true
+        say "exitscope stat   (the exits of that Linux boot with $paging paging, most frequent first)"
+        "$ES" stat
+    done
 fi
 
 say rmmod exitscope

@@ -26,6 +26,15 @@ constinit stats_state stats{};
 
 namespace {
 
+// ES_STATS_PAGING_* of the VMs that ran a section since load or the last reset (es_stats.paging
+// in global scope). Set at section start, where the VM is known, and only when its bit is
+// missing: after a VM's first section it costs a load and a branch, never a shared store.
+constinit std::uint32_t paging_seen = 0;
+
+std::uint32_t paging_of(const es_vm& vm) {
+    return vm.shadow_paging ? ES_STATS_PAGING_SHADOW : ES_STATS_PAGING_EPT;
+}
+
 // Run `f(cpu)` on each CPU of [first, first + n) with interrupts off (see es_shim_on_cpus).
 template <typename F> void on_cpus(std::uint32_t first, std::uint32_t n, F& f) {
     es_shim_on_cpus(
@@ -106,10 +115,16 @@ template <typename T> bool arguments_clear(const T& a) {
     return reserved_clear(a) && a.reserved0 == 0;
 }
 
+// es_stats.paging is an out field (reserved0 before it): what the caller left there is replaced.
+bool arguments_clear(const es_stats& a) {
+    return reserved_clear(a);
+}
+
 } // namespace
 
 bool stats_alloc(std::uint32_t nr_cpus) {
     stats = stats_state{};
+    __atomic_store_n(&paging_seen, 0, __ATOMIC_RELAXED);
     stats.nr_cpus = nr_cpus;
     stats.retired = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
     stats.baseline = static_cast<counter_totals*>(es_shim_zalloc(sizeof(counter_totals)));
@@ -151,6 +166,9 @@ void begin_section(es_vcpu& vcpu, std::uint32_t cpu) {
     __atomic_thread_fence(__ATOMIC_RELEASE);
     stats.running[cpu] = &vcpu;
     __atomic_store_n(&vcpu.section_cpu, static_cast<std::int32_t>(cpu), __ATOMIC_RELEASE);
+    const std::uint32_t paging = paging_of(*vcpu.vm);
+    if (!(__atomic_load_n(&paging_seen, __ATOMIC_RELAXED) & paging))
+        __atomic_fetch_or(&paging_seen, paging, __ATOMIC_RELAXED);
 }
 
 void end_section(es_vcpu& vcpu, std::uint32_t cpu) {
@@ -211,9 +229,11 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     out->nr_reasons = nr_reasons;
     out->instrument = static_cast<std::uint32_t>(core.instrument);
     out->tsc = hw::rdtsc();
+    out->paging = 0;
     counter_totals& t = *totals;
     switch (out->scope) {
     case ES_SCOPE_VM: // the VM is alive while its descriptor is held
+        out->paging = paging_of(*vm);
         copy_row(*vm, *row);
         add_row(t, *row);
         break;
@@ -232,6 +252,7 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
         const registry_mutex_guard m;
         add_global(t, *row);
         subtract(t, *stats.baseline);
+        out->paging = __atomic_load_n(&paging_seen, __ATOMIC_RELAXED);
         break;
     }
     }
@@ -253,6 +274,9 @@ extern "C" int es_core_reset_stats(void) {
     }
     auto reset_cpu = [](std::uint32_t cpu) { cpu_sums_now(stats.cpu_baselines[cpu], cpu); };
     on_cpus(0, stats.nr_cpus, reset_cpu);
+    // A VM running now sets its bit again at its next section start; one that never runs again
+    // has nothing in the figures since this reset.
+    __atomic_store_n(&paging_seen, 0, __ATOMIC_RELAXED);
     return 0;
 }
 

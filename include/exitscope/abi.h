@@ -132,6 +132,12 @@ struct es_reason_stats {
     es_u64 hist[ES_HIST_BUCKETS];
 };
 
+/* es_stats.paging: the second-level translation of the VMs in the figures. ES_SCOPE_VM: that
+ * VM's. ES_SCOPE_GLOBAL: of every VM that ran since load or the last ES_IOC_RESET_STATS (both
+ * bits when both kinds ran; 0 when none did). ES_SCOPE_CPU: 0 (not kept per CPU). */
+#define ES_STATS_PAGING_EPT 0x1u
+#define ES_STATS_PAGING_SHADOW 0x2u
+
 /* A snapshot of all counters of a scope. Each CPU's counters are copied on that CPU between two
  * of its exits (an IPI), so no update is ever seen in part; count/cycles/sums/histograms are
  * since load or the last ES_IOC_RESET_STATS (global and CPU scope) or since the VM was created;
@@ -144,7 +150,7 @@ struct es_stats {
     es_u64 tsc;        /* out: TSC when the snapshot was taken */
     es_u64 retries;    /* out: always 0 (reads are never repeated); kept for ABI version 1 */
     es_u32 instrument; /* out: instrumentation level in force (0..3) */
-    es_u32 reserved0;
+    es_u32 paging;     /* out: ES_STATS_PAGING_* (was reserved0; 0 from older modules) */
     struct es_reason_stats reasons[ES_NR_REASONS];
     es_u64 reserved[4];
 };

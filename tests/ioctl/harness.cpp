@@ -166,6 +166,8 @@ void matrix::build() {
     load_cases();
     state_cases();
     run_cases();
+    restart_cases();
+    host_state_cases();
     input_cases();
     vm_cases();
     descriptor_cases();

@@ -258,6 +258,8 @@ struct matrix {
     void load_cases();
     void state_cases();
     void run_cases();
+    void restart_cases();
+    void host_state_cases();
     void input_cases();
     void descriptor_cases();
     void concurrency_cases();

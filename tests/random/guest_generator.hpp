@@ -1,6 +1,8 @@
 // Seeded random guest images for the reliability suite: raw random bytes, or random mixes of
-// valid instructions (exit-causing ones weighted up) for a given start mode. Pure and
-// deterministic: the same seed always gives the same image, so any failure can be replayed.
+// valid instructions (exit-causing ones weighted up, port I/O of every width and form aimed at the
+// toy ports and the Linux board's) for a given start mode. linux64 images are fake bzImages: the
+// random code is the 64-bit entry of `exitscope run --kernel IMAGE`, with the Linux board. Pure
+// and deterministic: the same seed always gives the same image, so any failure can be replayed.
 #pragma once
 
 #include <cstdint>
@@ -10,7 +12,9 @@
 namespace es::fuzz {
 
 enum class guest_kind { bytes, mix };
-enum class cpu_mode { real16, protected32, long64 };
+enum class cpu_mode { real16, protected32, long64, linux64 };
+inline constexpr cpu_mode all_modes[] = {cpu_mode::real16, cpu_mode::protected32, cpu_mode::long64,
+                                         cpu_mode::linux64};
 
 // xorshift64*: small, fast, and good enough to pick instructions.
 class rng {
@@ -30,7 +34,8 @@ class rng {
 
 std::vector<std::uint8_t> generate(guest_kind kind, cpu_mode mode, std::uint64_t seed);
 
-const char* mode_option(cpu_mode m); // "real", "protected", "long"
+// "real", "protected", "long" (`run --mode`), or "linux64" (`run --kernel`).
+const char* mode_option(cpu_mode m);
 std::string image_name(guest_kind kind, cpu_mode mode, std::uint64_t seed);
 
 } // namespace es::fuzz

@@ -1,6 +1,7 @@
 // randguest: write seeded random guest images for the reliability suite.
 //   randguest SEED COUNT DIR   writes COUNT images per (kind, mode) pair, seeds SEED..SEED+COUNT-1,
-//                              named KIND-MODE-SEED.bin; the mode is the `exitscope run --mode`.
+//                              named KIND-MODE-SEED.bin; MODE is `exitscope run --mode`'s, or
+//                              linux64 for `exitscope run --kernel`.
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -17,7 +18,7 @@ int main(int argc, char** argv) {
     const std::uint64_t count = std::stoull(argv[2]);
     const std::string dir = argv[3];
     for (auto kind : {guest_kind::bytes, guest_kind::mix})
-        for (auto mode : {cpu_mode::real16, cpu_mode::protected32, cpu_mode::long64})
+        for (auto mode : all_modes)
             for (std::uint64_t s = seed; s < seed + count; ++s) {
                 const auto image = generate(kind, mode, s);
                 std::ofstream out(dir + "/" + image_name(kind, mode, s), std::ios::binary);

@@ -4,6 +4,9 @@
 ;   msr-exit      set marker values in STAR, LSTAR, CSTAR, SFMASK, KERNEL_GS_BASE, run SWAPGS,
 ;                 read them back ("msrs read back"), exit with code 0 (port 0xF4)
 ;   msr-spin      the same markers, then CPUID forever (ended by --max-exits or a signal)
+;   msr-move      the same markers, then 4000 rounds of CPUID and a read-back of all of them
+;                 ("msrs kept in every round"), exit code 0: the host moves the VMM between
+;                 CPUs meanwhile
 ;   msr-hlt       the same markers, then STI; HLT forever on a 1 kHz PIT (ended by a signal)
 ;   msr-console   the same markers, then 10000 dots and a newline (the console fills twice:
 ;                 the run stops and resumes with the markers live), exit code 0
@@ -39,6 +42,7 @@ entry64:
 %endmacro
     scenario s_msr_exit, msr_exit
     scenario s_msr_spin, msr_spin
+    scenario s_msr_move, msr_move
     scenario s_msr_hlt, msr_hlt
     scenario s_msr_console, msr_console
     scenario s_pit_storm, pit_storm
@@ -96,13 +100,7 @@ set_markers:
     wrmsr_marker 0xc0000102, KGS_MARK
     swapgs                      ; GS base = the marker, KERNEL_GS_BASE = the old GS base
     wrmsr_marker 0xc0000102, KGS_MARK
-    xor r14, r14
-    check_msr 0xc0000081, STAR_MARK
-    check_msr 0xc0000082, LSTAR_MARK
-    check_msr 0xc0000083, CSTAR_MARK
-    check_msr 0xc0000084, SFMASK_MARK
-    check_msr 0xc0000102, KGS_MARK
-    check_msr 0xc0000101, KGS_MARK
+    call check_markers
     mov rsi, s_msrs_ok
     test r14, r14
     jz .print
@@ -111,8 +109,42 @@ set_markers:
     call puts
     ret
 
+; R14 = how many of the markers read back wrong.
+check_markers:
+    xor r14, r14
+    check_msr 0xc0000081, STAR_MARK
+    check_msr 0xc0000082, LSTAR_MARK
+    check_msr 0xc0000083, CSTAR_MARK
+    check_msr 0xc0000084, SFMASK_MARK
+    check_msr 0xc0000102, KGS_MARK
+    check_msr 0xc0000101, KGS_MARK
+    ret
+
 msr_exit:
     call set_markers
+    xor eax, eax
+    out EXIT_PORT, al
+
+; The markers, then MOVE_ROUNDS rounds of CPUID and a read-back of all six, while the host moves
+; the VMM between CPUs (hostile-linux.sh): every read-back must still see the guest's values.
+MOVE_ROUNDS equ 4000
+msr_move:
+    call set_markers
+    mov r13d, MOVE_ROUNDS
+    xor r12, r12                ; mismatches over all rounds
+.round:
+    xor eax, eax
+    cpuid
+    call check_markers
+    add r12, r14
+    dec r13d
+    jnz .round
+    mov rsi, s_moves_ok
+    test r12, r12
+    jz .done
+    mov rsi, s_moves_bad
+.done:
+    call puts
     xor eax, eax
     out EXIT_PORT, al
 
@@ -338,6 +370,7 @@ edges: ; the board's port ranges: PIC, PIT, keyboard controller (reset), CMOS, s
     dw 0xcf9, 0xcf9, 0, 0
 
 s_msr_exit: db "msr-exit", 0
+s_msr_move: db "msr-move", 0
 s_msr_spin: db "msr-spin", 0
 s_msr_hlt: db "msr-hlt", 0
 s_msr_console: db "msr-console", 0
@@ -351,6 +384,8 @@ s_pf_storm_no_tick: db "pf storm: no tick arrived", 10, 0
 s_unknown: db "unknown scenario", 10, 0
 s_msrs_ok: db "msrs read back", 10, 0
 s_msrs_bad: db "msrs differ", 10, 0
+s_moves_ok: db "msrs kept in every round", 10, 0
+s_moves_bad: db "msrs changed in a round", 10, 0
 s_pit_floor_held: db "pit floor held", 10, 0
 s_pit_floor_broken: db "pit floor broken", 10, 0
 s_latch_done: db "latches done", 10, 0

@@ -57,6 +57,22 @@ dots=$(head -c 10000 /dev/zero | tr '\0' .)
 opts= scenario msr_console_full msr-console 0 "msrs read back
 $dots"
 
+# The markers stay the guest's while the host moves the VMM between CPUs every 0.2 s: each of
+# the guest's 4000 read-backs sees its own values, and the host's are back on every CPU.
+exitscope run --kernel $kernel --append msr-move >/tmp/hl.out 2>/tmp/hl.err &
+pid=$!
+moves=$(hop $pid)
+wait $pid
+expect_status hostile_linux_msr_move_status 0 $?
+same_lines hostile_linux_msr_move_prints /tmp/hl.out "msrs read back
+msrs kept in every round"
+if [ "$(grep -c ^processor /proc/cpuinfo)" -lt 2 ] || [ "$moves" -ge 3 ]; then
+    pass hostile_linux_msr_move_moved
+else fail hostile_linux_msr_move_moved "only $moves moves while the guest ran"; fi
+now=$(host_msrs)
+if [ "$now" = "$host0" ]; then pass hostile_linux_msr_move_host_msrs_kept
+else fail hostile_linux_msr_move_host_msrs_kept "before: $host0 after: $now"; fi
+
 # The board under attack: the PIT's floor, latch storms, wide accesses at every edge.
 opts= scenario pit_storm pit-storm 0 "pit floor held"
 opts= scenario latch_storm latch-storm 0 "latches done"

@@ -5,21 +5,6 @@
 
 ncpu=$(grep -c ^processor /proc/cpuinfo)
 
-# running PID: the process exists and has not exited (a background job stays a zombie, which
-# `kill -0` still reaches, until the shell waits for it).
-running() { [ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status; }
-
-# hop PID: move the process to the next CPU every 0.2 s while it runs; prints the number of moves.
-hop() {
-    n=0
-    while running "$1"; do
-        taskset -p $((1 << (n % ncpu))) "$1" >/dev/null 2>&1
-        n=$((n + 1))
-        sleep 0.2
-    done
-    echo $n
-}
-
 # field FILE NAME: the number after NAME on leaf-check's line.
 field() { sed -n "s/^leaf-check:.* $2 \([0-9]*\).*/\1/p" "$1"; }
 

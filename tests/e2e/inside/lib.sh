@@ -67,3 +67,18 @@ kvm_load_idle() {
     fi
     insmod /lib/modules/kvm/kvm-intel.ko
 }
+
+# running PID: the process exists and has not exited (a background job stays a zombie, which
+# `kill -0` still reaches, until the shell waits for it).
+running() { [ -r /proc/$1/status ] && ! grep -q '^State:[[:space:]]*Z' /proc/$1/status; }
+
+# hop PID: move the process to the next CPU every 0.2 s while it runs; prints the number of moves.
+hop() {
+    n=0 cpus=$(grep -c ^processor /proc/cpuinfo)
+    while running "$1"; do
+        taskset -p $((1 << (n % cpus))) "$1" >/dev/null 2>&1
+        n=$((n + 1))
+        sleep 0.2
+    done
+    echo $n
+}

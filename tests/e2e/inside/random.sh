@@ -1,8 +1,10 @@
-# Random guests: seeded random byte images and random instruction mixes in all three modes, each
-# bounded (--max-exits and a timeout). Every run must end in a defined outcome, the host must
-# survive, and the seed of anything else is printed for replay. The long-mode ones run again under
-# EPT and under shadow paging, which must give the same console output and end status:
+# Random guests: seeded random byte images and random instruction mixes in the three toy modes
+# and as fake bzImages on the Linux board (linux64), each bounded (--max-exits and a timeout).
+# Every run must end in a defined outcome, the host must survive, and the seed of anything else
+# is printed for replay. The long-mode ones run again under EPT and under shadow paging, which
+# must give the same console output and end status:
 #   randguest SEED 1 DIR; exitscope run --mode MODE DIR/KIND-MODE-SEED.bin
+#   (linux64: exitscope run --kernel DIR/KIND-linux64-SEED.bin)
 # RANDOM_SEED and RANDOM_COUNT (images per kind and mode) come from the environment.
 . /tests/lib.sh
 
@@ -13,12 +15,13 @@ randguest "$seed" "$count" /tmp/rg || { fail generate "randguest failed"; exit 0
 # A short time slice, so spinning guests reach the exit bound quickly.
 load preemption_slice=16 || { fail load "insmod failed"; exit 0; }
 
-halted=0 exited=0 triple=0 ept=0 unhandled=0 entry=0 limit=0 intr=0 bad=0 n=0
+halted=0 exited=0 triple=0 ept=0 unhandled=0 entry=0 limit=0 intr=0 reset=0 wrap=0 bad=0 n=0
 for f in /tmp/rg/*.bin; do
     base=${f##*/}
     mode=${base#*-}
     mode=${mode%%-*}
-    timeout -s INT 20 exitscope run --mode "$mode" --max-exits 200 "$f" >/dev/null 2>/tmp/r.err
+    if [ "$mode" = linux64 ]; then set -- --kernel "$f"; else set -- --mode "$mode" "$f"; fi
+    timeout -s INT 20 exitscope run --max-exits 200 "$@" >/dev/null 2>/tmp/r.err
     n=$((n + 1))
     # The summary line (a dying guest's flight-recorder lines follow it).
     line=$(grep -m 1 '^exitscope: ' /tmp/r.err)
@@ -30,6 +33,8 @@ for f in /tmp/rg/*.bin; do
     *"unhandled exit"*) unhandled=$((unhandled + 1)) ;;
     *"max-exits limit"*) limit=$((limit + 1)) ;;
     *"interrupted by a signal"*) intr=$((intr + 1)) ;;
+    *"reset the machine"*) reset=$((reset + 1)) ;;
+    *"RIP left its address space"*) wrap=$((wrap + 1)) ;;
     *"VM entry failed"*)
         entry=$((entry + 1))
         bad=$((bad + 1))
@@ -39,10 +44,11 @@ for f in /tmp/rg/*.bin; do
         echo "  replay: $base ($line)" ;;
     esac
 done
-echo "RANDOM seed=$seed guests=$n halted=$halted exit_request=$exited triple_fault=$triple ept_violation=$ept unhandled=$unhandled exit_limit=$limit interrupted=$intr entry_failed=$entry undefined=$bad"
-# randguest writes COUNT images of each kind (bytes, mix) in each mode (real, protected, long).
-if [ $bad = 0 ] && [ $n = $((6 * count)) ]; then pass all_outcomes_defined
-else fail all_outcomes_defined "$bad of $n runs (wanted $((6 * count))) ended undefined (seeds above)"; fi
+echo "RANDOM seed=$seed guests=$n halted=$halted exit_request=$exited triple_fault=$triple ept_violation=$ept unhandled=$unhandled exit_limit=$limit interrupted=$intr reset=$reset rip_wrap=$wrap entry_failed=$entry undefined=$bad"
+# randguest writes COUNT images of each kind (bytes, mix) in each mode (real, protected, long,
+# linux64).
+if [ $bad = 0 ] && [ $n = $((8 * count)) ]; then pass all_outcomes_defined
+else fail all_outcomes_defined "$bad of $n runs (wanted $((8 * count))) ended undefined (seeds above)"; fi
 # The long-mode guests under EPT and under shadow paging: the same console output and end status.
 # A run that reaches its exit bound (74) or its timeout (130) under either is not compared:
 # shadow paging adds #PF, CR and INVLPG exits, so the bound falls at another instruction. At most

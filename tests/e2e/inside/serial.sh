@@ -45,8 +45,10 @@ if [ -f /vmlinuz ]; then
     # it what had arrived early: a first line of blanks (more than the 16 bytes a FIFO holds)
     # absorbs that, as a script that does not wait for the prompt must.
     # Host files go in with --add: a static program (this machine's busybox) and a script.
+    # Debian's cpuid (dynamically linked, in the shipped initramfs) asks the per-reason leaf for
+    # CPUID twice and for undefined reason 35 once (-1: this CPU only).
     echo 'echo script-added-$((2 + 3))' >/tmp/added.sh
-    printf '%20s\necho marker-$((6 * 7))\nleafstat | head -n 2\n/opt/added/busybox echo program-added\nsh /usr/local/bin/added.sh\npoweroff -f\n' '' |
+    printf '%20s\necho marker-$((6 * 7))\nleafstat | head -n 2\n/opt/added/busybox echo program-added\nsh /usr/local/bin/added.sh\ncpuid -1 -l 0x4ffffffe -s 10\ncpuid -1 -l 0x4ffffffe -s 10\ncpuid -1 -r -l 0x4ffffffe -s 35\npoweroff -f\n' '' |
         timeout -s INT "${LINUX_SECONDS:-300}" exitscope run --kernel /vmlinuz \
             --initrd /initramfs.cpio.gz --append "$append" --add /bin/busybox:/opt/added/ \
             --add /tmp/added.sh:/usr/local/bin/ >/tmp/sh.out 2>/tmp/sh.err
@@ -58,6 +60,18 @@ if [ -f /vmlinuz ]; then
     contains serial_shell_runs_an_added_program /tmp/sh.out "^program-added"
     contains serial_shell_runs_an_added_script /tmp/sh.out "^script-added-5"
     contains serial_shell_reads_the_leaves /tmp/sh.out "^CPUID\\(0x4FFFFFFC\\), total exits=[1-9][0-9]*"
+    # The leaf contract (CONTRACT.md section 1), as check-leafstat holds leafstat to it: CPUID
+    # is enabled, so its count is non-zero and rises between the two calls, in EAX alone;
+    # reason 35 is not defined by the SDM: EDX all ones, the rest zero.
+    tr -d '\r' </tmp/sh.out | sed -n 's/^ *0x4ffffffe 0x0a: eax=\(0x[0-9a-f]*\) ebx=0x00000000 ecx=0x00000000 edx=0x00000000$/\1/p' >/tmp/cpuid10
+    first=$(sed -n 1p /tmp/cpuid10) second=$(sed -n 2p /tmp/cpuid10)
+    if [ "$(wc -l </tmp/cpuid10)" = 2 ] && [ $((first)) -ge 1 ] && [ $((second)) -gt $((first)) ]; then
+        pass serial_shell_cpuid_counts_cpuid_exits
+    else
+        fail serial_shell_cpuid_counts_cpuid_exits "wanted two rising CPUID counts with ebx=ecx=edx=0, got '$(tr '\n' ' ' </tmp/cpuid10)' in: $(grep 0x4ffffffe /tmp/sh.out | head -n 3)"
+    fi
+    contains serial_shell_cpuid_undefined_reason /tmp/sh.out \
+        "^ *0x4ffffffe 0x23: eax=0x00000000 ebx=0x00000000 ecx=0x00000000 edx=0xffffffff"
     expect_status serial_shell_poweroff 0 $st
 fi
 
