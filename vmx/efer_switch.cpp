@@ -12,8 +12,8 @@ namespace {
 
 using f = sdm::vmcs_field;
 
-// The page of the two areas: the VM-entry MSR-load area (the guest's EFER) first, then the
-// VM-exit MSR-load area (the host's), one entry each.
+// The page of the two areas: the VM-entry MSR-load area (the guest's EFER, guest_efer_entry)
+// first, then the VM-exit MSR-load area (the host's), one entry each.
 sdm::msr_area_entry* areas(const es_vcpu& vcpu) {
     return static_cast<sdm::msr_area_entry*>(vcpu.efer_areas.va);
 }
@@ -48,19 +48,6 @@ bool write_efer_switch(const es_vcpu& vcpu) {
     ok = hw::vmwrite(f::exit_msr_load_address, vcpu.efer_areas.pa + host_slot * entry_bytes) && ok;
     ok = hw::vmwrite(f::entry_msr_load_count, 1) && ok;
     return hw::vmwrite(f::exit_msr_load_count, 1) && ok;
-}
-
-std::uint64_t guest_efer(const es_vcpu& vcpu) {
-    if (core.caps.efer_controls)
-        return hw::vmread(f::guest_efer);
-    return areas(vcpu)[guest_slot].value;
-}
-
-void set_guest_efer(es_vcpu& vcpu, std::uint64_t value) {
-    if (core.caps.efer_controls)
-        hw::vmwrite(f::guest_efer, value);
-    else
-        areas(vcpu)[guest_slot].value = value;
 }
 
 } // namespace es

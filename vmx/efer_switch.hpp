@@ -9,7 +9,10 @@
 
 #include <cstdint>
 
+#include "core.hpp"
+#include "sdm/msr_area.hpp"
 #include "vcpu.hpp"
+#include "vmx_ops.hpp"
 
 namespace es {
 
@@ -22,8 +25,23 @@ void free_efer_switch(es_vcpu& vcpu);
 // False if a VMWRITE failed. The VMCS must be current.
 bool write_efer_switch(const es_vcpu& vcpu);
 
+// The guest's EFER in the VM-entry MSR-load area: its first entry.
+inline sdm::msr_area_entry& guest_efer_entry(const es_vcpu& vcpu) {
+    return *static_cast<sdm::msr_area_entry*>(vcpu.efer_areas.va);
+}
+
 // The EFER the guest runs with (the hardware's view: under shadow paging NXE is always 1).
-std::uint64_t guest_efer(const es_vcpu& vcpu);
-void set_guest_efer(es_vcpu& vcpu, std::uint64_t value);
+// Inline: RDMSR and WRMSR of EFER are on the exit fast path.
+inline std::uint64_t guest_efer(const es_vcpu& vcpu) {
+    if (core.caps.efer_controls) [[likely]]
+        return hw::vmread(sdm::vmcs_field::guest_efer);
+    return guest_efer_entry(vcpu).value;
+}
+inline void set_guest_efer(es_vcpu& vcpu, std::uint64_t value) {
+    if (core.caps.efer_controls) [[likely]]
+        hw::vmwrite(sdm::vmcs_field::guest_efer, value);
+    else
+        guest_efer_entry(vcpu).value = value;
+}
 
 } // namespace es
