@@ -39,13 +39,6 @@ bool cpu_has_ept(int dev) {
 constexpr unsigned last_exits_shown = 16;
 constexpr std::size_t console_chunk = 4096;
 
-// The module hands console bytes over only when its buffer is full or the run stops, so a guest
-// waiting at a shell prompt would keep its prompt and echo there. When a person types (standard
-// input is a terminal), each byte comes back as the guest sends it: one run call per byte.
-std::size_t console_capacity() {
-    return isatty(STDIN_FILENO) ? 1 : console_chunk;
-}
-
 class exitscope_backend final : public backend {
   public:
     const char* tag() const override { return "exitscope"; }
@@ -120,7 +113,7 @@ class exitscope_backend final : public backend {
 // SIGINT/SIGTERM interrupt the run ioctl (the run flow installed the handler, without
 // SA_RESTART): the module stops the guest and returns EINTR, and the summary still prints.
 bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
-    std::vector<char> console(console_capacity());
+    std::vector<char> console(console_chunk);
     es_run r{};
     for (;;) {
         r = es_run{};

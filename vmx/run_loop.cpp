@@ -343,6 +343,13 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
     vm->console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
 
     for (;;) {
+        if (vcpu.idle_pending) {
+            vcpu.idle_pending = false;
+            if (idle_wait(vcpu) != 0) {
+                result = -err::intr;
+                break;
+            }
+        }
         es_shim_begin_guest_section(&vcpu.host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
         // Every VMX instruction of the section runs with interrupts off, after the reboot
@@ -362,9 +369,13 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
             continue;
         }
         if (end == section_end::idle) {
-            if (idle_wait(vcpu) == 0)
+            // The HLT's sleep comes at the top of the loop. Console bytes the guest sent before
+            // it went idle (a shell's prompt, the echo of a key) go to user space first, not
+            // when the buffer fills: the run returns them, and the next run call sleeps.
+            vcpu.idle_pending = true;
+            if (vm->console_len == 0)
                 continue;
-            result = -err::intr;
+            out->stop = ES_STOP_CONSOLE_FULL;
             break;
         }
         if (end == section_end::signal)

@@ -42,6 +42,7 @@ struct es_vcpu {
     bool interrupt_window;    // interrupt-window exiting is on in the VMCS
     bool vectoring_stale;     // the VMCS's IDT-vectoring field predates the start state
     std::uint64_t idle_until; // a HLT's wake-up: the host TSC of the board timer's next deadline
+    bool idle_pending;        // that HLT's sleep is still to take (run_loop.cpp)
     std::uint64_t guest_pat;  // IA32_PAT as the guest wrote it
     es_host_switch host;
     void* fpu_alloc;

@@ -265,6 +265,7 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
     // Nothing of an earlier run carries over: no event the VMCS still holds is delivered again
     // (write_guest_start_state clears the pending ones), and the MSRs kept here reset.
     vcpu.vectoring_stale = true;
+    vcpu.idle_pending = false;
     vcpu.guest_pat = pat_reset_value;
     reset_xsave_state(vcpu);
     // A Linux guest (linux64) gets the PC board and the SYSCALL MSRs live in its sections.

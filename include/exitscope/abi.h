@@ -232,7 +232,8 @@ enum es_stop {
     ES_STOP_ENTRY_FAILED = 4,  /* VMLAUNCH/VMRESUME failed or entry failure exit */
     ES_STOP_TRIPLE_FAULT = 5,
     ES_STOP_EPT_VIOLATION = 6, /* access outside guest RAM; gpa holds the address */
-    ES_STOP_CONSOLE_FULL = 7,  /* console buffer full: drain it and run again */
+    ES_STOP_CONSOLE_FULL = 7,  /* console buffer full, or a Linux guest went idle (HLT) with
+                                  bytes in it: drain it and run again */
     ES_STOP_EXIT_LIMIT = 8,    /* max_exits reached (the guest is resumable) */
     ES_STOP_RESET = 9,         /* a Linux guest reset the machine (port 0x64 or 0xCF9) */
     ES_STOP_RIP_WRAP = 10,     /* an instruction ended at the top of the guest's address space:
