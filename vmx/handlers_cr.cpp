@@ -6,6 +6,7 @@
 #include "sdm/cpu_bits.hpp"
 #include "sdm/exit_qualification.hpp"
 #include "sdm/msrs.hpp"
+#include "sdm/segments.hpp"
 #include "sdm/vmx_controls.hpp"
 #include "shadow_mmu.hpp"
 #include "vmx_ops.hpp"
@@ -41,6 +42,10 @@ exit_action write_cr0(exit_context& ctx, std::uint64_t value) {
         efer |= sdm::efer::lma;
         entry |= sdm::entry_ctl::ia32e_mode_guest;
     } else if (paging_off && (efer & sdm::efer::lma)) {
+        // IA-32e mode is left from compatibility mode only: clearing PG in 64-bit code is #GP
+        // (SDM 325462-080US Vol. 3A, "Switching Out of IA-32e Mode Operation").
+        if (hw::vmread(f::guest_cs_access_rights) & sdm::segment_ar::long_mode)
+            return inject_gp(ctx);
         efer &= ~sdm::efer::lma;
         entry &= ~sdm::entry_ctl::ia32e_mode_guest;
     }
