@@ -18,7 +18,8 @@ boot() {
     tag=$1 words=$2
     shift 2
     note "$tag starts"
-    timeout -s INT "${PAGING_SECONDS:-1500}" exitscope run "$@" --kernel /vmlinuz \
+    # 256 MiB: room for the workload's 64 MiB tmpfs file beside the initramfs (paging-lab.sh).
+    timeout -s INT "${PAGING_SECONDS:-1500}" exitscope run --mem 256 "$@" --kernel /vmlinuz \
         --initrd /initramfs.cpio.gz --append "$append $words" >/tmp/p.out 2>/tmp/p.err
     st=$?
     # The serial console ends its lines with CR LF.

@@ -72,7 +72,7 @@ TEST_CASE("lab workload: start, forks, memory and end markers in order, with gue
 TEST_CASE("lab workload: a memory touch that cannot write says so and fails") {
     const outcome r = run_workload("1 1 /nonexistent-es-dir");
     CHECK(r.status == 1);
-    CHECK(r.out.find("exitscope-guest: workload memory failed (dd into /nonexistent-es-dir)") !=
+    CHECK(r.out.find("exitscope-guest: workload memory failed (dd into /nonexistent-es-dir: ") !=
           std::string::npos);
     CHECK(r.out.find("workload end") == std::string::npos);
 }

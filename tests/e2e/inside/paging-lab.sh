@@ -38,7 +38,9 @@ contains paging_stat_json_ept_after_reset /tmp/stat.json '"paging":"ept"}$'
 
 # The lab workload under EPT: the four markers in order, then power off.
 exitscope reset
-timeout -s INT "${LINUX_SECONDS:-900}" exitscope run --kernel /vmlinuz --initrd /initramfs.cpio.gz \
+# 256 MiB: the 64 MiB tmpfs file beside the initramfs (Debian's cpuid and its libraries included)
+# leaves the default 128 MiB guest too little room.
+timeout -s INT "${LINUX_SECONDS:-900}" exitscope run --mem 256 --kernel /vmlinuz --initrd /initramfs.cpio.gz \
     --append "$append exitscope_workload=1" >/tmp/wl.out 2>/tmp/wl.err
 st=$?
 # The serial console ends its lines with CR LF.
