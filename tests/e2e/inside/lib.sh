@@ -82,3 +82,17 @@ hop() {
     done
     echo $n
 }
+
+# console_boot NAME SECONDS RUN-OPTIONS...: one boot of /vmlinuz with the shipped initramfs, ended
+# by SIGINT after SECONDS; the console is shown (guest time stamps marked as guest(T), so that
+# emu-run does not take them for the host's) and kept in /tmp/NAME.out, the summary in
+# /tmp/NAME.err and the status in /tmp/NAME.status.
+console_boot() {
+    name=$1 seconds=$2
+    shift 2
+    {
+        timeout -s INT "$seconds" exitscope run "$@" --kernel /vmlinuz --initrd /initramfs.cpio.gz \
+            2>"/tmp/$name.err"
+        echo $? >"/tmp/$name.status"
+    } | tee "/tmp/$name.out" | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
+}

@@ -27,11 +27,7 @@ else fail linux_kvm_not_a_bzimage_refused "status $st: $(cat /tmp/bad.out)"; fi
 
 start=$(date +%s)
 echo "-- linux boot under KVM, console:"
-{
-    timeout -s INT "${LINUX_SECONDS:-600}" exitscope run --backend kvm --kernel /vmlinuz \
-        --initrd /initramfs.cpio.gz --append "$append" 2>/tmp/lk.err
-    echo $? >/tmp/lk.status
-} | tee /tmp/lk.out | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
+console_boot lk "${LINUX_SECONDS:-600}" --backend kvm --append "$append"
 st=$(cat /tmp/lk.status)
 end=$(date +%s)
 echo

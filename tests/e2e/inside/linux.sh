@@ -45,12 +45,8 @@ linux_boot() {
     # Trace, WARNING), and the guest's own are not the host's.
     echo "-- linux boot console (--paging $paging):"
     exitscope reset
-    {
-        timeout -s INT "${LINUX_SECONDS:-300}" exitscope run --paging "$paging" --kernel /vmlinuz \
-            --initrd /initramfs.cpio.gz --max-exits "${LINUX_MAX_EXITS:-5000000}" --append "$append" \
-            2>/tmp/linux.err
-        echo $? >/tmp/linux.status
-    } | tee /tmp/linux.out | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
+    console_boot linux "${LINUX_SECONDS:-300}" --paging "$paging" \
+        --max-exits "${LINUX_MAX_EXITS:-5000000}" --append "$append"
     st=$(cat /tmp/linux.status)
     end=$(date +%s)
     echo
