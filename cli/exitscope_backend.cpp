@@ -16,6 +16,7 @@
 #include "reason_names.hpp"
 #include "sdm/exit_reasons.hpp"
 #include "signals.hpp"
+#include "vcpu_threads.hpp"
 #include "vmx/pure/capabilities.hpp"
 
 namespace es::cli {
@@ -57,10 +58,23 @@ class exitscope_backend final : public backend {
         // Without --paging: EPT where the CPU has it, shadow paging where it does not (Core 2).
         const bool shadow = p.shadow_paging || (!p.paging_given && !cpu_has_ept(dev_.get()));
         create.flags = shadow ? ES_VM_SHADOW_PAGING : 0;
+        create.vcpus = p.vcpus;
         shadow_ = shadow;
         vm_ = fd_handle(checked_ioctl(dev_.get(), ES_IOC_CREATE_VM, &create, "creating the VM",
                                       tag(), create_vm_advice));
-        return vm_.valid();
+        if (!vm_.valid())
+            return false;
+        // Several vCPUs: a descriptor each (a VM of one runs through its own).
+        for (std::uint32_t i = 0; p.vcpus > 1 && i < p.vcpus; ++i) {
+            es_vcpu_create c{};
+            c.size = sizeof c;
+            c.index = i;
+            vcpus_.emplace_back(
+                checked_ioctl(vm_.get(), ES_VM_CREATE_VCPU, &c, "creating a vCPU", tag()));
+            if (!vcpus_.back().valid())
+                return false;
+        }
+        return true;
     }
 
     bool load(const load_segment& s, const char* what) override {
@@ -78,7 +92,10 @@ class exitscope_backend final : public backend {
             report_failure(tag(), "setting the start state", EINVAL, *why);
             return false;
         }
-        return checked_ioctl(vm_.get(), ES_VM_SET_STATE, &state, "setting the start state", tag(),
+        // vCPU 0's: the others of a Linux guest start by INIT/SIPI.
+        const int fd = vcpus_.empty() ? vm_.get() : vcpus_.front().get();
+        const unsigned long request = vcpus_.empty() ? ES_VM_SET_STATE : ES_VCPU_SET_STATE;
+        return checked_ioctl(fd, request, &state, "setting the start state", tag(),
                              shadow_ ? shadow_set_state_advice : set_state_advice) >= 0;
     }
 
@@ -104,8 +121,11 @@ class exitscope_backend final : public backend {
     }
 
   private:
+    bool run_threads(const guest_plan& p, stop_record& stop);
+
     fd_handle dev_, vm_;
-    bool shadow_ = false; // the VM runs under shadow paging
+    std::vector<fd_handle> vcpus_; // with several vCPUs, a descriptor each
+    bool shadow_ = false;          // the VM runs under shadow paging
     std::uint64_t exits_ = 0, cycles_ = 0;
     std::uint32_t vm_id_ = 0;
 };
@@ -113,6 +133,8 @@ class exitscope_backend final : public backend {
 // SIGINT/SIGTERM interrupt the run ioctl (the run flow installed the handler, without
 // SA_RESTART): the module stops the guest and returns EINTR, and the summary still prints.
 bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
+    if (!vcpus_.empty())
+        return run_threads(p, stop);
     std::vector<char> console(console_chunk);
     es_run r{};
     for (;;) {
@@ -142,6 +164,27 @@ bool exitscope_backend::run(const guest_plan& p, stop_record& stop) {
             break;
     }
     stop = exitscope_stop_record(r);
+    return true;
+}
+
+// Several vCPUs: a thread each (vcpu_threads.hpp); the summary counts every vCPU's exits.
+bool exitscope_backend::run_threads(const guest_plan& p, stop_record& stop) {
+    std::vector<int> fds;
+    for (const fd_handle& v : vcpus_)
+        fds.push_back(v.get());
+    const vcpu_runs runs = run_vcpu_threads(fds, p.max_exits, p.console_raw);
+    exits_ = runs.exits;
+    cycles_ = runs.cycles;
+    vm_id_ = runs.last.front().vm_id;
+    if (!runs.ok)
+        return false;
+    if (runs.interrupted) {
+        stop = stop_record{};
+        stop.interrupted = true;
+        stop.rip = runs.last.front().rip;
+        return true;
+    }
+    stop = exitscope_stop_record(runs.deciding());
     return true;
 }
 

@@ -38,14 +38,22 @@ static ulong outlier_cycles = 100000;
 module_param(outlier_cycles, ulong, 0444);
 MODULE_PARM_DESC(outlier_cycles, "exits handled in more TSC cycles than this go to the outlier ring");
 
-/* One VM per descriptor; the mutex serialises the VM's ioctls (run included). */
+/* One VM per descriptor. `lock` serialises ES_VM_LOAD; each vCPU's start state and runs are
+ * serialised by its own `vcpu_lock`, whichever descriptor they come through (the VM's for a VM of
+ * one vCPU, the vCPU's), and different vCPUs run in parallel. */
 struct es_vm_file {
 	struct mutex lock;
 	struct es_vm *vm;
-	/* ES_VM_INPUT runs beside ES_VM_RUN, one writer at a time; `wake` ends a halted guest's
-	 * sleep when input arrives. */
+	/* ES_VM_INPUT runs beside the runs, one writer at a time. */
 	struct mutex input_lock;
-	wait_queue_head_t wake;
+	struct mutex vcpu_lock[ES_MAX_VCPUS];
+};
+
+/* A vCPU descriptor holds its VM's file: the VM lives until the last descriptor closes. */
+struct es_vcpu_file {
+	struct file *vm_file;
+	struct es_vm_file *vf;
+	u32 index;
 };
 
 /* Copy a versioned struct in: `size` must match exactly (the ABI is at version 1). */
@@ -107,64 +115,167 @@ static long es_vm_input(struct es_vm_file *vf, unsigned long arg)
 	return err;
 }
 
-static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+/* A vCPU's start state or run (`run`: ES_VM_RUN/ES_VCPU_RUN, else the SET_STATE pair), under
+ * its own lock: a second thread on the same vCPU waits, and a signal ends the wait. */
+static long es_vcpu_op(struct es_vm_file *vf, u32 index, bool run, unsigned long arg)
 {
-	struct es_vm_file *vf = file->private_data;
+	size_t size = run ? sizeof(struct es_run) : sizeof(struct es_vcpu_state);
 	long err = 0;
 	void *buf;
-	size_t size;
 
-	if (cmd == ES_VM_INPUT)
-		return es_vm_input(vf, arg);
-	switch (cmd) {
-	case ES_VM_LOAD:
-		size = sizeof(struct es_vm_load);
-		break;
-	case ES_VM_SET_STATE:
-		size = sizeof(struct es_vcpu_state);
-		break;
-	case ES_VM_RUN:
-		size = sizeof(struct es_run);
-		break;
-	case ES_VM_STATS:
-		size = sizeof(struct es_stats);
-		break;
-	default:
-		return -ENOTTY;
-	}
 	buf = es_copy_in(arg, size, &err);
 	if (!buf)
 		return err;
-
-	/* A second thread running the same VM waits; a signal ends the wait. */
-	if (mutex_lock_interruptible(&vf->lock)) {
+	if (mutex_lock_interruptible(&vf->vcpu_lock[index])) {
 		kvfree(buf);
 		return -EINTR;
 	}
-	switch (cmd) {
-	case ES_VM_LOAD:
-		err = es_core_vm_load(vf->vm, buf);
-		break;
-	case ES_VM_SET_STATE:
-		err = es_core_vm_set_state(vf->vm, buf);
-		break;
-	case ES_VM_RUN:
-		err = es_core_vm_run(vf->vm, buf);
-		break;
-	case ES_VM_STATS:
-		err = es_core_stats(buf, vf->vm);
-		break;
-	}
-	mutex_unlock(&vf->lock);
-	/* Only RUN and STATS have output fields. A run interrupted by a signal, or whose console
-	 * buffer faulted, still reports why it stopped and its counts. */
-	if ((cmd == ES_VM_STATS && !err) ||
-	    (cmd == ES_VM_RUN && (!err || err == -EINTR || err == -EFAULT))) {
+	if (run)
+		err = es_core_vcpu_run(vf->vm, index, buf);
+	else
+		err = es_core_vcpu_set_state(vf->vm, index, buf);
+	mutex_unlock(&vf->vcpu_lock[index]);
+	/* A run interrupted by a signal, or whose console buffer faulted, still reports why it
+	 * stopped and its counts. */
+	if (run && (!err || err == -EINTR || err == -EFAULT)) {
 		long out = es_copy_out(arg, buf, size);
 
 		if (out)
 			err = out;
 	}
+	kvfree(buf);
+	return err;
+}
+
+static long es_stats_op(struct es_vm_file *vf, const u32 *vcpu_index, unsigned long arg)
+{
+	long err = 0;
+	void *buf = es_copy_in(arg, sizeof(struct es_stats), &err);
+
+	if (!buf)
+		return err;
+	err = vcpu_index ? es_core_vcpu_stats(buf, vf->vm, *vcpu_index) : es_core_stats(buf, vf->vm);
+	if (!err)
+		err = es_copy_out(arg, buf, sizeof(struct es_stats));
+	kvfree(buf);
+	return err;
+}
+
+static int es_vcpu_release(struct inode *inode, struct file *file)
+{
+	struct es_vcpu_file *cf = file->private_data;
+
+	fput(cf->vm_file);
+	kfree(cf);
+	return 0;
+}
+
+static long es_vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct es_vcpu_file *cf = file->private_data;
+
+	switch (cmd) {
+	case ES_VCPU_SET_STATE:
+		return es_vcpu_op(cf->vf, cf->index, false, arg);
+	case ES_VCPU_RUN:
+		return es_vcpu_op(cf->vf, cf->index, true, arg);
+	case ES_VCPU_STATS:
+		return es_stats_op(cf->vf, &cf->index, arg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations es_vcpu_fops = {
+	.owner = THIS_MODULE,
+	.release = es_vcpu_release,
+	.unlocked_ioctl = es_vcpu_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.llseek = noop_llseek,
+};
+
+static long es_create_vcpu(struct file *vm_file, unsigned long arg)
+{
+	struct es_vm_file *vf = vm_file->private_data;
+	struct es_vcpu_create *a;
+	struct es_vcpu_file *cf;
+	long err = 0;
+	int fd;
+
+	a = es_copy_in(arg, sizeof(*a), &err);
+	if (!a)
+		return err;
+	cf = kzalloc(sizeof(*cf), GFP_KERNEL_ACCOUNT);
+	if (!cf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	err = es_core_vcpu_claim(vf->vm, a);
+	if (err)
+		goto out_free;
+	cf->vf = vf;
+	cf->index = a->index;
+	cf->vm_file = get_file(vm_file);
+	fd = anon_inode_getfd("exitscope-vcpu", &es_vcpu_fops, cf, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		/* The index stays claimed: a VM whose descriptor could not be made is not reused. */
+		fput(vm_file);
+		err = fd;
+		goto out_free;
+	}
+	kvfree(a);
+	return fd;
+out_free:
+	kfree(cf);
+out:
+	kvfree(a);
+	return err;
+}
+
+/* ES_VM_SET_STATE and ES_VM_RUN drive vCPU 0 of a VM that has no other. */
+static long es_vm_single_vcpu(struct es_vm_file *vf, bool run, unsigned long arg)
+{
+	u32 n = es_core_vm_vcpus(vf->vm);
+
+	if (n != 1) {
+		pr_info_ratelimited("exitscope: this VM has %u vCPUs: start and run each through its own descriptor (ES_VM_CREATE_VCPU, then ES_VCPU_SET_STATE and ES_VCPU_RUN)\n",
+				    n);
+		return -EOPNOTSUPP;
+	}
+	return es_vcpu_op(vf, 0, run, arg);
+}
+
+static long es_vm_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct es_vm_file *vf = file->private_data;
+	long err = 0;
+	void *buf;
+
+	switch (cmd) {
+	case ES_VM_INPUT:
+		return es_vm_input(vf, arg);
+	case ES_VM_CREATE_VCPU:
+		return es_create_vcpu(file, arg);
+	case ES_VM_SET_STATE:
+		return es_vm_single_vcpu(vf, false, arg);
+	case ES_VM_RUN:
+		return es_vm_single_vcpu(vf, true, arg);
+	case ES_VM_STATS:
+		return es_stats_op(vf, NULL, arg);
+	case ES_VM_LOAD:
+		break;
+	default:
+		return -ENOTTY;
+	}
+	buf = es_copy_in(arg, sizeof(struct es_vm_load), &err);
+	if (!buf)
+		return err;
+	if (mutex_lock_interruptible(&vf->lock)) {
+		kvfree(buf);
+		return -EINTR;
+	}
+	err = es_core_vm_load(vf->vm, buf);
+	mutex_unlock(&vf->lock);
 	kvfree(buf);
 	return err;
 }
@@ -182,7 +293,7 @@ static long es_create_vm(unsigned long arg)
 	struct es_vm_create *a;
 	struct es_vm_file *vf;
 	long err = 0;
-	int fd, core_err = 0;
+	int fd, i, core_err = 0;
 
 	a = es_copy_in(arg, sizeof(*a), &err);
 	if (!a)
@@ -197,12 +308,13 @@ static long es_create_vm(unsigned long arg)
 	}
 	mutex_init(&vf->lock);
 	mutex_init(&vf->input_lock);
-	init_waitqueue_head(&vf->wake);
+	for (i = 0; i < ES_MAX_VCPUS; ++i)
+		mutex_init(&vf->vcpu_lock[i]);
 	/* VMX goes on with the first VM (EBUSY while another hypervisor holds it). */
 	err = es_vmx_get();
 	if (err)
 		goto out_free;
-	vf->vm = es_core_vm_create(a, &vf->wake, &core_err);
+	vf->vm = es_core_vm_create(a, &core_err);
 	if (!vf->vm) {
 		err = core_err;
 		goto out_vmx;

@@ -16,6 +16,8 @@
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
+#include <linux/wait.h>
+#include <trace/events/ipi.h> /* smp_send_reschedule traces the IPI since 6.6 */
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/fpu/api.h>
@@ -133,6 +135,20 @@ u64 es_shim_tsc_khz(void)
 	return tsc_khz;
 }
 
+void *es_shim_waker_new(void)
+{
+	wait_queue_head_t *q = kmalloc(sizeof(*q), GFP_KERNEL_ACCOUNT);
+
+	if (q)
+		init_waitqueue_head(q);
+	return q;
+}
+
+void es_shim_waker_free(void *waker)
+{
+	kfree(waker);
+}
+
 int es_shim_idle_wait(u64 ns, void *waker, const u32 *word, u32 seen)
 {
 	ktime_t expires = ns_to_ktime(ns);
@@ -150,6 +166,15 @@ int es_shim_idle_wait(u64 ns, void *waker, const u32 *word, u32 seen)
 void es_shim_wake(void *waker)
 {
 	wake_up_interruptible(waker);
+}
+
+void es_shim_kick_cpu(es_u32 cpu)
+{
+	int me = get_cpu();
+
+	if (cpu != me && cpu < nr_cpu_ids && cpu_online(cpu))
+		smp_send_reschedule(cpu);
+	put_cpu();
 }
 
 u64 es_shim_real_seconds(void)

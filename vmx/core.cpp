@@ -148,6 +148,7 @@ extern "C" int es_core_fill_info(es_info* info) {
     info->cpuid_scope = core.cpuid_scope_global ? 1 : 0;
     info->instrument = static_cast<std::uint32_t>(core.instrument);
     info->entry_mitigations = core.entry_mitigations;
+    info->max_vcpus = ES_MAX_VCPUS;
     info->vmx_available = 1;
     return 0;
 }

@@ -14,22 +14,22 @@ namespace es {
 
 namespace {
 
-// The counters the exit leaves read: the calling VM's row, or (cpuid_scope=global) every VM's
-// since load or the last reset. Each leaf reads one figure: totals are kept as totals, so no
-// answer sums over reasons or CPUs.
+// The counters the exit leaves read: the calling VM's (the sum of its vCPUs' rows), or
+// (cpuid_scope=global) every VM's since load or the last reset. Each leaf reads one figure:
+// totals are kept as totals, so no answer sums over reasons or CPUs.
 struct leaf_counters {
     const es_vm& vm;
     bool global;
 
     std::uint64_t count(std::uint32_t r) const {
-        return global ? global_count(r) : vm.counters->cell[r].count;
+        return global ? global_count(r) : vm_count(vm, r);
     }
     std::uint64_t cycles(std::uint32_t r) const {
-        return global ? global_cycles(r) : vm.counters->cell[r].cycles;
+        return global ? global_cycles(r) : vm_cycles(vm, r);
     }
-    std::uint64_t total_count() const { return global ? global_exits() : vm.counters->exits; }
+    std::uint64_t total_count() const { return global ? global_exits() : vm_exits(vm); }
     std::uint64_t total_cycles() const {
-        return global ? global_exit_cycles() : vm.counters->cycles;
+        return global ? global_exit_cycles() : vm_exit_cycles(vm);
     }
     // The calling VM's live controls decide (a shadow-paging VM's INVLPG is enabled); in global
     // scope too, since the leaf answers for the caller's configuration.
@@ -56,16 +56,21 @@ cpuid_answer host_cpuid(std::uint32_t leaf, std::uint32_t sub) {
 
 // A Linux guest's view (cpuid/linux_leaves.hpp), with the shadow masks under shadow paging;
 // out of line, so toy guests' CPUID keeps its short path.
-[[gnu::noinline]] cpuid_answer linux_answer(const es_vm& vm, std::uint32_t leaf,
+[[gnu::noinline]] cpuid_answer linux_answer(const es_vcpu& vcpu, std::uint32_t leaf,
                                             std::uint32_t sub) {
+    const es_vm& vm = *vcpu.vm;
     const linux_cpu_facts facts{core.host_max_basic_leaf, core.tsc_khz};
     if (is_linux_own_leaf(leaf, facts))
         return linux_own_answer(leaf, facts);
-    const cpuid_answer a = linux_guest_view(leaf, sub, host_answer(leaf, sub));
+    const cpuid_answer a = vm.has_lapic
+                               ? linux_vcpu_view(leaf, sub, host_answer(leaf, sub),
+                                                 linux_vcpu_topology{vcpu.index, vm.nr_vcpus, true})
+                               : linux_guest_view(leaf, sub, host_answer(leaf, sub));
     return vm.shadow_paging ? shadow_paging_view(leaf, sub, a) : a;
 }
 
-cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
+cpuid_answer answer(const es_vcpu& vcpu, std::uint32_t leaf, std::uint32_t sub) {
+    const es_vm& vm = *vcpu.vm;
     if (is_hypervisor_range(leaf)) [[unlikely]] {
         if (is_exit_leaf(leaf))
             return answer_exit_leaf(leaf, sub, leaf_counters{vm, core.cpuid_scope_global});
@@ -74,7 +79,7 @@ cpuid_answer answer(const es_vm& vm, std::uint32_t leaf, std::uint32_t sub) {
         return host_cpuid(leaf, sub);
     }
     if (vm.has_board) [[unlikely]]
-        return linux_answer(vm, leaf, sub);
+        return linux_answer(vcpu, leaf, sub);
     if (vm.shadow_paging) [[unlikely]]
         return shadow_paging_view(leaf, sub, host_answer(leaf, sub));
     return host_answer(leaf, sub);
@@ -88,7 +93,7 @@ exit_action cpuid(exit_context& ctx) {
     es_guest_regs& g = ctx.vcpu.regs;
     // CPUID writes the four registers whole in 64-bit mode: the upper halves become 0.
     const cpuid_answer a =
-        answer(ctx.vm, static_cast<std::uint32_t>(g.rax), static_cast<std::uint32_t>(g.rcx));
+        answer(ctx.vcpu, static_cast<std::uint32_t>(g.rax), static_cast<std::uint32_t>(g.rcx));
     g.rax = a.eax;
     g.rbx = a.ebx;
     g.rcx = a.ecx;

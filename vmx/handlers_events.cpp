@@ -1,4 +1,5 @@
 // Handlers for events and for instructions that need no emulation beyond a decision.
+#include "apic_bus.hpp"
 #include "core.hpp"
 #include "exit_handlers.hpp"
 #include "exitscope/abi.h"
@@ -84,12 +85,16 @@ exit_action entry_failure(exit_context& ctx) {
     return stop_with(ctx, ES_STOP_ENTRY_FAILED);
 }
 
-// With interrupts off HLT ends the run (a later run call continues after the HLT). With them on,
-// a Linux guest waits for its board's timer (irq_delivery.cpp); a toy guest, which gets no
-// interrupts, would wait forever: it goes on at once instead.
+// With interrupts off HLT ends the run (a later run call continues after the HLT), but on an AP
+// of a Linux guest, which parks there (Linux's stop_this_cpu) until an NMI, INIT or the VM's
+// stop. With them on, a Linux guest waits for its board's timer (irq_delivery.cpp); a toy guest,
+// which gets no interrupts, would wait forever: it goes on at once instead.
 exit_action hlt(exit_context& ctx) {
-    if (!(hw::vmread(f::guest_rflags) & sdm::rflags::intf))
+    if (!(hw::vmread(f::guest_rflags) & sdm::rflags::intf)) {
+        if (ctx.vm.has_lapic && ctx.vcpu.index != 0)
+            return park_vcpu(ctx);
         return stop_with(ctx, ES_STOP_HALTED);
+    }
     if (ctx.vm.has_board)
         return wait_for_board_interrupt(ctx);
     return exit_action::skip;

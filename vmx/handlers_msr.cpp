@@ -1,5 +1,6 @@
 // RDMSR, WRMSR and XSETBV. The MSR bitmap traps every MSR; msr_policy.hpp says which the guest
 // may use and how; everything else is #GP, so no guest value ever reaches a host MSR.
+#include "apic_bus.hpp"
 #include "core.hpp"
 #include "efer_switch.hpp"
 #include "exit_handlers.hpp"
@@ -98,6 +99,8 @@ exit_action rdmsr(exit_context& ctx) {
     es_vcpu& vcpu = ctx.vcpu;
     std::uint64_t v = 0;
     const auto number = static_cast<std::uint32_t>(vcpu.regs.rcx);
+    if (ctx.vm.has_lapic && lapic_handles_msr(number)) [[unlikely]]
+        return apic_rdmsr(ctx, number);
     switch (rule_for_msr(number, guest_msr_set(ctx.vm))) {
     case msr_rule::efer:
         v = read_efer(ctx);
@@ -137,6 +140,8 @@ exit_action wrmsr(exit_context& ctx) {
     es_vcpu& vcpu = ctx.vcpu;
     const std::uint64_t v = edx_eax(vcpu);
     const auto number = static_cast<std::uint32_t>(vcpu.regs.rcx);
+    if (ctx.vm.has_lapic && lapic_handles_msr(number)) [[unlikely]]
+        return apic_wrmsr(ctx, number, v);
     switch (rule_for_msr(number, guest_msr_set(ctx.vm))) {
     case msr_rule::efer:
         return write_efer(ctx, v);

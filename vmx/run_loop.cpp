@@ -8,6 +8,8 @@
 // host takes the interrupt that caused an exit, IPIs and signals. Rescheduling ends the section,
 // so the next one may be on another CPU: every section starts with VMPTRLD and VMLAUNCH and ends
 // with VMCLEAR, which makes migration trivial.
+#include "apic_bus.hpp"
+#include "board_guard.hpp"
 #include "core.hpp"
 #include "exit_dispatch.hpp"
 #include "exitscope/abi.h"
@@ -31,14 +33,25 @@ using f = sdm::vmcs_field;
 // How a guest section ended. vmx_gone: the reboot notifier turned VMX off on this CPU while
 // interrupts were briefly enabled; no VMX instruction (not even VMCLEAR) may follow.
 // idle: a Linux guest's HLT waits for its timer (es_vcpu::idle_until), outside the section.
-enum class section_end { none, stop, reschedule, signal, vmx_gone, idle };
+// vm_stopped: another vCPU of the VM stopped it (es_vm::stopped). wait_for_sipi: an INIT
+// reached the vCPU (apic_bus.hpp); it waits outside the guest for its SIPI.
+enum class section_end {
+    none,
+    stop,
+    reschedule,
+    signal,
+    vmx_gone,
+    idle,
+    vm_stopped,
+    wait_for_sipi
+};
 
 // What the loop does after an exit.
 enum class next_step { enter, host_turn, stop, idle };
 
-// A host turn: interrupts on, so the host takes what caused the exit, then a look for signals
-// and rescheduling.
-section_end host_check() {
+// A host turn: interrupts on, so the host takes what caused the exit, then a look for signals,
+// rescheduling and the VM's stop (a vCPU that stops the VM kicks the others into a host turn).
+section_end host_check(const es_vm& vm) {
     es_shim_irq_enable();
     const int work = es_shim_pending_work();
     es_shim_irq_disable();
@@ -46,6 +59,8 @@ section_end host_check() {
         return section_end::vmx_gone;
     if (work < 0)
         return section_end::signal;
+    if (__atomic_load_n(&vm.stopped, __ATOMIC_ACQUIRE)) [[unlikely]]
+        return section_end::vm_stopped;
     return work > 0 ? section_end::reschedule : section_end::none;
 }
 
@@ -70,7 +85,7 @@ struct exit_info {
 // for the others. Kept apart from the exit context, whose address the handlers get, so the
 // compiler can hold these in registers.
 template <instrument_level Level> struct exit_path {
-    counter_row& row; // the VM's counters: written only here, by this CPU
+    counter_row& row; // the vCPU's counters: written only here, by this CPU
     cpu_recorder& recorder;
     std::uint32_t vm_id;
 
@@ -188,7 +203,7 @@ template <instrument_level Level>
     es_vm& vm = *vcpu.vm;
     stop_report stop{};
     exit_context ctx{vcpu, vm, 0, cpu, stop};
-    exit_path<Level> path{*vm.counters, recorder_of(cpu), vm.id};
+    exit_path<Level> path{*vcpu.row, recorder_of(cpu), vm.id};
     std::uint64_t turn_end = new_turn();
     bool launched = false;
     // L1TF: host code ran before this section (and runs in each host turn), so the L1D may hold
@@ -201,8 +216,8 @@ template <instrument_level Level>
             out.rip = hw::vmread(f::guest_rip);
             return section_end::stop;
         }
-        if (vm.has_board)
-            deliver_board_interrupts(vcpu, vm);
+        if (vm.has_board && !deliver_board_interrupts(vcpu, vm)) [[unlikely]]
+            return section_end::wait_for_sipi;
         if (flush_l1d) [[unlikely]] {
             es_shim_flush_l1d();
             flush_l1d = core.l1d_flush == l1d_flush_rule::every_entry;
@@ -218,7 +233,7 @@ template <instrument_level Level>
             break;
         case next_step::host_turn: {
             // A host turn is part of the exit's handling time: it ends at the next entry.
-            const section_end end = host_check();
+            const section_end end = host_check(vm);
             if (end == section_end::none) {
                 turn_end = new_turn();
                 flush_l1d = core.l1d_flush != l1d_flush_rule::never;
@@ -302,13 +317,18 @@ section_end run_on_this_cpu(es_vcpu& vcpu, es_run& out, std::uint32_t cpu,
 }
 
 // Sleep until the Linux guest's HLT wakes: the PIT deadline es_vcpu::idle_until, in host TSC.
-// Serial input that arrives meanwhile ends the sleep early.
-int idle_wait(const es_vcpu& vcpu) {
+// A wake-up (serial input for the BSP, the VM's stop) ends the sleep early.
+int idle_wait(es_vcpu& vcpu) {
     es_vm& vm = *vcpu.vm;
-    const std::uint32_t input_seen = serial_input_head(vm.input);
-    if (serial_input_deliverable(vm.input, vm.board))
+    const std::uint32_t wake_seen = __atomic_load_n(&vcpu.wake_seq, __ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&vm.stopped, __ATOMIC_ACQUIRE))
         return 0;
     const std::uint64_t now = hw::rdtsc();
+    {
+        const board_guard g{vm};
+        if (wakeup_pending_locked(vcpu, now))
+            return 0;
+    }
     if (now >= vcpu.idle_until || core.tsc_khz == 0)
         return 0;
     // A PIT deadline is at most 65,537 input ticks (55 ms) away, but one the board clamped near
@@ -316,7 +336,52 @@ int idle_wait(const es_vcpu& vcpu) {
     const std::uint64_t ticks = vcpu.idle_until - now;
     const std::uint64_t max_ticks = std::uint64_t{core.tsc_khz} * 100;
     const std::uint64_t ns = (ticks < max_ticks ? ticks : max_ticks) * 1000000 / core.tsc_khz;
-    return es_shim_idle_wait(ns, vm.waker, &vm.input.head, input_seen);
+    return es_shim_idle_wait(ns, vcpu.waker, &vcpu.wake_seq, wake_seen);
+}
+
+// An AP (or a vCPU an INIT reached) waits for its start-up IPI. False when it may run: it was
+// not waiting, or its SIPI came and it starts over in real mode at the vector. True while it
+// still waits, after a sleep until a wake-up (a signal's -EINTR goes to `error`).
+bool waits_for_sipi(es_vcpu& vcpu, int& error) {
+    es_vm& vm = *vcpu.vm;
+    const std::uint32_t wake_seen = __atomic_load_n(&vcpu.wake_seq, __ATOMIC_SEQ_CST);
+    {
+        const board_guard g{vm};
+        if (vcpu.sipi_pending) {
+            vcpu.sipi_pending = false;
+            start_from_sipi(vcpu);
+            return false;
+        }
+        if (vcpu.apic.state != vcpu_run_state::wait_for_sipi)
+            return false;
+    }
+    if (__atomic_load_n(&vm.stopped, __ATOMIC_ACQUIRE))
+        return true; // the loop's top reports it
+    // No deadline: only a SIPI, the VM's stop or a signal end it (bounded, to look again).
+    constexpr std::uint64_t recheck_ns = 1'000'000'000;
+    error = es_shim_idle_wait(recheck_ns, vcpu.waker, &vcpu.wake_seq, wake_seen);
+    return true;
+}
+
+// Whether a run that ended with `stop` ends the guest for every vCPU: not a full console or an
+// exit budget, which leave it resumable.
+bool stops_the_vm(std::uint32_t stop) {
+    return stop != 0 && stop != ES_STOP_CONSOLE_FULL && stop != ES_STOP_EXIT_LIMIT &&
+           stop != ES_STOP_VM_STOPPED;
+}
+
+// This vCPU stopped the guest: the VM's other vCPUs end their runs. A running one is kicked into
+// a host turn (which sees the flag), a sleeping one woken; one between the two sees the flag at
+// its next host turn, at most a time slice later.
+void stop_other_vcpus(es_vcpu& self) {
+    es_vm& vm = *self.vm;
+    __atomic_store_n(&vm.stopped, 1u, __ATOMIC_SEQ_CST);
+    for (std::uint32_t i = 0; i < vm.nr_vcpus; ++i) {
+        es_vcpu& other = vm.vcpus[i];
+        if (&other == &self)
+            continue;
+        kick_vcpu(other);
+    }
 }
 
 } // namespace
@@ -325,30 +390,43 @@ int idle_wait(const es_vcpu& vcpu) {
 
 using namespace es;
 
-extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
+extern "C" int es_core_vcpu_run(es_vm* vm, es_u32 index, es_run* out) {
     if (int e = check_run(*out))
         return e;
-    es_vcpu& vcpu = vm->vcpu; // the VM's one vCPU (ABI 1)
+    es_vcpu& vcpu = vm->vcpus[index];
     out->stop = 0;
     out->console_len = 0;
     out->exit_code = out->qualification = out->gpa = out->rip = 0;
     out->vm_instruction_error = 0;
     out->vm_id = vm->id;
-    const std::uint64_t exits_before = vm->counters->exits;
-    const std::uint64_t cycles_before = vm->counters->cycles;
+    out->vcpu = index;
+    const std::uint64_t exits_before = vcpu.row->exits;
+    const std::uint64_t cycles_before = vcpu.row->cycles;
     // No budget: 2^64 - 1 exits, more than any run makes.
     const std::uint64_t exit_limit = exits_before + (out->max_exits ? out->max_exits : ~0ull);
     int result = 0;
-    vm->console_len = 0;
-    vm->console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
+    vcpu.console_len = 0;
+    vcpu.console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
 
     for (;;) {
+        if (__atomic_load_n(&vm->stopped, __ATOMIC_ACQUIRE)) [[unlikely]] {
+            out->stop = ES_STOP_VM_STOPPED;
+            break;
+        }
+        if (int error = 0; vm->has_lapic && waits_for_sipi(vcpu, error)) [[unlikely]] {
+            if (error) {
+                result = -err::intr;
+                break;
+            }
+            continue;
+        }
         if (vcpu.idle_pending) {
             vcpu.idle_pending = false;
             if (idle_wait(vcpu) != 0) {
                 result = -err::intr;
                 break;
             }
+            continue; // the stop flag first
         }
         es_shim_begin_guest_section(&vcpu.host);
         const auto cpu = static_cast<std::uint32_t>(es_shim_this_cpu());
@@ -368,25 +446,29 @@ extern "C" int es_core_vm_run(es_vm* vm, es_run* out) {
             es_shim_reschedule();
             continue;
         }
+        if (end == section_end::vm_stopped || end == section_end::wait_for_sipi)
+            continue; // both at the top
         if (end == section_end::idle) {
             // The HLT's sleep comes at the top of the loop. Console bytes the guest sent before
             // it went idle (a shell's prompt, the echo of a key) go to user space first, not
             // when the buffer fills: the run returns them, and the next run call sleeps.
             vcpu.idle_pending = true;
-            if (vm->console_len == 0)
+            if (vcpu.console_len == 0)
                 continue;
             out->stop = ES_STOP_CONSOLE_FULL;
             break;
         }
         if (end == section_end::signal)
             result = -err::intr;
+        else if (vm->nr_vcpus > 1 && stops_the_vm(out->stop))
+            stop_other_vcpus(vcpu);
         break;
     }
-    out->exits = vm->counters->exits - exits_before;
-    out->cycles = vm->counters->cycles - cycles_before;
+    out->exits = vcpu.row->exits - exits_before;
+    out->cycles = vcpu.row->cycles - cycles_before;
     // Console bytes go to user space even when the run was interrupted.
-    if (vm->console_len && es_shim_copy_to_user(out->console, vm->console, vm->console_len))
+    if (vcpu.console_len && es_shim_copy_to_user(out->console, vcpu.console, vcpu.console_len))
         return -err::fault;
-    out->console_len = vm->console_len;
+    out->console_len = vcpu.console_len;
     return result;
 }

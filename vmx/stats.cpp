@@ -59,17 +59,16 @@ template <typename T> class scratch {
 // word after this many tries (each word is still whole).
 constexpr int copy_tries = 64;
 
-// Copy `vm`'s row whole into `into`.
-void copy_row(const es_vm& vm, counter_row& into) {
-    const es_vcpu& vcpu = vm.vcpu;
+// Copy `vcpu`'s row whole into `into`.
+void copy_row(const es_vcpu& vcpu, counter_row& into) {
     for (int i = 0; i < copy_tries; ++i) {
         const std::int32_t cpu = __atomic_load_n(&vcpu.section_cpu, __ATOMIC_ACQUIRE);
         if (cpu != no_cpu) {
             bool copied = false;
-            auto copy_there = [&vm, &vcpu, &into, &copied](std::uint32_t c) {
+            auto copy_there = [&vcpu, &into, &copied](std::uint32_t c) {
                 if (__atomic_load_n(&vcpu.section_cpu, __ATOMIC_RELAXED) ==
                     static_cast<std::int32_t>(c)) {
-                    into = *vm.counters;
+                    into = *vcpu.row;
                     copied = true;
                 }
             };
@@ -81,21 +80,26 @@ void copy_row(const es_vm& vm, counter_row& into) {
         const std::uint32_t seq = __atomic_load_n(&vcpu.section_seq, __ATOMIC_ACQUIRE);
         if (seq & 1)
             continue; // a section is starting
-        into = *vm.counters;
+        into = *vcpu.row;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
         if (__atomic_load_n(&vcpu.section_seq, __ATOMIC_RELAXED) == seq)
             return;
     }
-    into = *vm.counters;
+    into = *vcpu.row;
+}
+
+// `into` += every vCPU row of `vm`, each copied whole; `row` is scratch.
+void add_vm(counter_totals& into, const es_vm& vm, counter_row& row) {
+    for (std::uint32_t i = 0; i < vm.nr_vcpus; ++i) {
+        copy_row(vm.vcpus[i], row);
+        add_row(into, row);
+    }
 }
 
 // The global counters since the last reset, under the registry mutex. `row` is scratch.
 void add_global(counter_totals& into, counter_row& row) {
     add_row(into, *stats.retired);
-    for_each_live_vm([&into, &row](const es_vm& vm) {
-        copy_row(vm, row);
-        add_row(into, row);
-    });
+    for_each_live_vm([&into, &row](const es_vm& vm) { add_vm(into, vm, row); });
 }
 
 // CPU `cpu`'s counts and cycles: its folded sections and the one running there now. On that
@@ -103,7 +107,7 @@ void add_global(counter_totals& into, counter_row& row) {
 void cpu_sums_now(reason_sums& into, std::uint32_t cpu) {
     into = stats.cpu_sums[cpu];
     if (const es_vcpu* vcpu = stats.running[cpu])
-        add_section(into, *vcpu->vm->counters, vcpu->section_base);
+        add_section(into, *vcpu->row, vcpu->section_base);
 }
 
 void copy_out(es_stats& out, const counter_totals& t) {
@@ -161,7 +165,7 @@ cpu_recorder& recorder_of(std::uint32_t cpu) {
 // The section protocol copy_row relies on: the sequence number is odd while the vCPU runs a
 // section (the release fence orders it before the row's updates), and section_cpu names the CPU.
 void begin_section(es_vcpu& vcpu, std::uint32_t cpu) {
-    section_start(vcpu.section_base, *vcpu.vm->counters);
+    section_start(vcpu.section_base, *vcpu.row);
     __atomic_store_n(&vcpu.section_seq, vcpu.section_seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
     stats.running[cpu] = &vcpu;
@@ -172,7 +176,7 @@ void begin_section(es_vcpu& vcpu, std::uint32_t cpu) {
 }
 
 void end_section(es_vcpu& vcpu, std::uint32_t cpu) {
-    add_section(stats.cpu_sums[cpu], *vcpu.vm->counters, vcpu.section_base);
+    add_section(stats.cpu_sums[cpu], *vcpu.row, vcpu.section_base);
     stats.running[cpu] = nullptr;
     __atomic_store_n(&vcpu.section_cpu, no_cpu, __ATOMIC_RELEASE);
     __atomic_store_n(&vcpu.section_seq, vcpu.section_seq + 1, __ATOMIC_RELEASE);
@@ -184,7 +188,10 @@ template <typename RowFigure, typename BaseFigure>
 std::uint64_t global_figure(RowFigure of_row, BaseFigure of_base) {
     const registry_lock_guard g;
     std::uint64_t sum = of_row(*stats.retired) - of_base(*stats.baseline);
-    for_each_live_vm([&sum, &of_row](const es_vm& vm) { sum += of_row(*vm.counters); });
+    for_each_live_vm([&sum, &of_row](const es_vm& vm) {
+        for (std::uint32_t i = 0; i < vm.nr_vcpus; ++i)
+            sum += of_row(*vm.vcpus[i].row);
+    });
     return sum;
 }
 
@@ -214,12 +221,17 @@ std::uint64_t global_exit_cycles() {
 
 using namespace es;
 
-extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
+namespace {
+
+// A snapshot of `out->scope`: `vm` is the descriptor's VM (null on /dev/exitscope) and `vcpu` the
+// descriptor's vCPU (null on a VM or the device).
+int take_stats(es_stats* out, const es_vm* vm, const es_vcpu* vcpu) {
     if (!arguments_clear(*out))
         return -err::inval;
     if (out->scope == ES_SCOPE_CPU && out->cpu >= stats.nr_cpus)
         return -err::inval;
-    if (out->scope > ES_SCOPE_VM || (out->scope == ES_SCOPE_VM && !vm))
+    if (out->scope > ES_SCOPE_VCPU || (out->scope == ES_SCOPE_VM && !vm) ||
+        (out->scope == ES_SCOPE_VCPU && !vcpu))
         return -err::inval;
     const scratch<counter_totals> totals;
     const scratch<counter_row> row;
@@ -234,7 +246,11 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     switch (out->scope) {
     case ES_SCOPE_VM: // the VM is alive while its descriptor is held
         out->paging = paging_of(*vm);
-        copy_row(*vm, *row);
+        add_vm(t, *vm, *row);
+        break;
+    case ES_SCOPE_VCPU:
+        out->paging = paging_of(*vm);
+        copy_row(*vcpu, *row);
         add_row(t, *row);
         break;
     case ES_SCOPE_CPU: {
@@ -259,6 +275,16 @@ extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
     out->retries = 0; // nothing is ever read twice
     copy_out(*out, t);
     return 0;
+}
+
+} // namespace
+
+extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
+    return take_stats(out, vm, nullptr);
+}
+
+extern "C" int es_core_vcpu_stats(es_stats* out, const es_vm* vm, es_u32 index) {
+    return take_stats(out, vm, &vm->vcpus[index]);
 }
 
 extern "C" int es_core_reset_stats(void) {

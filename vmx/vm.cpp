@@ -2,6 +2,7 @@
 // and the start state.
 #include "vm.hpp"
 
+#include "apic_bus.hpp"
 #include "core.hpp"
 #include "efer_switch.hpp"
 #include "exitscope/errno.hpp"
@@ -80,10 +81,13 @@ void free_vcpu(es_vcpu& vcpu) {
     free_efer_switch(vcpu);
     release_vpid(vcpu.vpid);
     es_shim_free(vcpu.fpu_alloc);
+    es_shim_free(vcpu.row);
+    es_shim_waker_free(vcpu.waker);
 }
 
 void free_vm(es_vm* vm) {
-    free_vcpu(vm->vcpu);
+    for (es_vcpu& vcpu : vm->vcpus)
+        free_vcpu(vcpu);
     if (vm->mem.pages) {
         for (std::uint64_t i = 0; i < vm->mem.nr_pages; ++i)
             free_page(vm->mem.pages[i]);
@@ -95,7 +99,6 @@ void free_vm(es_vm* vm) {
     if (vm->msr_bitmap.va)
         free_page(vm->msr_bitmap);
     free_shadow(*vm);
-    es_shim_free(vm->counters);
     es_shim_free(vm);
 }
 
@@ -123,16 +126,22 @@ void reset_xsave_state(es_vcpu& vcpu) {
     vcpu.host.guest_pkru = 0;
 }
 
-// The vCPU's own pages and state: a VMCS, a VPID, an FPU area; real mode at the default entry
-// until user space sets a start state.
-bool init_vcpu(es_vcpu& vcpu, es_vm& vm) {
+// The vCPU's own pages and state: a VMCS, a VPID, an FPU area, its counter row (one whatever the
+// number of CPUs; an allocation this size is page aligned) and wait queue; real mode at the
+// default entry until user space sets a start state.
+bool init_vcpu(es_vcpu& vcpu, es_vm& vm, std::uint32_t index) {
     vcpu.vm = &vm;
+    vcpu.index = index;
     reset_xsave_state(vcpu);
     vcpu.mode = guest_mode::real;
     vcpu.entry = default_image_gpa;
     vcpu.guest_dirty = true;
-    if (!alloc_page(vcpu.vmcs) || !alloc_fpu_area(vcpu) || !alloc_efer_switch(vcpu))
+    vcpu.row = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
+    vcpu.waker = es_shim_waker_new();
+    if (!vcpu.row || !vcpu.waker || !alloc_page(vcpu.vmcs) || !alloc_fpu_area(vcpu) ||
+        !alloc_efer_switch(vcpu))
         return false;
+    init_row(*vcpu.row);
     // The VMCS region starts with the revision identifier ("VMCS Region").
     *static_cast<std::uint32_t*>(vcpu.vmcs.va) = core.caps.vmcs_revision;
     if (core.controls.proc2 & sdm::proc_ctl2::enable_vpid)
@@ -145,7 +154,63 @@ std::int64_t board_clock_seconds() {
     return static_cast<std::int64_t>(es_shim_real_seconds());
 }
 
+// `f(row)` summed over the VM's vCPUs.
+template <typename F> std::uint64_t sum_rows(const es_vm& vm, F f) {
+    std::uint64_t sum = 0;
+    for (std::uint32_t i = 0; i < vm.nr_vcpus; ++i)
+        sum += f(*vm.vcpus[i].row);
+    return sum;
+}
+
 } // namespace
+
+std::uint64_t vm_exits(const es_vm& vm) {
+    return sum_rows(vm, [](const counter_row& r) { return relaxed_read(r.exits); });
+}
+std::uint64_t vm_exit_cycles(const es_vm& vm) {
+    return sum_rows(vm, [](const counter_row& r) { return relaxed_read(r.cycles); });
+}
+std::uint64_t vm_count(const es_vm& vm, std::uint32_t reason) {
+    return sum_rows(vm,
+                    [reason](const counter_row& r) { return relaxed_read(r.cell[reason].count); });
+}
+std::uint64_t vm_cycles(const es_vm& vm, std::uint32_t reason) {
+    return sum_rows(vm,
+                    [reason](const counter_row& r) { return relaxed_read(r.cell[reason].cycles); });
+}
+
+void restart_vcpu(es_vcpu& vcpu, guest_mode mode, std::uint64_t entry, std::uint64_t stack,
+                  std::uint64_t boot_params) {
+    vcpu.mode = mode;
+    vcpu.entry = entry;
+    vcpu.stack = stack;
+    vcpu.boot_params = boot_params;
+    vcpu.start_at_sipi = false;
+    // Nothing of an earlier run carries over: no event the VMCS still holds is delivered again
+    // (write_guest_start_state clears the pending ones), and the MSRs kept here reset.
+    vcpu.vectoring_stale = true;
+    vcpu.idle_pending = false;
+    vcpu.guest_pat = pat_reset_value;
+    reset_xsave_state(vcpu);
+    // A Linux guest's vCPUs have the SYSCALL MSRs live in their sections (an AP of one starts in
+    // real mode, but runs the same kernel).
+    vcpu.host.switch_syscall_msrs = mode == guest_mode::linux64 || vcpu.vm->has_lapic;
+    vcpu.guest_dirty = true;
+}
+
+void wake_vcpu(es_vcpu& vcpu) {
+    __atomic_add_fetch(&vcpu.wake_seq, 1, __ATOMIC_SEQ_CST);
+    es_shim_wake(vcpu.waker);
+}
+
+void kick_vcpu(es_vcpu& vcpu) {
+    wake_vcpu(vcpu);
+    // After the caller's change (the sequentially consistent add above orders it): a vCPU whose
+    // section started after this read checks for that change before its next entry.
+    const std::int32_t cpu = __atomic_load_n(&vcpu.section_cpu, __ATOMIC_SEQ_CST);
+    if (cpu != no_cpu)
+        es_shim_kick_cpu(static_cast<es_u32>(cpu));
+}
 
 std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
     if (gpa >= vm.mem.bytes)
@@ -157,7 +222,7 @@ std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa) {
 
 using namespace es;
 
-extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* error) {
+extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
     if (const char* why = why_no_guests(core.caps)) {
         es_shim_log(1, why);
         *error = -err::not_supported;
@@ -185,7 +250,7 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* err
         *error = -err::no_mem;
         return nullptr;
     }
-    vm->waker = waker;
+    vm->nr_vcpus = a->vcpus ? a->vcpus : 1;
     vm->shadow_paging = shadow_paging;
     vm->controls = shadow_paging ? &core.shadow_controls : &core.controls;
     vm->mem.bytes = a->mem_bytes;
@@ -196,14 +261,9 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, void* waker, int* err
         ok = alloc_page(vm->mem.pages[i]);
     // A shadow-paging VM keeps an EPT too (unused: the section start invalidates it like any).
     ok = ok && build_ept(vm->ept, vm->mem) && alloc_page(vm->msr_bitmap) &&
-         (!shadow_paging || alloc_shadow(*vm)) && init_vcpu(vm->vcpu, *vm);
-    if (ok) {
-        // One row whatever the number of CPUs; an allocation this size is page aligned.
-        vm->counters = static_cast<counter_row*>(es_shim_zalloc(sizeof(counter_row)));
-        ok = vm->counters != nullptr;
-        if (ok)
-            init_row(*vm->counters);
-    }
+         (!shadow_paging || alloc_shadow(*vm));
+    for (std::uint32_t i = 0; ok && i < vm->nr_vcpus; ++i)
+        ok = init_vcpu(vm->vcpus[i], *vm, i);
     if (!ok) {
         free_vm(vm);
         *error = -err::no_mem;
@@ -242,7 +302,7 @@ extern "C" int es_core_vm_load(es_vm* vm, const es_vm_load* a) {
     return 0;
 }
 
-extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
+extern "C" int es_core_vcpu_set_state(es_vm* vm, es_u32 index, const es_vcpu_state* a) {
     if (int e = check_state(*a, vm->mem.bytes))
         return e;
     if (int e = check_paging_mode(vm->shadow_paging, a->mode)) {
@@ -257,23 +317,31 @@ extern "C" int es_core_vm_set_state(es_vm* vm, const es_vcpu_state* a) {
                        "(paging off) guests cannot run; use long mode or a Linux guest");
         return -err::not_supported;
     }
-    es_vcpu& vcpu = vm->vcpu;
-    vcpu.mode = static_cast<guest_mode>(a->mode);
-    vcpu.entry = a->entry;
-    vcpu.stack = a->stack;
-    vcpu.boot_params = a->boot_params;
-    // Nothing of an earlier run carries over: no event the VMCS still holds is delivered again
-    // (write_guest_start_state clears the pending ones), and the MSRs kept here reset.
-    vcpu.vectoring_stale = true;
-    vcpu.idle_pending = false;
-    vcpu.guest_pat = pat_reset_value;
-    reset_xsave_state(vcpu);
-    // A Linux guest (linux64) gets the PC board and the SYSCALL MSRs live in its sections.
-    vm->has_board = vcpu.mode == guest_mode::linux64;
-    vcpu.host.switch_syscall_msrs = vm->has_board;
-    if (vm->has_board)
-        board_reset(vm->board, core.tsc_khz, board_clock_seconds);
-    vcpu.guest_dirty = true;
+    if (mode == guest_mode::linux64 && index != 0) {
+        es_shim_log(1, "the other vCPUs of a Linux guest start by INIT and SIPI from vCPU 0: set "
+                       "the state of vCPU 0 only");
+        return -err::inval;
+    }
+    // Several vCPUs of a Linux guest: the APs start in real mode at their SIPI's vector.
+    const bool smp_linux = mode == guest_mode::linux64 && vm->nr_vcpus > 1;
+    if (smp_linux && (vm->shadow_paging || !runs_unpaged_modes(core.caps))) {
+        es_shim_log(1, "a Linux guest of several vCPUs needs EPT with unrestricted guest (its "
+                       "other vCPUs start in real mode): use --paging ept on a CPU that has it, "
+                       "or one vCPU");
+        return -err::not_supported;
+    }
+    es_vcpu& vcpu = vm->vcpus[index];
+    restart_vcpu(vcpu, mode, a->entry, a->stack, a->boot_params);
+    if (index == 0) {
+        // A Linux guest (linux64) gets the PC board, and with several vCPUs their APICs.
+        vm->has_board = mode == guest_mode::linux64;
+        vm->has_lapic = smp_linux;
+        __atomic_store_n(&vm->stopped, 0u, __ATOMIC_RELEASE);
+        if (vm->has_board)
+            board_reset(vm->board, core.tsc_khz, board_clock_seconds);
+        if (vm->has_lapic)
+            apic_bus_reset(*vm);
+    }
     return 0;
 }
 
@@ -295,6 +363,20 @@ extern "C" int es_core_vm_input(es_vm* vm, es_input* a) {
     }
     a->accepted = accepted;
     if (accepted)
-        es_shim_wake(vm->waker);
+        wake_vcpu(vm->vcpus[0]); // COM1's interrupt goes to the BSP
     return 0;
+}
+
+extern "C" int es_core_vcpu_claim(es_vm* vm, const es_vcpu_create* a) {
+    if (int e = check_vcpu_create(*a, vm->nr_vcpus))
+        return e;
+    bool expected = false;
+    if (!__atomic_compare_exchange_n(&vm->vcpus[a->index].handed_out, &expected, true, false,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+        return -err::exists;
+    return 0;
+}
+
+extern "C" es_u32 es_core_vm_vcpus(const es_vm* vm) {
+    return vm->nr_vcpus;
 }

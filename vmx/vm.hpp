@@ -1,6 +1,7 @@
 // A VM: what its vCPUs share. Guest RAM and its second-level translation (EPT), the MSR bitmap,
-// the PC board of a Linux guest, the exit counters, the registry entry and the console buffer.
-// One vCPU per VM for now (ABI 1: the VM descriptor runs it).
+// the PC board of a Linux guest, serial input and the registry entry. Each vCPU (vcpu.hpp) has
+// its own counters and console buffer; the VM's figures are their sums. A VM of one vCPU runs it
+// through the VM descriptor; a larger one has a descriptor per vCPU (ES_VM_CREATE_VCPU).
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,7 @@
 
 namespace es {
 
-inline constexpr std::uint32_t console_capacity = 4096;
+inline constexpr std::uint32_t max_vcpus = ES_MAX_VCPUS;
 
 // Guest-physical memory: 4 KiB host pages, page i at guest-physical i * 4 KiB.
 struct guest_memory {
@@ -60,21 +61,43 @@ struct es_vm {
     // keep the plain port conventions.
     bool has_board;
     es::pc_board board;
-    es::counter_row* counters; // written only by the CPU running the vCPU (exit_counters.hpp)
-    std::uint32_t id;          // names the VM in traces
-    es_vm* next_vm;            // registry links (vm_registry.cpp), under the registry lock
+    // A Linux guest of several vCPUs: each has a local APIC (x2APIC), the APs start by INIT/SIPI,
+    // the 8259A reaches vCPU 0 through LINT0 (apic_bus.hpp).
+    bool has_lapic;
+    std::uint32_t id; // names the VM in traces
+    es_vm* next_vm;   // registry links (vm_registry.cpp), under the registry lock
     es_vm* prev_vm;
-    std::uint32_t console_len;
-    std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)
-    std::uint8_t console[es::console_capacity];
-    es::serial_input input; // ES_VM_INPUT's bytes for COM1 (a Linux guest's)
-    void* waker;            // the C glue's wait queue: input ends a halted guest's sleep
-    es_vcpu vcpu;
+    es::serial_input input; // ES_VM_INPUT's bytes for COM1 (a Linux guest's): vCPU 0 takes them
+    // With several vCPUs, the board is shared: `board_lock` (a spinlock, board_guard.hpp) keeps
+    // one vCPU's exit at a time in it. `stopped` is set once a vCPU's run stopped the guest;
+    // the others then end theirs (ES_STOP_VM_STOPPED).
+    std::uint32_t board_lock;
+    std::uint32_t stopped;
+    std::uint32_t nr_vcpus;
+    es_vcpu vcpus[es::max_vcpus];
 };
 
 namespace es {
 
 // Host pointer to guest-physical `gpa`, or nullptr outside RAM; valid to the end of its page.
 std::uint8_t* guest_ptr(es_vm& vm, std::uint64_t gpa);
+
+// The VM's figures: the sums of its vCPUs' rows (read relaxed: other vCPUs' are in flight).
+std::uint64_t vm_exits(const es_vm& vm);
+std::uint64_t vm_exit_cycles(const es_vm& vm);
+std::uint64_t vm_count(const es_vm& vm, std::uint32_t reason);
+std::uint64_t vm_cycles(const es_vm& vm, std::uint32_t reason);
+
+// Give `vcpu` a new start state (ES_VM_SET_STATE, a SIPI): it starts there at its next entry,
+// with nothing of its earlier run (pending events, PAT, XCR0/PKRU) carried over.
+void restart_vcpu(es_vcpu& vcpu, guest_mode mode, std::uint64_t entry, std::uint64_t stack,
+                  std::uint64_t boot_params);
+
+// End a halted vCPU's sleep (run_loop.cpp's idle wait): its wake sequence moves, then its queue
+// is woken, so a sleeper that checked the sequence before either sees the change or is woken.
+void wake_vcpu(es_vcpu& vcpu);
+// wake_vcpu, and a vCPU in a guest section on another CPU is made to exit (a host IPI) so that
+// it sees what the caller changed before it enters again.
+void kick_vcpu(es_vcpu& vcpu);
 
 } // namespace es

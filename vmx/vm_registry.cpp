@@ -10,7 +10,8 @@ namespace es {
 
 void register_vm(es_vm& vm) {
     // Snapshots read section_cpu of every VM on the list: valid before the VM is on it.
-    vm.vcpu.section_cpu = no_cpu;
+    for (es_vcpu& vcpu : vm.vcpus)
+        vcpu.section_cpu = no_cpu;
     const registry_mutex_guard m;
     const registry_lock_guard g;
     vm.prev_vm = nullptr;
@@ -24,7 +25,8 @@ void unregister_vm(es_vm& vm) {
     const registry_mutex_guard m;
     const registry_lock_guard g;
     // The VM runs nowhere now (its descriptor is gone), so its row is stable.
-    fold_row(*stats.retired, *vm.counters);
+    for (std::uint32_t i = 0; i < vm.nr_vcpus; ++i)
+        fold_row(*stats.retired, *vm.vcpus[i].row);
     if (vm.prev_vm)
         vm.prev_vm->next_vm = vm.next_vm;
     else

@@ -122,9 +122,11 @@ bool write_host_per_section(const es_vcpu& vcpu) {
 
 bool write_guest_start_state(es_vcpu& vcpu) {
     es_vm& vm = *vcpu.vm;
-    const guest_start_state g = initial_guest_state(
-        vcpu.mode, vcpu.entry, vcpu.stack, vm.mem.bytes, cr0_guest_fixed1_bits(core.caps),
-        cr4_guest_fixed1_bits(core.caps), vcpu.boot_params);
+    guest_start_state g = initial_guest_state(vcpu.mode, vcpu.entry, vcpu.stack, vm.mem.bytes,
+                                              cr0_guest_fixed1_bits(core.caps),
+                                              cr4_guest_fixed1_bits(core.caps), vcpu.boot_params);
+    if (vcpu.start_at_sipi)
+        start_at_sipi_page(g, vcpu.entry);
     const auto write64 = [&vm](std::uint64_t gpa, std::uint64_t value) {
         *reinterpret_cast<std::uint64_t*>(guest_ptr(vm, gpa)) = value;
     };

@@ -70,7 +70,9 @@ struct es_info {
     es_u32 vms;             /* out: VMs open now */
     es_u32 entry_mitigations; /* out: ES_MITIGATE_* in force before VM entry (was reserved0) */
     struct es_info_cpu cpus[ES_MAX_INFO_CPUS];
-    es_u64 reserved[8];
+    es_u32 max_vcpus;       /* out: ES_MAX_VCPUS (0 from older modules: one vCPU per VM) */
+    es_u32 reserved0;
+    es_u64 reserved[7];
 };
 
 /* CPU buffer clearing before VM entry, as the host kernel's own mitigation state asks for it
@@ -112,14 +114,32 @@ enum es_info_msr {
 #define ES_VM_SHADOW_PAGING 0x1u
 #define ES_VM_CREATE_FLAGS ES_VM_SHADOW_PAGING
 
+/* vCPUs per VM: es_vm_create.vcpus up to ES_MAX_VCPUS (es_info.max_vcpus says it too). */
+#define ES_MAX_VCPUS 16
+
 struct es_vm_create {
     es_u32 size;
     es_u32 flags;    /* ES_VM_CREATE_FLAGS bits only */
     es_u64 mem_bytes; /* multiple of ES_PAGE_SIZE, ES_GUEST_MEM_MIN..ES_GUEST_MEM_MAX */
-    es_u64 reserved[4];
+    es_u32 vcpus;     /* 1..ES_MAX_VCPUS; 0 means 1 (was reserved). A VM of one vCPU runs through
+                         ES_VM_SET_STATE/ES_VM_RUN on its descriptor; a larger one gets a
+                         descriptor per vCPU from ES_VM_CREATE_VCPU */
+    es_u32 reserved0;
+    es_u64 reserved[3];
 };
 
-enum es_stats_scope { ES_SCOPE_GLOBAL = 0, ES_SCOPE_CPU = 1, ES_SCOPE_VM = 2 };
+/* ES_VM_CREATE_VCPU: a descriptor for vCPU `index` (0..vcpus-1, each once) of the VM, for
+ * ES_VCPU_SET_STATE, ES_VCPU_RUN and ES_VCPU_STATS. It holds the VM: the VM ends when its own
+ * descriptor and every vCPU descriptor are closed. Each vCPU runs in its own thread. */
+struct es_vcpu_create {
+    es_u32 size;
+    es_u32 index;
+    es_u64 reserved[2];
+};
+
+/* ES_SCOPE_VM: on a VM or vCPU descriptor, the sum over the VM's vCPUs. ES_SCOPE_VCPU: on a
+ * vCPU descriptor, that vCPU's own exits. */
+enum es_stats_scope { ES_SCOPE_GLOBAL = 0, ES_SCOPE_CPU = 1, ES_SCOPE_VM = 2, ES_SCOPE_VCPU = 3 };
 
 /* One exit reason's statistics. min/max/sumsq/hist need instrument level 2 or more. */
 struct es_reason_stats {
@@ -238,6 +258,8 @@ enum es_stop {
     ES_STOP_RESET = 9,         /* a Linux guest reset the machine (port 0x64 or 0xCF9) */
     ES_STOP_RIP_WRAP = 10,     /* an instruction ended at the top of the guest's address space:
                                 * the next RIP is non-canonical (64-bit code) or past 4 GiB */
+    ES_STOP_VM_STOPPED = 11,   /* another vCPU of the VM stopped (halt, reset, a fault...): the
+                                * VM stops with it; this vCPU is resumable but the guest is done */
 };
 
 /* ES_VM_INPUT: bytes for the guest's serial port (the 16550A at 0x3F8 of ES_MODE_LINUX64),
@@ -271,7 +293,7 @@ struct es_run {
     es_u32 vm_instruction_error; /* out: for failed VMLAUNCH/VMRESUME */
     es_u32 cpu;            /* out: CPU the run ended on */
     es_u32 vm_id;          /* out: this VM's id in traces */
-    es_u32 reserved0;
+    es_u32 vcpu;           /* out: the vCPU this run ran (0 through ES_VM_RUN; was reserved0) */
     es_u64 exits;          /* out: exits this VM took in this call */
     es_u64 cycles;         /* out: exit-handling TSC ticks in this call */
     es_u64 reserved[4];
@@ -291,6 +313,11 @@ struct es_run {
 #define ES_VM_RUN _IOWR(ES_IOC_MAGIC, 0x12, struct es_run)
 #define ES_VM_STATS _IO(ES_IOC_MAGIC, 0x13)
 #define ES_VM_INPUT _IOWR(ES_IOC_MAGIC, 0x14, struct es_input)
+#define ES_VM_CREATE_VCPU _IOWR(ES_IOC_MAGIC, 0x15, struct es_vcpu_create)
+/* ---- vCPU descriptor ---- */
+#define ES_VCPU_SET_STATE _IOWR(ES_IOC_MAGIC, 0x20, struct es_vcpu_state)
+#define ES_VCPU_RUN _IOWR(ES_IOC_MAGIC, 0x21, struct es_run)
+#define ES_VCPU_STATS _IO(ES_IOC_MAGIC, 0x22)
 #endif
 
 #endif /* EXITSCOPE_ABI_H */

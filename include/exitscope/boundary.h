@@ -130,11 +130,17 @@ es_u64 es_shim_xcr0(void);
 es_u64 es_shim_tsc_khz(void); /* the TSC frequency the host kernel measured */
 /* Sleep until `ns` nanoseconds have passed or a signal arrives: -EINTR then, else 0. For a Linux
  * guest's HLT, outside any guest section. */
+/* A wait queue of a vCPU's own (NULL when out of memory); freeing NULL does nothing. */
+void* es_shim_waker_new(void);
+void es_shim_waker_free(void* waker);
 /* Sleeps up to `ns` (a halted Linux guest), or less: a signal, or an es_shim_wake on `waker`
- * (the VM's, es_core_vm_create's), or *word no longer `seen` (checked after the sleeper is
+ * (the vCPU's, es_shim_waker_new's), or *word no longer `seen` (checked after the sleeper is
  * queued, so that no wake-up is lost). 0, or -EINTR for a signal. */
 int es_shim_idle_wait(es_u64 ns, void* waker, const es_u32* word, es_u32 seen);
 void es_shim_wake(void* waker);
+/* Make `cpu` take an interrupt (a reschedule IPI, as KVM's kvm_vcpu_kick): a guest running
+ * there exits. Nothing when `cpu` is the caller's. Any context, interrupts on or off. */
+void es_shim_kick_cpu(es_u32 cpu);
 es_u64 es_shim_real_seconds(void); /* wall-clock Unix time (the guest's CMOS clock) */
 /* The registry (VM list, retired counters, reset baselines) has two locks. The mutex serialises
  * whatever changes it or reads whole VMs' counters (create, destroy, snapshots, reset) and may be
@@ -177,15 +183,23 @@ int es_core_trace(struct es_trace* t, struct es_trace_entry* buffer, es_u32 capa
  * their arguments inside es_core_vm_*.) */
 int es_core_check_create(const struct es_vm_create* a);
 
-/* `waker`: the C glue's wait queue for this VM, for es_shim_idle_wait and es_shim_wake. */
-struct es_vm* es_core_vm_create(const struct es_vm_create* a, void* waker, int* error);
+struct es_vm* es_core_vm_create(const struct es_vm_create* a, int* error);
 /* ES_VM_INPUT: may run while another thread runs the VM; one caller at a time (the glue's
  * input lock). */
 int es_core_vm_input(struct es_vm* vm, struct es_input* a);
 void es_core_vm_destroy(struct es_vm* vm);
 int es_core_vm_load(struct es_vm* vm, const struct es_vm_load* a);
-int es_core_vm_set_state(struct es_vm* vm, const struct es_vcpu_state* a);
-int es_core_vm_run(struct es_vm* vm, struct es_run* r);
+/* The VM's vCPU count (es_vm_create.vcpus, 0 made 1). */
+es_u32 es_core_vm_vcpus(const struct es_vm* vm);
+/* ES_VM_CREATE_VCPU: 0 when the index is valid and not yet handed out (it is now), else -errno. */
+int es_core_vcpu_claim(struct es_vm* vm, const struct es_vcpu_create* a);
+/* vCPU `index` of the VM (< es_core_vm_vcpus): its start state, its run, its figures. The glue
+ * serialises each vCPU's calls; different vCPUs run in parallel. ES_VM_SET_STATE and ES_VM_RUN
+ * are these with index 0, for a VM of one vCPU. */
+int es_core_vcpu_set_state(struct es_vm* vm, es_u32 index, const struct es_vcpu_state* a);
+int es_core_vcpu_run(struct es_vm* vm, es_u32 index, struct es_run* r);
+/* ES_VCPU_STATS: scope ES_SCOPE_VCPU reads vCPU `index`'s row, the others as es_core_stats. */
+int es_core_vcpu_stats(struct es_stats* out, const struct es_vm* vm, es_u32 index);
 
 #ifdef __cplusplus
 }

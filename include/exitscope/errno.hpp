@@ -10,6 +10,7 @@ inline constexpr int too_big = 7;
 inline constexpr int no_mem = 12;
 inline constexpr int fault = 14;
 inline constexpr int busy = 16;
+inline constexpr int exists = 17;
 inline constexpr int no_dev = 19;
 inline constexpr int inval = 22;
 inline constexpr int no_space = 28;

@@ -168,10 +168,11 @@ inline constexpr std::uint32_t valid = 1u << 31;
 } // namespace interruption
 
 // Guest interruptibility-state bits ("Guest Non-Register State"): an interrupt may not be
-// injected while STI or MOV SS blocking is on.
+// injected while STI or MOV SS blocking is on, an NMI not while an earlier one blocks NMIs.
 namespace interruptibility {
 inline constexpr std::uint32_t sti_blocking = 1u << 0;
 inline constexpr std::uint32_t mov_ss_blocking = 1u << 1;
+inline constexpr std::uint32_t nmi_blocking = 1u << 3;
 } // namespace interruptibility
 
 // Activity-state values ("Guest Non-Register State").

@@ -172,6 +172,7 @@ void matrix::build() {
     vm_cases();
     descriptor_cases();
     concurrency_cases();
+    vcpu_cases();
 }
 
 // One pass of the whole matrix; returns the number of cases run and failures in *failed.

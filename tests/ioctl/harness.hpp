@@ -263,6 +263,10 @@ struct matrix {
     void input_cases();
     void descriptor_cases();
     void concurrency_cases();
+    void vcpu_cases();
+    // A fresh VM of two vCPUs, closed with the matrix (cases_vcpus.cpp).
+    int smp_vm();
+    std::vector<fd_guard> kept;
 };
 
 got ok();

@@ -42,6 +42,38 @@ TEST_CASE("create: RAM size, flags and reserved fields") {
     }
 }
 
+TEST_CASE("create: vCPUs up to ES_MAX_VCPUS, 0 meaning 1; reserved0 must be 0") {
+    es_vm_create a{};
+    a.size = sizeof a;
+    a.mem_bytes = 2 * mib;
+    for (std::uint32_t n : {0u, 1u, 2u, 8u, std::uint32_t{ES_MAX_VCPUS}}) {
+        a.vcpus = n;
+        CHECK(check_create(a) == 0);
+    }
+    a.vcpus = ES_MAX_VCPUS + 1;
+    CHECK(check_create(a) == -err::range);
+    a.vcpus = ~0u;
+    CHECK(check_create(a) == -err::range);
+    a.vcpus = 2;
+    a.reserved0 = 1;
+    CHECK(check_create(a) == -err::inval);
+}
+
+TEST_CASE("vCPU create: an index below the VM's count, reserved fields clear") {
+    es_vcpu_create a{};
+    a.size = sizeof a;
+    CHECK(check_vcpu_create(a, 2) == 0);
+    a.index = 1;
+    CHECK(check_vcpu_create(a, 2) == 0);
+    a.index = 2;
+    CHECK(check_vcpu_create(a, 2) == -err::range);
+    a.index = ~0u;
+    CHECK(check_vcpu_create(a, 2) == -err::range);
+    a.index = 0;
+    a.reserved[1] = 1;
+    CHECK(check_vcpu_create(a, 2) == -err::inval);
+}
+
 TEST_CASE("shadow paging runs long-mode guests only") {
     CHECK(check_paging_mode(true, ES_MODE_LONG) == 0);
     CHECK(check_paging_mode(true, ES_MODE_REAL) == -err::not_supported);

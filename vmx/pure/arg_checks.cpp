@@ -10,11 +10,21 @@
 namespace es {
 
 int check_create(const es_vm_create& a) {
-    if ((a.flags & ~ES_VM_CREATE_FLAGS) || !reserved_clear(a))
+    if ((a.flags & ~ES_VM_CREATE_FLAGS) || !reserved_clear(a) || a.reserved0)
         return -err::inval;
     if (a.mem_bytes % ES_PAGE_SIZE)
         return -err::inval;
     if (a.mem_bytes < ES_GUEST_MEM_MIN || a.mem_bytes > ES_GUEST_MEM_MAX)
+        return -err::range;
+    if (a.vcpus > ES_MAX_VCPUS)
+        return -err::range;
+    return 0;
+}
+
+int check_vcpu_create(const es_vcpu_create& a, std::uint32_t nr_vcpus) {
+    if (!reserved_clear(a))
+        return -err::inval;
+    if (a.index >= nr_vcpus)
         return -err::range;
     return 0;
 }

@@ -130,4 +130,10 @@ guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std:
     return g;
 }
 
+void start_at_sipi_page(guest_start_state& g, std::uint64_t page) {
+    g.cs.selector = static_cast<std::uint16_t>(page >> 4);
+    g.cs.base = page;
+    g.rip = 0;
+}
+
 } // namespace es

@@ -62,6 +62,11 @@ guest_start_state initial_guest_state(guest_mode mode, std::uint64_t entry, std:
                                       std::uint64_t mem_bytes, std::uint64_t cr0_fixed1,
                                       std::uint64_t cr4_fixed1, std::uint64_t boot_params = 0);
 
+// A start-up IPI's start ("MP Initialization Protocol Algorithm"): initial_guest_state's real
+// mode, but with CS = page >> 4 (its base the page) and IP = 0, as the AP's trampoline expects
+// whatever 64 KiB segment holds the page.
+void start_at_sipi_page(guest_start_state& g, std::uint64_t page);
+
 // Descriptor `index` of the linux64 boot GDT (flat 64-bit code at __BOOT_CS, flat data at
 // __BOOT_DS, the rest null), as the processor reads it from guest memory.
 std::uint64_t linux_boot_gdt_entry(std::uint32_t index);
