@@ -231,11 +231,6 @@ void lapic_set_virtual_wire(local_apic& l) {
     l.lvt[static_cast<unsigned>(lvt_entry::lint1)] = mode(apic::delivery::nmi);
 }
 
-bool lapic_handles_msr(std::uint32_t msr) {
-    return msr == apic::base_msr || msr == apic::tsc_deadline_msr ||
-           (msr >= apic::x2apic_msr_first && msr <= apic::x2apic_msr_last);
-}
-
 lapic_rdmsr_result lapic_rdmsr(const local_apic& l, std::uint32_t msr, std::uint64_t now_tsc) {
     if (msr == apic::base_msr)
         return {false, l.apic_base};

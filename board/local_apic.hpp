@@ -76,8 +76,13 @@ void lapic_power_on(local_apic& l, std::uint32_t id, std::uint64_t tsc_khz, std:
 // its APIC.
 void lapic_set_virtual_wire(local_apic& l);
 
-// MSRs the model answers: IA32_APIC_BASE, IA32_TSC_DEADLINE and 0x800-0x8FF.
-bool lapic_handles_msr(std::uint32_t msr);
+// MSRs the model answers: IA32_APIC_BASE, IA32_TSC_DEADLINE and 0x800-0x8FF. Inline: the MSR
+// exit handlers ask it first, and a call there would cost every MSR exit a stack frame.
+constexpr bool lapic_handles_msr(std::uint32_t msr) {
+    namespace apic = sdm::apic;
+    return msr == apic::base_msr || msr == apic::tsc_deadline_msr ||
+           (msr >= apic::x2apic_msr_first && msr <= apic::x2apic_msr_last);
+}
 
 struct lapic_rdmsr_result {
     bool gp; // inject #GP(0) instead

@@ -1,9 +1,11 @@
 // A thread per vCPU (vcpu_threads.hpp).
 #include "vcpu_threads.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <mutex>
@@ -81,11 +83,9 @@ class vcpu_group {
             const int rc = checked_ioctl(fds_[index], ES_VCPU_RUN, &r, "running a vCPU");
             const bool eintr = rc < 0 && errno == EINTR;
             exits += r.exits;
-            const std::lock_guard<std::mutex> g(lock_);
-            if (r.console_len) {
-                write_console(console.data(), r.console_len, raw_);
-                std::fflush(stdout);
-            }
+            std::unique_lock<std::mutex> g(lock_);
+            if (r.console_len)
+                write_in_order(g, r, console.data());
             result_.exits += r.exits;
             result_.cycles += r.cycles;
             result_.last[index] = r;
@@ -101,11 +101,24 @@ class vcpu_group {
         }
     }
 
+    // The vCPUs share one console: each run call's piece starts at its console_seq, and goes
+    // out after the pieces before it (a piece lost to a failed copy is waited for only briefly).
+    void write_in_order(std::unique_lock<std::mutex>& g, const es_run& r, const char* bytes) {
+        written_.wait_for(g, std::chrono::milliseconds(200),
+                          [&] { return next_seq_ >= r.console_seq; });
+        write_console(bytes, r.console_len, raw_);
+        std::fflush(stdout);
+        next_seq_ = std::max(next_seq_, r.console_seq + r.console_len);
+        written_.notify_all();
+    }
+
     const std::vector<int>& fds_;
     const std::uint64_t max_exits_;
     const bool raw_;
     std::atomic<bool> done_{false};
     std::mutex lock_; // console output, the result, exited_
+    std::condition_variable written_;
+    std::uint64_t next_seq_ = 0; // the console offset written up to
     std::set<std::thread::id> exited_;
     vcpu_runs result_;
 };

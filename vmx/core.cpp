@@ -102,6 +102,7 @@ extern "C" int es_core_load(const es_load_params* params) {
     const controls_choice shadow = shadow_paging_controls(core.caps, core.controls);
     core.shadow_controls = shadow.controls;
     core.shadow_problem = shadow.problem;
+    core.smp_controls = smp_controls(core.caps, core.controls);
     derive_reason_flags();
     core.host_xcr0 = es_shim_xcr0();
     core.fpu_area_size = es_shim_fpu_area_size();

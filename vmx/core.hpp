@@ -24,6 +24,7 @@ struct core_state {
     // A shadow-paging VM's (shadow_paging_controls); shadow_problem: why there are none.
     vm_controls shadow_controls;
     const char* shadow_problem;
+    vm_controls smp_controls; // a Linux VM of several vCPUs' (PAUSE-loop exiting)
     bool cpuid_scope_global;
     instrument_level instrument;
     std::uint64_t outlier_cycles; // flight-recorder outlier threshold

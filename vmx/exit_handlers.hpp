@@ -16,9 +16,9 @@ ES_EXIT_HANDLERS(ES_HANDLER_DECLARATION)
 exit_action unexpected(exit_context& ctx);
 
 // Shared helpers.
-// Appends `n` bytes of `value` (low byte first) to the vCPU's console buffer; true when it is now
-// full (the caller stops the run so user space drains it).
-bool append_console(es_vcpu& vcpu, std::uint64_t value, unsigned n);
+// Appends `n` bytes of `value` (low byte first) to the VM's console buffer (the caller holds the
+// board lock); true when it is now full (the caller stops the run so user space drains it).
+bool append_console(es_vm& vm, std::uint64_t value, unsigned n);
 exit_action inject_ud(exit_context& ctx);
 exit_action inject_gp(exit_context& ctx);
 exit_action stop_with(exit_context& ctx, std::uint32_t stop, std::uint64_t code = 0,

@@ -17,19 +17,32 @@ namespace {
 // The counters the exit leaves read: the calling VM's (the sum of its vCPUs' rows), or
 // (cpuid_scope=global) every VM's since load or the last reset. Each leaf reads one figure:
 // totals are kept as totals, so no answer sums over reasons or CPUs.
+// A VM of one vCPU reads the asking vCPU's row alone: the sum over vCPUs is for larger VMs.
 struct leaf_counters {
+    const es_vcpu& vcpu;
     const es_vm& vm;
     bool global;
 
+    bool alone() const { return vm.nr_vcpus == 1; }
     std::uint64_t count(std::uint32_t r) const {
-        return global ? global_count(r) : vm_count(vm, r);
+        if (global)
+            return global_count(r);
+        return alone() ? vcpu.row->cell[r].count : vm_count(vm, r);
     }
     std::uint64_t cycles(std::uint32_t r) const {
-        return global ? global_cycles(r) : vm_cycles(vm, r);
+        if (global)
+            return global_cycles(r);
+        return alone() ? vcpu.row->cell[r].cycles : vm_cycles(vm, r);
     }
-    std::uint64_t total_count() const { return global ? global_exits() : vm_exits(vm); }
+    std::uint64_t total_count() const {
+        if (global)
+            return global_exits();
+        return alone() ? vcpu.row->exits : vm_exits(vm);
+    }
     std::uint64_t total_cycles() const {
-        return global ? global_exit_cycles() : vm_exit_cycles(vm);
+        if (global)
+            return global_exit_cycles();
+        return alone() ? vcpu.row->cycles : vm_exit_cycles(vm);
     }
     // The calling VM's live controls decide (a shadow-paging VM's INVLPG is enabled); in global
     // scope too, since the leaf answers for the caller's configuration.
@@ -73,7 +86,7 @@ cpuid_answer answer(const es_vcpu& vcpu, std::uint32_t leaf, std::uint32_t sub) 
     const es_vm& vm = *vcpu.vm;
     if (is_hypervisor_range(leaf)) [[unlikely]] {
         if (is_exit_leaf(leaf))
-            return answer_exit_leaf(leaf, sub, leaf_counters{vm, core.cpuid_scope_global});
+            return answer_exit_leaf(leaf, sub, leaf_counters{vcpu, vm, core.cpuid_scope_global});
         if (is_own_hypervisor_leaf(leaf))
             return own_hypervisor_answer(leaf);
         return host_cpuid(leaf, sub);

@@ -5,6 +5,7 @@
 #include "exitscope/abi.h"
 #include "irq_delivery.hpp"
 #include "sdm/cpu_bits.hpp"
+#include "sdm/vmx_controls.hpp"
 #include "vmx_ops.hpp"
 
 namespace es::handlers {
@@ -105,7 +106,12 @@ exit_action hlt(exit_context& ctx) {
 exit_action cache_flush(exit_context&) {
     return exit_action::skip;
 }
-exit_action pause(exit_context&) {
+// Every PAUSE exits in a VM of one vCPU. With PAUSE-loop exiting (several vCPUs) the exit says
+// a spin outlasted its window: a host turn lets the vCPU it waits for run, if that one is
+// waiting for this CPU; the PAUSE then runs again, as a hint it may.
+exit_action pause(exit_context& ctx) {
+    if (ctx.vm.controls->proc2 & sdm::proc_ctl2::pause_loop_exiting) [[unlikely]]
+        return exit_action::check_host;
     return exit_action::skip;
 }
 

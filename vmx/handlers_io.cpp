@@ -11,11 +11,11 @@
 
 namespace es::handlers {
 
-bool append_console(es_vcpu& vcpu, std::uint64_t value, unsigned n) {
+bool append_console(es_vm& vm, std::uint64_t value, unsigned n) {
     // A caller without a console buffer (console_limit 0) does not want the bytes.
-    for (unsigned i = 0; i < n && vcpu.console_len < vcpu.console_limit; ++i)
-        vcpu.console[vcpu.console_len++] = static_cast<std::uint8_t>(value >> (8 * i));
-    return vcpu.console_limit && vcpu.console_len == vcpu.console_limit;
+    for (unsigned i = 0; i < n && vm.console_len < vm.console_limit; ++i)
+        vm.console[vm.console_len++] = static_cast<std::uint8_t>(value >> (8 * i));
+    return vm.console_limit && vm.console_len == vm.console_limit;
 }
 
 namespace {
@@ -30,7 +30,8 @@ void set_in_result(es_vcpu& vcpu, const sdm::io_qualification& q, std::uint64_t 
 // Port 0xE9: the bytes go to the console buffer. When it fills, hand them to user space; the
 // next run call continues after this OUT.
 exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
-    if (append_console(ctx.vcpu, value, n))
+    const board_guard g{ctx.vm}; // several vCPUs share the console
+    if (append_console(ctx.vm, value, n))
         return stop_with(ctx, ES_STOP_CONSOLE_FULL);
     return exit_action::skip;
 }
@@ -71,7 +72,7 @@ exit_action to_console(exit_context& ctx, std::uint64_t value, unsigned n) {
         board_out(ctx.vm.board, q.port, q.size, static_cast<std::uint32_t>(vcpu.regs.rax), now);
     bool console_full = false;
     for (unsigned i = 0; i < r.nr_transmitted; ++i)
-        console_full = append_console(vcpu, r.transmitted[i], 1) || console_full;
+        console_full = append_console(ctx.vm, r.transmitted[i], 1) || console_full;
     if (r.reset)
         return stop_with(ctx, ES_STOP_RESET);
     if (console_full)

@@ -363,6 +363,22 @@ bool waits_for_sipi(es_vcpu& vcpu, int& error) {
     return true;
 }
 
+// At the end of a run call: the VM's console bytes (up to `cap`) move to the vCPU's bounce
+// buffer, the rest moving up; `seq` gets the VM-wide offset of the first. Returns how many.
+std::uint32_t take_console(es_vcpu& vcpu, std::uint32_t cap, es_u64& seq) {
+    es_vm& vm = *vcpu.vm;
+    const board_guard g{vm};
+    const std::uint32_t n = vm.console_len < cap ? vm.console_len : cap;
+    for (std::uint32_t i = 0; i < n; ++i)
+        vcpu.console_out[i] = vm.console[i];
+    for (std::uint32_t i = n; i < vm.console_len; ++i)
+        vm.console[i - n] = vm.console[i];
+    vm.console_len -= n;
+    seq = vm.console_seq;
+    vm.console_seq += n;
+    return n;
+}
+
 // Whether a run that ended with `stop` ends the guest for every vCPU: not a full console or an
 // exit budget, which leave it resumable.
 bool stops_the_vm(std::uint32_t stop) {
@@ -405,8 +421,11 @@ extern "C" int es_core_vcpu_run(es_vm* vm, es_u32 index, es_run* out) {
     // No budget: 2^64 - 1 exits, more than any run makes.
     const std::uint64_t exit_limit = exits_before + (out->max_exits ? out->max_exits : ~0ull);
     int result = 0;
-    vcpu.console_len = 0;
-    vcpu.console_limit = out->console_cap < console_capacity ? out->console_cap : console_capacity;
+    {
+        const board_guard g{*vm};
+        vm->console_limit =
+            out->console_cap < console_capacity ? out->console_cap : console_capacity;
+    }
 
     for (;;) {
         if (__atomic_load_n(&vm->stopped, __ATOMIC_ACQUIRE)) [[unlikely]] {
@@ -453,7 +472,7 @@ extern "C" int es_core_vcpu_run(es_vm* vm, es_u32 index, es_run* out) {
             // it went idle (a shell's prompt, the echo of a key) go to user space first, not
             // when the buffer fills: the run returns them, and the next run call sleeps.
             vcpu.idle_pending = true;
-            if (vcpu.console_len == 0)
+            if (__atomic_load_n(&vm->console_len, __ATOMIC_RELAXED) == 0)
                 continue;
             out->stop = ES_STOP_CONSOLE_FULL;
             break;
@@ -467,8 +486,9 @@ extern "C" int es_core_vcpu_run(es_vm* vm, es_u32 index, es_run* out) {
     out->exits = vcpu.row->exits - exits_before;
     out->cycles = vcpu.row->cycles - cycles_before;
     // Console bytes go to user space even when the run was interrupted.
-    if (vcpu.console_len && es_shim_copy_to_user(out->console, vcpu.console, vcpu.console_len))
+    const std::uint32_t n = take_console(vcpu, out->console_cap, out->console_seq);
+    if (n && es_shim_copy_to_user(out->console, vcpu.console_out, n))
         return -err::fault;
-    out->console_len = vcpu.console_len;
+    out->console_len = n;
     return result;
 }

@@ -67,9 +67,7 @@ struct es_vcpu {
     es::reason_sums section_base; // the VM's counters when the running section started
     std::int32_t section_cpu;     // the CPU running a guest section of this vCPU, or -1
     std::uint32_t section_seq;    // odd while a guest section runs (stats.cpp's copy_row)
-    // The console bytes its run call returns: what the guest wrote to port 0xE9 or COM1 from
-    // this vCPU (each vCPU's thread hands its own bytes to user space).
-    std::uint32_t console_len;
-    std::uint32_t console_limit; // this run: min(console_capacity, the caller's buffer)
-    std::uint8_t console[es::console_capacity];
+    // The VM's console bytes this run call takes out (vm.hpp's console), copied here under the
+    // board lock so that the copy to user space is done without it.
+    std::uint8_t console_out[es::console_capacity];
 };

@@ -336,6 +336,14 @@ extern "C" int es_core_vcpu_set_state(es_vm* vm, es_u32 index, const es_vcpu_sta
         // A Linux guest (linux64) gets the PC board, and with several vCPUs their APICs.
         vm->has_board = mode == guest_mode::linux64;
         vm->has_lapic = smp_linux;
+        // A spinning vCPU (PAUSE loops) exits once per window, not at every PAUSE; the
+        // controls go into every vCPU's VMCS at its next section.
+        const vm_controls* controls = smp_linux ? &core.smp_controls : &core.controls;
+        if (!vm->shadow_paging && vm->controls != controls) {
+            vm->controls = controls;
+            for (es_vcpu& v : vm->vcpus)
+                v.vmcs_ready = false;
+        }
         __atomic_store_n(&vm->stopped, 0u, __ATOMIC_RELEASE);
         if (vm->has_board)
             board_reset(vm->board, core.tsc_khz, board_clock_seconds);

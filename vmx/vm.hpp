@@ -68,6 +68,13 @@ struct es_vm {
     es_vm* next_vm;   // registry links (vm_registry.cpp), under the registry lock
     es_vm* prev_vm;
     es::serial_input input; // ES_VM_INPUT's bytes for COM1 (a Linux guest's): vCPU 0 takes them
+    // The console (port 0xE9, COM1's transmitted bytes), one for the VM in the order its vCPUs
+    // wrote it: whichever vCPU's run call returns takes out what is there, and `console_seq`
+    // (the VM-wide offset of the next byte taken out) lets user space order the vCPUs' pieces.
+    std::uint32_t console_len;
+    std::uint32_t console_limit; // min(console_capacity, the last run call's buffer)
+    std::uint64_t console_seq;
+    std::uint8_t console[es::console_capacity];
     // With several vCPUs, the board is shared: `board_lock` (a spinlock, board_guard.hpp) keeps
     // one vCPU's exit at a time in it. `stopped` is set once a vCPU's run stopped the guest;
     // the others then end theirs (ES_STOP_VM_STOPPED).

@@ -71,6 +71,10 @@ bool write_controls_and_host_constants(es_vcpu& vcpu) {
         w(f::ept_pointer, vm.ept.eptp);
     if (c.proc2 & sdm::proc_ctl2::enable_vpid)
         w(f::vpid, vcpu.vpid);
+    if (c.proc2 & sdm::proc_ctl2::pause_loop_exiting) {
+        w(f::ple_gap, ple_gap_ticks);
+        w(f::ple_window, ple_window_ticks);
+    }
     w(f::cr0_guest_host_mask, cr0_owned_bits(vm));
     w(f::cr4_guest_host_mask, cr4_owned_bits(vm));
     // Without shadow VMCS, the link pointer must be all ones ("Checks on Guest Non-Register

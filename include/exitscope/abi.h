@@ -294,9 +294,12 @@ struct es_run {
     es_u32 cpu;            /* out: CPU the run ended on */
     es_u32 vm_id;          /* out: this VM's id in traces */
     es_u32 vcpu;           /* out: the vCPU this run ran (0 through ES_VM_RUN; was reserved0) */
-    es_u64 exits;          /* out: exits this VM took in this call */
+    es_u64 exits;          /* out: exits this vCPU took in this call */
     es_u64 cycles;         /* out: exit-handling TSC ticks in this call */
-    es_u64 reserved[4];
+    es_u64 console_seq;    /* out: the VM-wide offset of this call's first console byte: the
+                              VM's vCPUs share one console, and their pieces join in this order
+                              (was reserved[0]) */
+    es_u64 reserved[3];
 };
 
 #if defined(_IOWR)

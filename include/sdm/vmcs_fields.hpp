@@ -60,6 +60,8 @@ enum class vmcs_field : std::uint32_t {
     entry_exception_error_code = 0x4018,
     entry_instruction_length = 0x401a,
     proc_based_controls2 = 0x401e,
+    ple_gap = 0x4020,    // PAUSE-loop exiting: the most TSC ticks between two PAUSEs of one loop
+    ple_window = 0x4022, // and the longest a loop may spin before it exits
     // 32-bit read-only data fields.
     vm_instruction_error = 0x4400,
     exit_reason = 0x4402,

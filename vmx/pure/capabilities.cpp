@@ -180,6 +180,17 @@ controls_choice shadow_paging_controls(const capabilities& caps, const vm_contro
     return {c, nullptr};
 }
 
+vm_controls smp_controls(const capabilities& caps, const vm_controls& base) {
+    using namespace sdm;
+    if (!caps.secondary || !(caps.proc2.may_be_one & proc_ctl2::pause_loop_exiting) ||
+        (caps.proc.must_be_one & proc_ctl::pause_exiting))
+        return base;
+    vm_controls c = base;
+    c.proc &= ~proc_ctl::pause_exiting;
+    c.proc2 |= proc_ctl2::pause_loop_exiting;
+    return c;
+}
+
 std::uint64_t cr0_guest_fixed1_bits(const capabilities& caps) {
     if (!runs_unpaged_modes(caps))
         return caps.cr0_fixed0;

@@ -91,6 +91,14 @@ controls_choice choose_controls(const capabilities& caps);
 // what this CPU cannot do for it (nullptr: shadow VMs can run).
 controls_choice shadow_paging_controls(const capabilities& caps, const vm_controls& base);
 
+// The controls of a Linux VM of several vCPUs, from `base`: where the CPU has PAUSE-loop exiting,
+// a PAUSE exits only when a spin loop outlasts a window (a vCPU waiting for another, which may be
+// asleep in the host), instead of at every PAUSE; `base` where it has not.
+vm_controls smp_controls(const capabilities& caps, const vm_controls& base);
+// The PAUSE-loop window of smp_controls, in TSC ticks (KVM's ple_gap and ple_window defaults).
+inline constexpr std::uint32_t ple_gap_ticks = 128;
+inline constexpr std::uint32_t ple_window_ticks = 4096;
+
 // EPT VMs need EPT (4-level, write-back); without it (Core 2) guests run under shadow paging
 // only, and creating an EPT VM is refused with why_no_ept_guests's message. Without the
 // IA32_EFER entry/exit controls EFER is switched through the MSR-load areas. why_no_guests is
