@@ -39,6 +39,21 @@ interactive_init() { # DEST
         "$EMU_DIR/init-interactive.in" >"$1"
 }
 
+# A non-interactive bash cannot trap a signal that was ignored when it started, and a job started
+# in the background of a script (or under nohup) starts with SIGINT (or SIGHUP) ignored: the
+# session's INT and HUP traps were then silently not set, so emu-run kept running after SIGINT or
+# SIGHUP with the terminal still raw (make test's sigint/sighup failures). A session asked to end
+# must end: emu-run starts itself again once with both at their defaults. The mask is the kernel's
+# SigIgn (bit N-1 for signal N: SIGHUP 1, SIGINT 2).
+interactive_take_signals() { # ARGS...
+    local mask
+    [[ -z ${EMU_RUN_SIGNALS_RESET:-} ]] || return 0
+    mask=$(awk '$1 == "SigIgn:" { print $2 }' /proc/$$/status 2>/dev/null) || return 0
+    [[ $mask =~ ^[0-9a-fA-F]+$ ]] || return 0
+    (((16#${mask: -2} & 3) != 0)) || return 0
+    EMU_RUN_SIGNALS_RESET=1 exec env --default-signal=INT,HUP "$SCRIPT" "$@"
+}
+
 stop_bridge() {
     local pid=$BRIDGE_PID
     [[ -n $pid ]] || return 0
