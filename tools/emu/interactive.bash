@@ -72,8 +72,7 @@ restore_terminal() {
 # Boot with the console on this terminal; returns only by exiting with the session's status.
 run_interactive() {
     local status=0 ended="" _
-    WHAT="$EMULATOR ($CPUS CPU)"
-    if ((CPUS > 1)); then WHAT="$EMULATOR ($CPUS CPUs)"; fi
+    machine_what
     if [[ -t 0 ]]; then STTY_SAVED=$(stty -g); fi
     SERIAL_DEV="$RUN_DIR/serial.pty"
     SERIAL_MODE=term
