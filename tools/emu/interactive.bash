@@ -58,8 +58,8 @@ stop_bridge() {
     local pid=$BRIDGE_PID
     [[ -n $pid ]] || return 0
     BRIDGE_PID=
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    # Killed outright after 2 s if it hangs: restore_terminal then puts the terminal back.
+    stop_child "$pid"
 }
 
 # The bridge restores the terminal itself; this is for when it could not (killed with SIGKILL).
