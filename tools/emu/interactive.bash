@@ -39,12 +39,27 @@ interactive_init() { # DEST
         "$EMU_DIR/init-interactive.in" >"$1"
 }
 
+# A non-interactive bash cannot trap a signal that was ignored when it started, and a job started
+# in the background of a script (or under nohup) starts with SIGINT (or SIGHUP) ignored: the
+# session's INT and HUP traps were then silently not set, so emu-run kept running after SIGINT or
+# SIGHUP with the terminal still raw (make test's sigint/sighup failures). A session asked to end
+# must end: emu-run starts itself again once with both at their defaults. The mask is the kernel's
+# SigIgn (bit N-1 for signal N: SIGHUP 1, SIGINT 2).
+interactive_take_signals() { # ARGS...
+    local mask
+    [[ -z ${EMU_RUN_SIGNALS_RESET:-} ]] || return 0
+    mask=$(awk '$1 == "SigIgn:" { print $2 }' /proc/$$/status 2>/dev/null) || return 0
+    [[ $mask =~ ^[0-9a-fA-F]+$ ]] || return 0
+    (((16#${mask: -2} & 3) != 0)) || return 0
+    EMU_RUN_SIGNALS_RESET=1 exec env --default-signal=INT,HUP "$SCRIPT" "$@"
+}
+
 stop_bridge() {
     local pid=$BRIDGE_PID
     [[ -n $pid ]] || return 0
     BRIDGE_PID=
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
+    # Killed outright after 2 s if it hangs: restore_terminal then puts the terminal back.
+    stop_child "$pid"
 }
 
 # The bridge restores the terminal itself; this is for when it could not (killed with SIGKILL).
@@ -57,8 +72,7 @@ restore_terminal() {
 # Boot with the console on this terminal; returns only by exiting with the session's status.
 run_interactive() {
     local status=0 ended="" _
-    WHAT="$EMULATOR ($CPUS CPU)"
-    if ((CPUS > 1)); then WHAT="$EMULATOR ($CPUS CPUs)"; fi
+    machine_what
     if [[ -t 0 ]]; then STTY_SAVED=$(stty -g); fi
     SERIAL_DEV="$RUN_DIR/serial.pty"
     SERIAL_MODE=term
