@@ -43,7 +43,13 @@ class exitscope_backend final : public backend {
   public:
     const char* tag() const override { return "exitscope"; }
     // The module counts every exit: --max-exits and every mode work.
-    bool accepts(const run_options&) override { return true; }
+    bool accepts(const run_options& o) override {
+        if (o.vcpus <= 1)
+            return true;
+        std::fprintf(stderr, "exitscope: --cpus N > 1 needs the kernel side of several vCPUs (not "
+                             "in this module yet); use --backend kvm\n");
+        return false;
+    }
     // The module checks every value itself (and the CLI explains its refusals).
     bool check(const guest_plan&) override { return true; }
 
