@@ -25,7 +25,7 @@ struct guest_plan {
     bool console_raw = true;            // false: console bytes through terminal_safe
     bool shadow_paging = false;         // --paging shadow (ES_VM_SHADOW_PAGING)
     bool paging_given = false;          // --paging given (exitscope: else shadow without EPT)
-    std::uint32_t vcpus = 1;            // --cpus
+    std::uint32_t vcpus = 1;            // --cpus (Linux guests only; ACPI and MP tables list them)
 };
 
 // The guest's console bytes to standard output, made safe for a terminal unless `raw`.

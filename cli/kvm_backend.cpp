@@ -3,6 +3,7 @@
 // PIT, the Linux CPUID view, the rest of the board in user space: kvm_linux.cpp).
 #include <pthread.h>
 
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
@@ -49,12 +50,20 @@ class kvm_backend final : public backend {
         sigemptyset(&sa.sa_mask);
         sigaction(SIGUSR2, &sa, nullptr);
         if (!kvm::create_vm(m_) || (linux_ && !kvm::create_linux_chips(m_)) ||
-            !kvm::map_ram(p.mem_bytes, m_) || !kvm::create_vcpu(m_))
+            !kvm::map_ram(p.mem_bytes, m_))
             return false;
+        // vCPU ids 0..N-1, which KVM also makes their APIC IDs (the MP table's); with the
+        // in-kernel irqchip vCPU 0 starts runnable, the others wait for INIT/SIPI.
+        for (std::uint32_t i = 0; i < p.vcpus; ++i) {
+            if (!kvm::create_vcpu(m_))
+                return false;
+            if (linux_ && !kvm::set_linux_cpuid(m_, *m_.vcpus.back(), p.vcpus))
+                return false;
+        }
         if (linux_)
-            return kvm::set_linux_cpuid(m_);
+            return true;
         const auto cpuid = kvm::supported_cpuid(m_.kvm.get());
-        return cpuid && kvm::set_cpuid(m_.vcpu.get(), *cpuid);
+        return cpuid && kvm::set_cpuid(m_.bsp().fd.get(), *cpuid);
     }
 
     // Guest RAM is this process's memory; check() made sure each segment fits.
@@ -76,13 +85,29 @@ class kvm_backend final : public backend {
             es::build_linux_boot_gdt(p.mem_bytes, write64);
         return kvm::set_start_state(es::initial_guest_state(mode, p.state.entry, p.state.stack,
                                                             p.mem_bytes, 0, 0, p.state.boot_params),
-                                    m_);
+                                    m_.bsp());
     }
 
     bool run(const guest_plan& p, stop_record& stop) override {
-        const kvm::exit_hooks hooks = linux_ ? kvm::linux_exit_hooks(m_, input_, p.console_raw)
-                                             : kvm::image_exit_hooks(m_, p.console_raw);
-        return kvm::run_vcpu(m_, hooks, stop, user_exits_);
+        if (!linux_)
+            return kvm::run_vcpu(m_.bsp(), kvm::image_exit_hooks(m_.bsp(), p.console_raw), stop,
+                                 user_exits_);
+        const auto board = kvm::make_linux_board(m_, input_, p.console_raw);
+        if (m_.vcpus.size() == 1)
+            return kvm::run_vcpu(m_.bsp(), kvm::linux_exit_hooks(board, m_.bsp()), stop,
+                                 user_exits_);
+        std::vector<std::atomic<bool>> done(m_.vcpus.size());
+        std::vector<std::atomic<bool>*> done_of;
+        std::vector<kvm::exit_hooks> hooks;
+        for (std::size_t i = 0; i < m_.vcpus.size(); ++i) {
+            done_of.push_back(&done[i]);
+            hooks.push_back(kvm::linux_exit_hooks(board, *m_.vcpus[i], &done[i]));
+        }
+        const auto input_waiting = [this] {
+            std::lock_guard<std::mutex> g(input_.lock);
+            return !input_.bytes.empty();
+        };
+        return kvm::run_vcpus(m_, hooks, done_of, input_waiting, stop, user_exits_);
     }
 
     // Queued for the vCPU's loop; SIGUSR2 (a no-op handler, installed for good at creation)
@@ -95,22 +120,24 @@ class kvm_backend final : public backend {
             taken = n < room ? n : room;
             input_.bytes.append(reinterpret_cast<const char*>(bytes), taken);
         }
-        if (taken)
+        // Several vCPUs: the run's own thread kicks vCPU 0 when it sees input waiting.
+        if (taken && m_.vcpus.size() == 1)
             pthread_kill(runner_, SIGUSR2);
         return taken;
     }
 
     std::string counts() override {
-        return kvm_counts(user_exits_, kvm::read_stats(m_.stats.get())) + kvm_paging_note(paging_);
+        return kvm_counts(user_exits_, kvm::read_all_stats(m_)) + kvm_paging_note(paging_);
     }
 
     // A Linux guest's summary adds every nonzero KVM statistic (for the README's figures).
     void after_summary(const stop_record&) override {
         if (!linux_)
             return;
-        const std::string all = format_nonzero_kvm_stats(kvm::read_stats(m_.stats.get()));
+        const std::string all = format_nonzero_kvm_stats(kvm::read_all_stats(m_));
         if (!all.empty())
-            std::fprintf(stderr, "%s: KVM's nonzero vCPU statistics: %s\n", kvm::tag, all.c_str());
+            std::fprintf(stderr, "%s: KVM's nonzero vCPU statistics%s: %s\n", kvm::tag,
+                         m_.vcpus.size() > 1 ? " (summed over the vCPUs)" : "", all.c_str());
     }
 
   private:

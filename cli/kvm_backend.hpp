@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cpuid/linux_leaves.hpp"
 #include "options.hpp"
 #include "stops.hpp"
 #include "vmx/pure/guest_modes.hpp"
@@ -52,8 +53,11 @@ std::string format_nonzero_kvm_stats(const std::vector<kvm_stat>& stats);
 // linux_guest_view (cpuid/linux_leaves.hpp), the leaves the Linux view answers itself (0x15,
 // 0x16 from `tsc_khz`, any up to linux_max_basic_leaf) from linux_own_answer, and no hypervisor
 // leaves (0x40000000-0x4FFFFFFF: no KVM paravirtual clock or features, as under Exitscope).
-std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
-                                              std::uint32_t tsc_khz);
+// With several vCPUs, `vcpu` places the one asked for (linux_vcpu_view: APIC IDs in leaves 1,
+// 0xB and 0x1F; the local APIC shown); single_vcpu_without_apic gives linux_guest_view's answers.
+std::vector<kvm_cpuid_entry2>
+linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2>& supported, std::uint32_t tsc_khz,
+                const es::linux_vcpu_topology& vcpu = es::single_vcpu_without_apic);
 
 // KVM's paging (kvm_paging.cpp), from kvm_intel's `ept` parameter: `ept` true for EPT, false
 // for shadow paging; nullopt with `why` when it cannot be told.

@@ -44,9 +44,12 @@ std::int64_t unix_seconds() {
     return static_cast<std::int64_t>(std::time(nullptr));
 }
 
+} // namespace
+
 // The board user space keeps for a Linux guest: the same as Exitscope's, so both guests boot
-// alike; its PIC and PIT stay idle (KVM's in-kernel ones handle their ports).
-struct linux_board {
+// alike; its PIC and PIT stay idle (KVM's in-kernel ones handle their ports). Every vCPU's
+// thread reaches it, under `lock`.
+struct kvm::linux_board {
     linux_board(const kvm::machine& machine, kvm::serial_queue& in, bool raw)
         : m(machine), input(in), console_raw(raw) {
         es::board_reset(board, 0, unix_seconds);
@@ -54,9 +57,14 @@ struct linux_board {
     const kvm::machine& m;
     kvm::serial_queue& input;
     bool console_raw;
+    std::mutex lock;
     es::pc_board board{};
     bool irq4 = false; // the level last given to KVM_IRQ_LINE
 };
+
+namespace {
+
+using kvm::linux_board;
 
 bool set_irq4(linux_board& b) {
     const bool level = es::uart_irq_line(b.board.com1);
@@ -110,44 +118,51 @@ void deliver_input(linux_board& b) {
     b.input.bytes.erase(0, n);
 }
 
-bool linux_io(linux_board& b, stop_record& stop) {
-    const kvm_run& run = *b.m.run();
-    std::uint8_t* data = b.m.run_map.bytes() + run.io.data_offset;
+bool linux_io(linux_board& b, const kvm::vcpu& v, stop_record& stop) {
+    const kvm_run& run = *v.run();
+    std::uint8_t* data = v.run_map.bytes() + run.io.data_offset;
+    std::lock_guard<std::mutex> g(b.lock);
     for (std::uint32_t i = 0; i < run.io.count && !stop.stop; ++i)
         port_access(b, run.io.direction == KVM_EXIT_IO_IN, run.io.port, data + i * run.io.size,
                     run.io.size, stop);
-    if (stop.stop) {
-        kvm_regs r{};
-        if (ioctl(b.m.vcpu.get(), KVM_GET_REGS, &r) == 0)
-            stop.rip = r.rip;
-    }
+    if (stop.stop)
+        stop.rip = kvm::current_rip(v);
     deliver_input(b);
     return set_irq4(b);
 }
 
-// A vCPU the in-kernel irqchip holds halted with RFLAGS.IF=0 never runs again: the guest is done.
-bool check_halted(const kvm::machine& m, stop_record& stop) {
+// A vCPU the in-kernel irqchip holds halted with RFLAGS.IF=0 never runs again. With one vCPU the
+// guest is then done; with several (`done` given) it is done once every vCPU is, or was never
+// started (an AP still waiting for its SIPI), which the multi-vCPU loop checks.
+bool check_halted(const kvm::vcpu& v, std::atomic<bool>* done, stop_record& stop) {
     kvm_mp_state mp{};
-    if (checked_ioctl(m.vcpu.get(), KVM_GET_MP_STATE, &mp, "reading the vCPU's MP state", kvm::tag,
+    if (checked_ioctl(v.fd.get(), KVM_GET_MP_STATE, &mp, "reading the vCPU's MP state", kvm::tag,
                       kvm::errno_advice) < 0)
         return errno == EINTR;
-    if (mp.mp_state != KVM_MP_STATE_HALTED)
-        return true;
-    kvm_regs r{};
-    if (checked_ioctl(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers of the halted vCPU",
-                      kvm::tag, kvm::errno_advice) < 0)
-        return errno == EINTR;
-    if (!(r.rflags & sdm::rflags::intf)) {
-        stop.stop = ES_STOP_HALTED;
-        stop.rip = r.rip;
+    const bool waiting_for_sipi =
+        mp.mp_state == KVM_MP_STATE_UNINITIALIZED || mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
+    bool halted_for_good = false;
+    if (mp.mp_state == KVM_MP_STATE_HALTED) {
+        kvm_regs r{};
+        if (checked_ioctl(v.fd.get(), KVM_GET_REGS, &r, "reading registers of the halted vCPU",
+                          kvm::tag, kvm::errno_advice) < 0)
+            return errno == EINTR;
+        halted_for_good = !(r.rflags & sdm::rflags::intf);
+        if (halted_for_good)
+            stop.rip = r.rip;
     }
+    if (done)
+        done->store(halted_for_good || (v.index != 0 && waiting_for_sipi));
+    else if (halted_for_good)
+        stop.stop = ES_STOP_HALTED;
     return true;
 }
 
 } // namespace
 
 std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2>& supported,
-                                              std::uint32_t tsc_khz) {
+                                              std::uint32_t tsc_khz,
+                                              const es::linux_vcpu_topology& vcpu) {
     es::linux_cpu_facts facts{0, tsc_khz};
     for (const auto& e : supported)
         if (e.function == 0)
@@ -160,7 +175,7 @@ std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2
             continue; // answered below
         out.push_back(
             entry(e.function, e.index, e.flags,
-                  es::linux_guest_view(e.function, e.index, {e.eax, e.ebx, e.ecx, e.edx})));
+                  es::linux_vcpu_view(e.function, e.index, {e.eax, e.ebx, e.ecx, e.edx}, vcpu)));
     }
     for (std::uint32_t leaf = 0; leaf <= es::linux_max_basic_leaf(facts.host_max_basic_leaf);
          ++leaf)
@@ -182,8 +197,8 @@ bool kvm::create_linux_chips(const machine& m) {
                          tag, errno_advice) >= 0;
 }
 
-bool kvm::set_linux_cpuid(const machine& m) {
-    const int tsc_khz = ioctl(m.vcpu.get(), KVM_GET_TSC_KHZ, 0);
+bool kvm::set_linux_cpuid(const machine& m, const vcpu& v, std::uint32_t count) {
+    const int tsc_khz = ioctl(v.fd.get(), KVM_GET_TSC_KHZ, 0);
     if (tsc_khz <= 0) {
         const int e = tsc_khz < 0 ? errno : EINVAL;
         report_failure(tag, "reading the vCPU's TSC frequency (KVM_GET_TSC_KHZ)", e,
@@ -192,20 +207,35 @@ bool kvm::set_linux_cpuid(const machine& m) {
         return false;
     }
     const auto supported = supported_cpuid(m.kvm.get());
-    return supported && set_cpuid(m.vcpu.get(),
-                                  linux_kvm_cpuid(*supported, static_cast<std::uint32_t>(tsc_khz)));
+    // One vCPU: no local APIC in the view (the guest boots with nolapic), as under Exitscope;
+    // several: KVM's in-kernel local APIC (x2APIC, TSC deadline), APIC ID = vCPU id.
+    const es::linux_vcpu_topology t =
+        count > 1 ? es::linux_vcpu_topology{v.index, count, true} : es::single_vcpu_without_apic;
+    return supported &&
+           set_cpuid(v.fd.get(),
+                     linux_kvm_cpuid(*supported, static_cast<std::uint32_t>(tsc_khz), t));
 }
 
-kvm::exit_hooks kvm::linux_exit_hooks(const machine& m, serial_queue& input, bool console_raw) {
-    // Shared by both hooks, and alive as long as they are.
-    const auto board = std::make_shared<linux_board>(m, input, console_raw);
+std::shared_ptr<kvm::linux_board> kvm::make_linux_board(const machine& m, serial_queue& input,
+                                                        bool console_raw) {
+    return std::make_shared<linux_board>(m, input, console_raw);
+}
+
+kvm::exit_hooks kvm::linux_exit_hooks(const std::shared_ptr<linux_board>& board, const vcpu& v,
+                                      std::atomic<bool>* done) {
+    // The board is shared by every vCPU's hooks, and alive as long as they are.
     exit_hooks hooks;
-    hooks.io = [board](stop_record& stop) { return linux_io(*board, stop); };
+    hooks.io = [board, &v](stop_record& stop) { return linux_io(*board, v, stop); };
     // Each tick (and each input's kick) also moves waiting input in, as a halted guest does
     // no port I/O until an interrupt wakes it.
-    hooks.tick = [board, &m](stop_record& stop) {
-        deliver_input(*board);
-        return set_irq4(*board) && check_halted(m, stop);
+    hooks.tick = [board, &v, done](stop_record& stop) {
+        {
+            std::lock_guard<std::mutex> g(board->lock);
+            deliver_input(*board);
+            if (!set_irq4(*board))
+                return false;
+        }
+        return check_halted(v, done, stop);
     };
     return hooks;
 }

@@ -23,15 +23,17 @@ namespace es::cli {
 
 namespace {
 
-// The vCPU's shared run structure, for the stop handler: immediate_exit makes a KVM_RUN that
+// The vCPUs' shared run structures, for the stop handler: immediate_exit makes a KVM_RUN that
 // starts after the signal return at once with EINTR (no lost wake-up).
-kvm_run* volatile signal_run = nullptr;
+constexpr std::size_t max_kicked = 64;
+kvm_run* volatile signal_runs[max_kicked] = {};
 
 void on_alarm(int) {} // only makes a blocked KVM_RUN return EINTR
 
-void kick_vcpu(int) {
-    if (kvm_run* r = signal_run)
-        r->immediate_exit = 1;
+void kick_vcpus(int) {
+    for (kvm_run* volatile& slot : signal_runs)
+        if (kvm_run* r = slot)
+            r->immediate_exit = 1;
 }
 
 // SIGALRM every `ms` milliseconds while it lives (none for 0), without SA_RESTART so that a
@@ -90,28 +92,23 @@ std::string internal_error_text(const kvm_run& r) {
     return s;
 }
 
-std::uint64_t current_rip(const kvm::machine& m) {
-    kvm_regs r{};
-    return ioctl(m.vcpu.get(), KVM_GET_REGS, &r) == 0 ? r.rip : 0;
-}
-
-bool handle_io(const kvm::machine& m, bool console_raw, stop_record& stop) {
-    const kvm_run& run = *m.run();
+bool handle_io(const kvm::vcpu& v, bool console_raw, stop_record& stop) {
+    const kvm_run& run = *v.run();
     kvm::port_conventions(run.io.direction == KVM_EXIT_IO_IN, run.io.port,
-                          m.run_map.bytes() + run.io.data_offset, run.io.size, run.io.count,
+                          v.run_map.bytes() + run.io.data_offset, run.io.size, run.io.count,
                           console_raw, stop);
     return true;
 }
 
 // One exit that reached user space; false when reading registers failed.
-bool handle_exit(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& stop) {
-    const kvm_run& run = *m.run();
+bool handle_exit(const kvm::vcpu& v, const kvm::exit_hooks& hooks, stop_record& stop) {
+    const kvm_run& run = *v.run();
     switch (run.exit_reason) {
     case KVM_EXIT_IO:
         return hooks.io(stop);
     case KVM_EXIT_HLT: {
         kvm_regs r{};
-        if (checked_ioctl(m.vcpu.get(), KVM_GET_REGS, &r, "reading registers after HLT", kvm::tag,
+        if (checked_ioctl(v.fd.get(), KVM_GET_REGS, &r, "reading registers after HLT", kvm::tag,
                           kvm::errno_advice) < 0)
             return false;
         // IF=1: nothing will ever interrupt the HLT; resume after it, as Exitscope does.
@@ -144,17 +141,34 @@ bool handle_exit(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_recor
         stop = {.stop = ES_STOP_UNHANDLED, .detail = kvm_exit_name(run.exit_reason)};
         break;
     }
-    stop.rip = current_rip(m);
+    stop.rip = kvm::current_rip(v);
     return true;
 }
 
-// Runs until a stop or a signal (`stop.interrupted`); -1 after a failure (printed), else 0.
-int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& stop,
-             std::uint64_t& user_exits) {
+} // namespace
+
+std::uint64_t kvm::current_rip(const vcpu& v) {
+    kvm_regs r{};
+    return ioctl(v.fd.get(), KVM_GET_REGS, &r) == 0 ? r.rip : 0;
+}
+
+void kvm::kick_runs_on_stop(const std::vector<kvm_run*>& runs) {
+    for (std::size_t i = 0; i < max_kicked; ++i)
+        signal_runs[i] = i < runs.size() ? runs[i] : nullptr;
+    install_stop_handler(kick_vcpus);
+}
+
+void kvm::forget_kicked_runs() {
+    for (kvm_run* volatile& slot : signal_runs)
+        slot = nullptr;
+}
+
+int kvm::run_loop(const vcpu& v, const exit_hooks& hooks, stop_record& stop,
+                  std::uint64_t& user_exits, const std::atomic<bool>* vm_stop) {
     while (!stop.stop) {
-        if (ioctl(m.vcpu.get(), KVM_RUN, 0) < 0) {
+        if (ioctl(v.fd.get(), KVM_RUN, 0) < 0) {
             if (errno == EINTR || errno == EAGAIN) {
-                if (stop_requested) {
+                if (stop_requested || (vm_stop && vm_stop->load())) {
                     stop.interrupted = true;
                     return 0;
                 }
@@ -167,13 +181,11 @@ int run_loop(const kvm::machine& m, const kvm::exit_hooks& hooks, stop_record& s
             return -1;
         }
         ++user_exits;
-        if (!handle_exit(m, hooks, stop))
+        if (!handle_exit(v, hooks, stop))
             return -1;
     }
     return 0;
 }
-
-} // namespace
 
 void kvm::port_conventions(bool in, std::uint16_t port, std::uint8_t* data, std::uint32_t size,
                            std::uint32_t count, bool console_raw, stop_record& stop) {
@@ -190,26 +202,25 @@ void kvm::port_conventions(bool in, std::uint16_t port, std::uint8_t* data, std:
     }
 }
 
-kvm::exit_hooks kvm::image_exit_hooks(const machine& m, bool console_raw) {
+kvm::exit_hooks kvm::image_exit_hooks(const vcpu& v, bool console_raw) {
     exit_hooks hooks;
-    hooks.io = [&m, console_raw](stop_record& stop) { return handle_io(m, console_raw, stop); };
+    hooks.io = [&v, console_raw](stop_record& stop) { return handle_io(v, console_raw, stop); };
     return hooks;
 }
 
-bool kvm::run_vcpu(const machine& m, const exit_hooks& hooks, stop_record& stop,
+bool kvm::run_vcpu(const vcpu& v, const exit_hooks& hooks, stop_record& stop,
                    std::uint64_t& user_exits) {
-    install_stop_handler(kick_vcpu);
-    signal_run = m.run();
+    kick_runs_on_stop({v.run()});
     struct forget_run {
-        ~forget_run() { signal_run = nullptr; }
+        ~forget_run() { forget_kicked_runs(); }
     } forget;
     if (stop_requested)
-        m.run()->immediate_exit = 1;
+        v.run()->immediate_exit = 1;
     interval_timer timer(hooks.tick ? hooks.tick_ms : 0);
-    if (run_loop(m, hooks, stop, user_exits) < 0)
+    if (run_loop(v, hooks, stop, user_exits) < 0)
         return false;
     if (stop.interrupted)
-        stop.rip = current_rip(m);
+        stop.rip = current_rip(v);
     return true;
 }
 

@@ -106,9 +106,13 @@ bool kvm::map_ram(std::uint64_t mem_bytes, machine& m) {
 }
 
 bool kvm::create_vcpu(kvm::machine& m) {
-    m.vcpu = fd_handle(checked_ioctl(m.vm.get(), KVM_CREATE_VCPU, nullptr, "creating the vCPU", tag,
-                                     errno_advice));
-    if (!m.vcpu.valid())
+    auto v = std::make_unique<vcpu>();
+    v->index = static_cast<std::uint32_t>(m.vcpus.size());
+    const std::string what = "creating vCPU " + std::to_string(v->index);
+    v->fd = fd_handle(checked_ioctl(m.vm.get(), KVM_CREATE_VCPU,
+                                    reinterpret_cast<void*>(static_cast<unsigned long>(v->index)),
+                                    what.c_str(), tag, errno_advice));
+    if (!v->fd.valid())
         return false;
     const int run_size = ioctl(m.kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
     if (run_size < static_cast<int>(sizeof(kvm_run))) {
@@ -117,28 +121,29 @@ bool kvm::create_vcpu(kvm::machine& m) {
         return false;
     }
     const auto len = static_cast<std::size_t>(run_size);
-    m.run_map.reset(mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, m.vcpu.get(), 0), len);
-    if (!m.run_map.valid()) {
-        std::fprintf(stderr, "%s: cannot map the vCPU's kvm_run: %s\n", kvm::tag,
+    v->run_map.reset(mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd.get(), 0), len);
+    if (!v->run_map.valid()) {
+        std::fprintf(stderr, "%s: cannot map vCPU %u's kvm_run: %s\n", kvm::tag, v->index,
                      std::strerror(errno));
         return false;
     }
-    m.stats = fd_handle(ioctl(m.vcpu.get(), KVM_GET_STATS_FD, 0));
+    v->stats = fd_handle(ioctl(v->fd.get(), KVM_GET_STATS_FD, 0));
+    m.vcpus.push_back(std::move(v));
     return true;
 }
 
-bool kvm::set_start_state(const es::guest_start_state& g, const machine& m) {
+bool kvm::set_start_state(const es::guest_start_state& g, const vcpu& v) {
     kvm_sregs sregs{};
-    if (checked_ioctl(m.vcpu.get(), KVM_GET_SREGS, &sregs, "reading the vCPU's special registers",
+    if (checked_ioctl(v.fd.get(), KVM_GET_SREGS, &sregs, "reading the vCPU's special registers",
                       tag, errno_advice) < 0)
         return false;
     fill_kvm_sregs(g, sregs);
-    if (checked_ioctl(m.vcpu.get(), KVM_SET_SREGS, &sregs, "setting the start state (sregs)", tag,
+    if (checked_ioctl(v.fd.get(), KVM_SET_SREGS, &sregs, "setting the start state (sregs)", tag,
                       errno_advice) < 0)
         return false;
     kvm_regs regs{};
     fill_kvm_regs(g, regs);
-    return checked_ioctl(m.vcpu.get(), KVM_SET_REGS, &regs, "setting the start state (regs)", tag,
+    return checked_ioctl(v.fd.get(), KVM_SET_REGS, &regs, "setting the start state (regs)", tag,
                          errno_advice) == 0;
 }
 

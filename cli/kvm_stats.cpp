@@ -44,6 +44,24 @@ std::vector<kvm_stat> kvm::read_stats(int stats_fd) {
     return out;
 }
 
+std::vector<kvm_stat> kvm::read_all_stats(const machine& m) {
+    std::vector<kvm_stat> sum;
+    for (const auto& v : m.vcpus) {
+        const std::vector<kvm_stat> one = read_stats(v->stats.get());
+        if (sum.empty()) {
+            sum = one;
+            continue;
+        }
+        for (kvm_stat& s : sum)
+            for (const kvm_stat& o : one)
+                if (o.name == s.name) {
+                    s.value += o.value;
+                    break;
+                }
+    }
+    return sum;
+}
+
 bool parse_kvm_stats(const std::uint8_t* data, std::size_t len, std::vector<kvm_stat>& out) {
     out.clear();
     if (!data || len < sizeof(kvm_stats_header))

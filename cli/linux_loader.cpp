@@ -4,6 +4,9 @@
 
 #include <algorithm>
 
+#include "board/acpi_tables.hpp"
+#include "board/local_apic.hpp"
+#include "board/mp_table.hpp"
 #include "linux_boot/boot_params.hpp"
 #include "text.hpp"
 
@@ -201,6 +204,33 @@ std::optional<linux_boot_plan> plan_linux_boot(const std::string& kernel, const 
     return p;
 }
 
+std::string add_mp_table(linux_boot_plan& plan, std::uint32_t vcpus, std::uint32_t cpu_signature,
+                         std::uint32_t cpu_features) {
+    plan.mp_table.clear();
+    plan.acpi_tables.clear();
+    if (vcpus <= 1)
+        return "";
+    const mp_config c{vcpus, false, lapic::version_id, cpu_signature, cpu_features};
+    const std::uint32_t bytes = mp_table_bytes(c);
+    if (bytes == 0)
+        return std::to_string(vcpus) + " vCPUs: the MP table lists 1 to " +
+               std::to_string(mp_table::max_vcpus);
+    std::string table(bytes, '\0');
+    const mp_table_result r = mp_table_write(reinterpret_cast<std::uint8_t*>(table.data()),
+                                             table.size(), mp_table::default_gpa, c);
+    if (r.error)
+        return "building the MP table failed (error " + std::to_string(-r.error) + ")";
+    table.resize(r.bytes);
+    std::string acpi(acpi_tables_bytes(vcpus), '\0');
+    const acpi_tables_result a = acpi_tables_write(reinterpret_cast<std::uint8_t*>(acpi.data()),
+                                                   acpi.size(), acpi_tables::default_gpa, vcpus);
+    if (a.error)
+        return "building the ACPI tables failed (error " + std::to_string(-a.error) + ")";
+    plan.mp_table = std::move(table);
+    plan.acpi_tables = std::move(acpi);
+    return "";
+}
+
 std::vector<load_segment> boot_segments(const linux_boot_plan& plan, const std::string& kernel,
                                         const std::string& initrd) {
     std::vector<load_segment> s{
@@ -211,6 +241,10 @@ std::vector<load_segment> boot_segments(const linux_boot_plan& plan, const std::
     };
     if (!initrd.empty())
         s.push_back({plan.initrd_gpa, initrd.data(), initrd.size()});
+    if (!plan.mp_table.empty())
+        s.push_back({mp_table::default_gpa, plan.mp_table.data(), plan.mp_table.size()});
+    if (!plan.acpi_tables.empty())
+        s.push_back({acpi_tables::default_gpa, plan.acpi_tables.data(), plan.acpi_tables.size()});
     return s;
 }
 

@@ -44,6 +44,8 @@ struct linux_boot_plan {
     std::uint64_t boot_params = 0; // the zero page's GPA
     std::uint32_t setup_bytes = 0; // the part of the image that is not loaded
     std::uint64_t initrd_gpa = 0;  // 0 without an initrd
+    std::string mp_table;          // with several vCPUs: at mp_table::default_gpa; else empty
+    std::string acpi_tables;       // with several vCPUs: at acpi_tables::default_gpa; else empty
 };
 
 // Plans the boot of `kernel` with `initrd` (may be empty) and `cmdline` in `mem_bytes` of RAM
@@ -52,8 +54,19 @@ std::optional<linux_boot_plan> plan_linux_boot(const std::string& kernel, const 
                                                const std::string& cmdline, std::uint64_t mem_bytes,
                                                std::uint64_t host_bytes, std::string& error);
 
-// What to copy where: zero page, command line, kernel, initrd (if any). The segments point into
-// `plan`, `kernel` and `initrd`, which must outlive them.
+// With `vcpus` > 1, puts the tables that list them in `plan`, both in the e820 map's hole below
+// 1 MiB (so the kernel never takes them as RAM): the ACPI RSDP, XSDT and MADT
+// (board/acpi_tables.hpp) at acpi_tables::default_gpa, which kernels booted with `acpi=ht` read
+// (Debian's cloud kernels have no MP-table parser), and the MP floating pointer and
+// configuration table (board/mp_table.hpp) at mp_table::default_gpa, for kernels booted with
+// `acpi=off` that have one; `cpu_signature` and `cpu_features` are
+// CPUID.1 EAX and EDX as the guest sees them. With one vCPU nothing changes. "" on success,
+// else what is wrong.
+std::string add_mp_table(linux_boot_plan& plan, std::uint32_t vcpus, std::uint32_t cpu_signature,
+                         std::uint32_t cpu_features);
+
+// What to copy where: zero page, command line, kernel, initrd (if any), MP table (if any). The
+// segments point into `plan`, `kernel` and `initrd`, which must outlive them.
 std::vector<load_segment> boot_segments(const linux_boot_plan& plan, const std::string& kernel,
                                         const std::string& initrd);
 

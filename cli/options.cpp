@@ -3,6 +3,7 @@
 
 #include "args.hpp"
 
+#include "board/mp_table.hpp"
 #include "exitscope/abi.h"
 
 namespace es::cli {
@@ -39,7 +40,8 @@ namespace {
 
 // The words as given; converted and checked after parsing, so each gets its own message.
 struct run_words {
-    std::string mode, mem, load, entry, max_exits, backend, paging, image, kernel, initrd, append;
+    std::string mode, mem, load, entry, max_exits, backend, paging, image, kernel, initrd, append,
+        cpus;
     std::vector<std::string> add;
     bool raw = false;
 };
@@ -47,7 +49,9 @@ struct run_words {
 const char* const usage_hint = "exitscope run [--mode real|protected|long] [--mem MIB] "
                                "[--load GPA] [--entry GPA] IMAGE, or exitscope run --kernel "
                                "BZIMAGE [--initrd FILE] [--append TEXT] [--add FILE[:PATH]]... "
-                               "[--mem MIB]";
+                               "[--mem MIB] [--cpus N]";
+
+static_assert(max_cpus == mp_table::max_vcpus, "--cpus is bounded by the MP table's vCPUs");
 
 // Builds the parser; numbers stay strings so that CLI11 never reads a leading 0 as octal.
 void add_run_options(CLI::App& app, run_words& w) {
@@ -73,6 +77,10 @@ void add_run_options(CLI::App& app, run_words& w) {
                    "boot a Linux bzImage (64-bit boot protocol; default --mem 128) instead "
                    "of IMAGE; its serial console goes to stdout")
         ->type_name("BZIMAGE");
+    app.add_option("--cpus", w.cpus,
+                   "with --kernel: vCPUs of the Linux guest, 1 (default) to 16; more than one "
+                   "needs a command line without nolapic (acpi=ht noapic)")
+        ->type_name("N");
     app.add_option("--initrd", w.initrd, "initial ramdisk for --kernel")->type_name("FILE");
     app.add_option("--append", w.append, "kernel command line for --kernel")->type_name("TEXT");
     app.add_option("--add", w.add,
@@ -90,6 +98,10 @@ bool check_kernel_options(const CLI::App& app, const run_words& w, std::string& 
                 error = std::string(flag) + " needs --kernel BZIMAGE";
                 return false;
             }
+        if (app.count("--cpus")) {
+            error = "--cpus needs --kernel BZIMAGE: toy images run on one vCPU (drop --cpus)";
+            return false;
+        }
         return true;
     }
     if (!w.image.empty()) {
@@ -103,6 +115,18 @@ bool check_kernel_options(const CLI::App& app, const run_words& w, std::string& 
             return false;
         }
     return true;
+}
+
+// True when `word` is one of the blank-separated words of `text`.
+bool has_word(const std::string& text, const std::string& word) {
+    std::size_t at = 0;
+    while ((at = text.find(word, at)) != std::string::npos) {
+        const std::size_t end = at + word.size();
+        if ((at == 0 || text[at - 1] == ' ') && (end == text.size() || text[end] == ' '))
+            return true;
+        at = end;
+    }
+    return false;
 }
 
 // Converts the parsed words into options; false with `error` set on the first bad one.
@@ -148,6 +172,15 @@ bool convert(const CLI::App& app, const run_words& w, run_options& o, std::strin
             return false;
         }
         o.max_exits = *n;
+    }
+    if (app.count("--cpus")) {
+        const auto n = parse_number(w.cpus);
+        if (!n || *n == 0 || *n > max_cpus) {
+            error = "--cpus " + w.cpus + ": give 1 to " + std::to_string(max_cpus) +
+                    " vCPUs (16 is the most the MP table lists)";
+            return false;
+        }
+        o.vcpus = static_cast<std::uint32_t>(*n);
     }
     if (app.count("--backend")) {
         if (w.backend != "exitscope" && w.backend != "kvm") {
@@ -229,6 +262,13 @@ std::optional<run_options> parse_run_options(const std::vector<std::string>& arg
         o.initrd = w.initrd;
         o.append = w.append;
         o.add = w.add;
+        // With nolapic Linux ignores the MP table's other processors and boots on one CPU.
+        if (o.vcpus > 1 && has_word(o.append, "nolapic")) {
+            error = "--cpus " + std::to_string(o.vcpus) +
+                    " needs the local APIC: drop nolapic from --append (several vCPUs boot "
+                    "with acpi=ht noapic)";
+            return std::nullopt;
+        }
         return o;
     }
     if (app.count("--kernel")) {

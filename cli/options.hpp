@@ -28,7 +28,12 @@ struct run_options {
     std::vector<std::string> add;
     // Guest console bytes as they are, also on a terminal (else control bytes show as ^X).
     bool raw = false;
+    // --cpus N, with --kernel: vCPUs of the Linux guest (toy images keep one).
+    std::uint32_t vcpus = 1;
 };
+
+// The most vCPUs --cpus takes: the MP table builder's limit (board/mp_table.hpp).
+inline constexpr std::uint32_t max_cpus = 16;
 
 inline constexpr std::uint64_t linux_default_mem = 128ull << 20;
 

@@ -1,6 +1,7 @@
 // The run flow: one sequence of steps, each a backend call that reports its own failure.
 #include "run_flow.hpp"
 
+#include <cpuid.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -36,8 +37,24 @@ guest_plan linux_plan(const run_options& o, const linux_boot& boot) {
     p.state.entry = boot.plan.entry;
     p.state.boot_params = boot.plan.boot_params;
     p.max_exits = o.max_exits;
+    p.vcpus = o.vcpus;
     return p;
 }
+
+namespace {
+
+// The MP table's processor signature and features: the host's CPUID.1, which both backends'
+// CPUID views start from.
+bool add_linux_mp_table(const run_options& o, linux_boot& boot) {
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    __get_cpuid(1, &eax, &ebx, &ecx, &edx);
+    const std::string why = add_mp_table(boot.plan, o.vcpus, eax, edx);
+    if (!why.empty())
+        std::fprintf(stderr, "exitscope: --cpus %u: %s\n", o.vcpus, why.c_str());
+    return why.empty();
+}
+
+} // namespace
 
 int run_flow(const run_options& o, backend& b) {
     if (!b.accepts(o))
@@ -49,6 +66,8 @@ int run_flow(const run_options& o, backend& b) {
     else
         boot = prepare_linux_boot(o);
     if (!image && !boot)
+        return status_usage;
+    if (boot && !add_linux_mp_table(o, *boot))
         return status_usage;
     guest_plan p = image ? image_plan(o, *image) : linux_plan(o, *boot);
     p.console_raw = o.raw || !isatty(STDOUT_FILENO);

@@ -103,6 +103,32 @@ TEST_CASE("run options: --kernel boots Linux with 128 MiB unless --mem says othe
     }
 }
 
+TEST_CASE("run options: --cpus N with --kernel, 1 to 16, no nolapic beside it") {
+    std::string err;
+    auto o = parse_run_options({"--kernel", "bz"}, err);
+    REQUIRE(o);
+    CHECK(o->vcpus == 1);
+    o = parse_run_options({"--kernel", "bz", "--cpus", "2", "--append", "acpi=off noapic"}, err);
+    REQUIRE(o);
+    CHECK(o->vcpus == 2);
+    CHECK(parse_run_options({"--kernel", "bz", "--cpus", "16"}, err)->vcpus == 16);
+    CHECK(parse_run_options({"--kernel", "bz", "--cpus", "1", "--append", "nolapic"}, err));
+    // "nolapic" only as a word of its own.
+    CHECK(parse_run_options({"--kernel", "bz", "--cpus", "2", "--append", "x=nolapic"}, err));
+    const char* const range = ": give 1 to 16 vCPUs (16 is the most the MP table lists)";
+    for (const char* bad : {"0", "17", "-1", "two", "0x"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(parse_run_options({"--kernel", "bz", "--cpus", bad}, err));
+        CHECK(err == std::string("--cpus ") + bad + range);
+    }
+    CHECK_FALSE(parse_run_options({"--kernel", "bz", "--cpus", "2", "--append", "a nolapic"}, err));
+    CHECK(err == "--cpus 2 needs the local APIC: drop nolapic from --append (several vCPUs boot "
+                 "with acpi=ht noapic)");
+    CHECK_FALSE(parse_run_options({"--cpus", "2", "g.bin"}, err));
+    CHECK(err == "--cpus needs --kernel BZIMAGE: toy images run on one vCPU (drop --cpus)");
+    CHECK_FALSE(parse_run_options({"--cpus", "1", "g.bin"}, err));
+}
+
 TEST_CASE("digit grouping") {
     CHECK(group_digits(0) == "0");
     CHECK(group_digits(999) == "999");

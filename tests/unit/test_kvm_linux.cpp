@@ -5,6 +5,7 @@
 #include "cli/kvm_backend.hpp"
 #include "cpuid/linux_leaves.hpp"
 #include "exitscope/abi.h"
+#include "sdm/cpu_bits.hpp"
 #include "vmx/pure/guest_modes.hpp"
 
 using namespace es::cli;
@@ -112,4 +113,29 @@ TEST_CASE("kvm linux: reset ends like Exitscope's, every nonzero statistic liste
     CHECK(format_nonzero_kvm_stats({{"exits", 5}, {"halt_exits", 0}, {"io_exits", 2}}) ==
           "exits 5, io_exits 2");
     CHECK(format_nonzero_kvm_stats({}).empty());
+}
+
+TEST_CASE("kvm linux: each vCPU of several gets its APIC ID in leaves 1 and 0xB, and the APIC") {
+    const std::vector<kvm_cpuid_entry2> supported = {
+        e(0, 0, 0xd, 1, 2, 3),     e(1, 0, 0x306a9, 0x00ff0800, 0xffffffff, 0xffffffff),
+        e(0xb, 0, 1, 1, 0x100, 0), e(0xb, 1, 4, 4, 0x201, 0),
+        e(0xb, 2, 0, 0, 2, 0),
+    };
+    for (std::uint32_t i = 0; i < 3; ++i) {
+        CAPTURE(i);
+        const auto v = linux_kvm_cpuid(supported, 2'000'000, {i, 3, true});
+        REQUIRE(find(v, 1));
+        CHECK(find(v, 1)->ebx >> 24 == i);
+        CHECK((find(v, 1)->ebx >> 16 & 0xff) == 4); // 3 vCPUs: 2 ID bits
+        CHECK(find(v, 1)->edx & sdm::cpuid1_edx::apic);
+        CHECK(find(v, 1)->ecx & sdm::cpuid1_ecx::x2apic);
+        for (std::uint32_t sub = 0; sub < 3; ++sub) {
+            REQUIRE(find(v, 0xb, sub));
+            CHECK(find(v, 0xb, sub)->edx == i);
+        }
+        CHECK(find(v, 0xb, 1)->ebx == 3);
+    }
+    // One vCPU keeps the view without a local APIC.
+    const auto one = linux_kvm_cpuid(supported, 2'000'000);
+    CHECK_FALSE(find(one, 1)->edx & sdm::cpuid1_edx::apic);
 }

@@ -1,9 +1,13 @@
 // The bzImage loader: header checks with their messages, the layout, the zero page.
 #include <catch2/catch.hpp>
 
+#include "board/acpi_tables.hpp"
 #include "cli/linux_loader.hpp"
 #include "linux_boot/boot_params.hpp"
 #include "tests/unit/boot_fields.hpp"
+#include "tests/unit/mp_table_linux_rules.hpp"
+
+#include <cstring>
 
 using namespace es::cli;
 using es::test::get;
@@ -226,4 +230,64 @@ TEST_CASE("bzImage and boot plan: header values that would wrap or overlap are r
     // A host area as large as RAM, or larger, is refused without wrapping.
     CHECK_FALSE(plan_linux_boot(fake_bzimage(), "", "", 128 * mib, ~0ull - 0x10000, error));
     CHECK_THAT(error, Catch::Contains("too small"));
+}
+
+TEST_CASE("boot layout with several vCPUs: the MP table at 0xF0000, outside e820's RAM") {
+    const std::string kernel = fake_bzimage();
+    const std::string initrd(100000, 'i');
+    std::string error;
+    auto p = plan_linux_boot(kernel, initrd, "acpi=off noapic", 128 * mib, host, error);
+    REQUIRE(p);
+    const auto one_vcpu = boot_segments(*p, kernel, initrd);
+
+    // One vCPU: no table, the layout as it always was.
+    CHECK(add_mp_table(*p, 1, 0x306c3, 0x178bfbff).empty());
+    CHECK(p->mp_table.empty());
+    CHECK(boot_segments(*p, kernel, initrd).size() == one_vcpu.size());
+    CHECK(add_mp_table(*p, 17, 0x306c3, 0x178bfbff) == "17 vCPUs: the MP table lists 1 to 16");
+    CHECK(p->mp_table.empty());
+
+    for (const std::uint32_t n : {2u, 4u, 16u}) {
+        CAPTURE(n);
+        REQUIRE(add_mp_table(*p, n, 0x306c3, 0x178bfbff).empty());
+        const auto segs = boot_segments(*p, kernel, initrd);
+        REQUIRE(segs.size() == one_vcpu.size() + 2);
+        for (std::size_t i = 0; i < one_vcpu.size(); ++i) {
+            CHECK(segs[i].gpa == one_vcpu[i].gpa);
+            CHECK(segs[i].len == one_vcpu[i].len);
+        }
+        // The ACPI tables (test_acpi_tables.cpp reads them), below the MP table, in the hole.
+        const load_segment& acpi = segs.back();
+        CHECK(acpi.gpa == 0xe0000);
+        CHECK(acpi.len == es::acpi_tables_bytes(n));
+        CHECK(std::memcmp(acpi.data, "RSD PTR ", 8) == 0);
+        const load_segment& mp = segs[segs.size() - 2];
+        CHECK(mp.gpa == 0xf0000);
+        REQUIRE(mp.gpa + mp.len <= 0x100000);
+        // Linux's own reading of the first MiB with the table in it: checksums, processors.
+        std::vector<std::uint8_t> low(0x100000, 0);
+        std::memcpy(low.data() + mp.gpa, mp.data, mp.len);
+        const mp_rules::parsed t = mp_rules::read(low);
+        CHECK(t.error.empty());
+        CHECK(t.floating_gpa == 0xf0000);
+        REQUIRE(t.processors.size() == n);
+        for (std::uint32_t i = 0; i < n; ++i) {
+            CHECK(t.processors[i].apic_id == i);
+            CHECK(t.processors[i].bsp == (i == 0));
+        }
+        CHECK(t.io_apics == 0); // noapic: the 8259A through LINT0
+    }
+    // The e820 map is the same with or without the table, and no RAM entry covers it.
+    const std::string& zp = p->zero_page;
+    const auto entries = get(zp, lb::zp::e820_entries);
+    for (std::uint32_t i = 0; i < entries; ++i) {
+        const auto at = lb::zp::e820_table + i * lb::e820::entry_bytes;
+        const auto addr = get(zp, at + lb::e820::addr.offset, lb::e820::addr.bytes);
+        const auto size = get(zp, at + lb::e820::size.offset, lb::e820::size.bytes);
+        const auto type = get(zp, at + lb::e820::type.offset, lb::e820::type.bytes);
+        if (type == lb::e820::ram) {
+            CHECK((addr + size <= 0xf0000 || addr >= 0xf0000 + p->mp_table.size()));
+            CHECK((addr + size <= 0xe0000 || addr >= 0xe0000 + p->acpi_tables.size()));
+        }
+    }
 }

@@ -10,12 +10,20 @@
 // "(all zero: not enabled, or none yet)" (an enabled reason that never exited answers zeros as
 // well), or "(unexpected: eax=.. ebx=.. ecx=.. edx=..)" for a shape the contract does not allow.
 //
-//   leafstat             everything above
+//   leafstat             everything above; with more than one online CPU instead one block per
+//                        CPU in the form of the course's `cpuid -l LEAF -s SUB` screenshots,
+//                        the process pinned to each CPU in turn (sched_setaffinity):
+//                          CPU 0:
+//                            0x4ffffffe 0x01: eax=0x0001dc3e ebx=0x00000000 ecx=... edx=...
+//                        rows for 0x4ffffffc, 0x4ffffffd, then 0x4ffffffe and 0x4fffffff for
+//                        every reason 0..80.
 //   leafstat --repeat N  N queries of 0x4FFFFFFC in a row between a "before" and an "after"
 //                        query: the difference is N, plus 1 for the "after" query itself (it
 //                        is counted before it is answered), plus the other exits meanwhile.
 // Built static (gcc -static -O2): the guest's initramfs has no C library.
+#define _GNU_SOURCE
 #include <cpuid.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,6 +86,46 @@ static void print_all(void) {
     }
 }
 
+static void print_row(uint32_t leaf, uint32_t sub, struct regs r) {
+    printf("  0x%08x 0x%02x: eax=0x%08x ebx=0x%08x ecx=0x%08x edx=0x%08x\n", leaf, sub, r.a, r.b,
+           r.c, r.d);
+}
+
+// One block per CPU this process may run on; false when there is only one (or it cannot pin).
+static int print_per_cpu(void) {
+    cpu_set_t allowed;
+    if (sched_getaffinity(0, sizeof allowed, &allowed) != 0 || CPU_COUNT(&allowed) < 2)
+        return 0;
+    static struct regs rows[2 * (last_reason + 1)];
+    for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (!CPU_ISSET(cpu, &allowed))
+            continue;
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET(cpu, &one);
+        if (sched_setaffinity(0, sizeof one, &one) != 0) {
+            printf("CPU %d: cannot pin to it\n", cpu);
+            continue;
+        }
+        // All queries first, then the output (its UART exits would swell the counts between).
+        for (uint32_t reason = 0; reason <= last_reason; ++reason) {
+            rows[2 * reason] = query(leaf_reason_exits, reason);
+            rows[2 * reason + 1] = query(leaf_reason_cycles, reason);
+        }
+        struct regs total_cycles = query(leaf_total_cycles, 0);
+        struct regs total_exits = query(leaf_total_exits, 0);
+        printf("CPU %d:\n", cpu);
+        print_row(leaf_total_exits, 0, total_exits);
+        print_row(leaf_total_cycles, 0, total_cycles);
+        for (uint32_t reason = 0; reason <= last_reason; ++reason) {
+            print_row(leaf_reason_exits, reason, rows[2 * reason]);
+            print_row(leaf_reason_cycles, reason, rows[2 * reason + 1]);
+        }
+    }
+    sched_setaffinity(0, sizeof allowed, &allowed);
+    return 1;
+}
+
 static void print_repeat(unsigned long n) {
     // Nothing but CPUIDs between the two reads: no output, no system call.
     uint32_t before = query(leaf_total_exits, 0).a;
@@ -94,7 +142,8 @@ static void print_repeat(unsigned long n) {
 
 int main(int argc, char** argv) {
     if (argc == 1) {
-        print_all();
+        if (!print_per_cpu())
+            print_all();
         return 0;
     }
     char* end = NULL;

@@ -58,6 +58,66 @@ cat /tmp/lkp.err
 contains linux_kvm_panic_reached /tmp/lkp.out "Kernel panic"
 expect_status linux_kvm_panic_resets 75 $st
 
+# --cpus: the bad inputs, each refused (status 2) before anything runs, with its exact message.
+bad_cpus() { # NAME MESSAGE ARGS...
+    name=$1 msg=$2
+    shift 2
+    exitscope run "$@" >/tmp/bc.out 2>&1
+    st=$?
+    if [ $st -eq 2 ] && [ "$(cat /tmp/bc.out)" = "$msg" ]; then pass "$name"
+    else fail "$name" "status $st: $(cat /tmp/bc.out)"; fi
+}
+range="give 1 to 16 vCPUs (16 is the most the MP table lists)"
+bad_cpus linux_kvm_smp_cpus_0_refused "exitscope: --cpus 0: $range" \
+    --backend kvm --kernel /vmlinuz --cpus 0
+bad_cpus linux_kvm_smp_cpus_17_refused "exitscope: --cpus 17: $range" \
+    --backend kvm --kernel /vmlinuz --cpus 17
+bad_cpus linux_kvm_smp_nolapic_refused "exitscope: --cpus 2 needs the local APIC: drop nolapic \
+from --append (several vCPUs boot with acpi=ht noapic)" \
+    --backend kvm --kernel /vmlinuz --cpus 2 --append "$append"
+bad_cpus linux_kvm_smp_toy_guest_refused \
+    "exitscope: --cpus needs --kernel BZIMAGE: toy images run on one vCPU (drop --cpus)" \
+    --backend kvm --cpus 2 /guests/hello-real.bin
+
+# Two vCPUs under KVM (its in-kernel local APICs, INIT/SIPI; the MP table at 0xF0000): the SMP
+# command line keeps the local APIC (noapic, not nolapic) and asks /init for its SMP lines;
+# without quiet, so that the kernel's "smp: Brought up" (an info line) reaches the console.
+smp_append="$(echo "${append%nolapic}" | sed 's/ quiet / /')noapic exitscope_smp=1"
+start=$(date +%s)
+echo "-- 2-vCPU linux boot under KVM, console:"
+console_boot lks "${LINUX_SECONDS:-600}" --backend kvm --cpus 2 --append "$smp_append"
+st=$(cat /tmp/lks.status)
+end=$(date +%s)
+echo
+echo "-- 2-vCPU linux boot under KVM: status $st after $((end - start)) s"
+echo "-- summary:"
+cat /tmp/lks.err
+contains linux_kvm_smp_brought_up /tmp/lks.out "smp: Brought up 1 node, 2 CPUs"
+contains linux_kvm_smp_online /tmp/lks.out "exitscope-guest: CPUs online 0-1"
+if grep -Eq '^ *LOC: +[1-9][0-9]* +[1-9][0-9]* ' /tmp/lks.out; then pass linux_kvm_smp_loc_both_cpus
+else fail linux_kvm_smp_loc_both_cpus "$(grep -E '^ *LOC:' /tmp/lks.out)"; fi
+grep -E '^ *(CPU0|LOC|RES|CAL):? ' /tmp/lks.out | head -n 8
+for c in 0 1; do
+    contains "linux_kvm_smp_leafstat_cpu$c" /tmp/lks.out "^CPU $c:"
+done
+if grep -Eq '^  0x4ffffffe 0x01: eax=0x[0-9a-f]{8} ebx=0x[0-9a-f]{8} ecx=0x[0-9a-f]{8} edx=0x[0-9a-f]{8}' \
+    /tmp/lks.out && [ "$(grep -c '^  0x4ffffffe 0x01: ' /tmp/lks.out)" -eq 2 ]; then
+    pass linux_kvm_smp_leafstat_rows
+else fail linux_kvm_smp_leafstat_rows "$(grep '0x4ffffffe 0x01:' /tmp/lks.out)"; fi
+contains linux_kvm_smp_poweroff_reached /tmp/lks.out "exitscope-guest: powering off"
+expect_status linux_kvm_smp_poweroff_ends_run 0 "$st"
+contains linux_kvm_smp_summary_halted /tmp/lks.err "^exitscope\[kvm\]: guest halted"
+contains linux_kvm_smp_statistics_summed /tmp/lks.err "statistics \(summed over the vCPUs\)"
+
+# For the record (the README's figures): KVM's exits of a 2-vCPU boot to /init (exitscope_quick=1
+# powers off there), per kind as KVM's statistics name them, summed over both vCPUs.
+console_boot lkq "${LINUX_SECONDS:-600}" --backend kvm --cpus 2 \
+    --append "${append%nolapic}noapic exitscope_quick=1" >/dev/null
+st=$(cat /tmp/lkq.status)
+echo "-- 2-vCPU boot to /init under KVM: status $st; summary:"
+cat /tmp/lkq.err
+expect_status linux_kvm_smp_quick_boot_ends 0 "$st"
+
 rmmod kvm_intel kvm irqbypass
 expect_status linux_kvm_modules_unload 0 $?
 if dmesg | grep -Eq "Oops|BUG:|WARNING:|soft lockup"; then fail linux_kvm_host_healthy "$(dmesg | tail -n 5)"
