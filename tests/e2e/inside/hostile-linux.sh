@@ -99,6 +99,16 @@ exits=$(sed -n 's/.*: \([0-9]*\) exits,.*/\1/p' /tmp/hl.err)
 if [ "${exits:-0}" -ge 40000 ]; then pass hostile_linux_pf_storm_shadow_faults
 else fail hostile_linux_pf_storm_shadow_faults "$(cat /tmp/hl.err)"; fi
 
+# Two vCPUs (tools/guests/hostile-smp.asm): vCPU 0 attacks the APIC bus through its x2APIC.
+kernel=/guests/hostile-smp.bin
+opts="--cpus 2" scenario smp_ipi_storm ipi-storm 0 "ipi storm done"
+opts="--cpus 2" scenario smp_sipi_missing sipi-missing 0 "no such cpu"
+opts="--cpus 2" scenario smp_init_self init-self 130 "init to self" timeout -s INT 5
+opts="--cpus 2" scenario smp_bad_msrs bad-msrs 0 "gp 7"
+# The halt of vCPU 0 stops the VM while the AP it started spins in real mode.
+opts="--cpus 2" scenario smp_ap_spin ap-spin 0 "ap spinning"
+kernel=/guests/hostile-linux.bin
+
 dmesg | grep -q "BUG\|WARNING\|Oops" && fail hostile_linux_host_log "$(dmesg | grep -m1 "BUG\|WARNING\|Oops")" ||
     pass hostile_linux_host_log
 unload
