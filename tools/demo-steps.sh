@@ -44,6 +44,18 @@ nolapic" | grep -v '^CPUID(0x4FFFFFF[EF]), exit number' || true
         say "exitscope stat   (the exits of that Linux boot with $paging paging, most frequent first)"
         "$ES" stat
     done
+    # The course's guests had two vCPUs: the same kernel on two, each CPU's own cpuid reading of
+    # the CPUID exits (reason 10), then the VM's exits (README "Several vCPUs").
+    say "exitscope reset; exitscope run --cpus 2 --kernel vmlinuz --initrd initramfs.cpio.gz --append '... acpi=ht noapic exitscope_smp=1'"
+    echo "(two vCPUs: the kernel starts the second by INIT/SIPI; cpuid -l 0x4ffffffe -s 10 on each CPU)"
+    "$ES" reset
+    "$ES" run --cpus 2 --kernel "$LINUX_KERNEL" --initrd "$LINUX_INITRD" \
+        --append "console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=ht pci=off \
+cryptomgr.notests 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init \
+noapic exitscope_smp=1" | grep -E '^CPU [0-9]+:|^ +0x4ffffffe 0x0a:|CPUs online|exitscope-guest: cpuid' |
+        head -n 8 || true
+    say "exitscope stat   (the exits of that 2-vCPU boot, both vCPUs)"
+    "$ES" stat
 fi
 
 say rmmod exitscope
