@@ -8,10 +8,12 @@
 // tick reads the vCPU's MP state, and a vCPU halted with interrupts off (poweroff -f with acpi=off)
 // ends the run as "halted".
 #include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <numeric>
 #include <sys/ioctl.h>
 
 #include "backend.hpp"
@@ -26,6 +28,25 @@ namespace es::cli {
 namespace {
 
 constexpr std::uint32_t hypervisor_leaves = 0x40000000u, hypervisor_leaves_end = 0x50000000u;
+
+// KVM's local APIC timer counts at 1 GHz (one APIC bus cycle per ns, arch/x86/kvm/lapic.h; the
+// default of KVM_CAP_X86_APIC_BUS_CYCLES_NS). Linux takes that rate from leaf 0x15's crystal
+// (native_calibrate_tsc: lapic_timer_period = crystal kHz * 1000 / HZ), and uses the APIC timer
+// in one-shot mode when it distrusts TSC deadline (Haswell's erratum, judged by the microcode
+// revision, which KVM reports as old). So with a local APIC the crystal is that 1 GHz clock;
+// the 1 kHz crystal of linux_own_answer would give the APIC timer 4 ticks a jiffy and stop time.
+// Linux computes TSC kHz = crystal kHz * EBX / EAX in 32 bits: the ratio reduced, else to MHz.
+constexpr std::uint32_t kvm_apic_timer_khz = 1'000'000;
+
+cpuid_answer apic_timer_crystal_leaf(std::uint32_t tsc_khz) {
+    const std::uint32_t g = std::gcd(tsc_khz, kvm_apic_timer_khz);
+    std::uint32_t num = tsc_khz / g, den = kvm_apic_timer_khz / g;
+    if (num > UINT32_MAX / kvm_apic_timer_khz) {
+        num = (tsc_khz + 500) / 1000;
+        den = 1000;
+    }
+    return {den, num, kvm_apic_timer_khz * 1000u, 0};
+}
 
 kvm_cpuid_entry2 entry(std::uint32_t leaf, std::uint32_t index, std::uint32_t flags,
                        const cpuid_answer& a) {
@@ -180,7 +201,10 @@ std::vector<kvm_cpuid_entry2> linux_kvm_cpuid(const std::vector<kvm_cpuid_entry2
     for (std::uint32_t leaf = 0; leaf <= es::linux_max_basic_leaf(facts.host_max_basic_leaf);
          ++leaf)
         if (es::is_linux_own_leaf(leaf, facts))
-            out.push_back(entry(leaf, 0, 0, es::linux_own_answer(leaf, facts)));
+            out.push_back(entry(leaf, 0, 0,
+                                vcpu.local_apic && leaf == es::linux_cpuid::tsc_leaf
+                                    ? apic_timer_crystal_leaf(tsc_khz)
+                                    : es::linux_own_answer(leaf, facts)));
     return out;
 }
 

@@ -139,3 +139,26 @@ TEST_CASE("kvm linux: each vCPU of several gets its APIC ID in leaves 1 and 0xB,
     const auto one = linux_kvm_cpuid(supported, 2'000'000);
     CHECK_FALSE(find(one, 1)->edx & sdm::cpuid1_edx::apic);
 }
+
+TEST_CASE("kvm linux: with a local APIC, leaf 0x15's crystal is KVM's 1 GHz APIC timer clock") {
+    const std::vector<kvm_cpuid_entry2> supported = {e(0, 0, 0xd, 1, 2, 3)};
+    // Linux's own arithmetic (native_calibrate_tsc), in its 32-bit unsigned types.
+    const auto linux_reads = [](const kvm_cpuid_entry2& x, std::uint32_t& apic_period) {
+        const std::uint32_t crystal_khz = x.ecx / 1000;
+        apic_period = crystal_khz * 1000 / 250; // HZ=250, Debian's
+        return crystal_khz * x.ebx / x.eax;
+    };
+    for (const std::uint32_t khz : {100'000u, 2'000'000u, 2'893'202u, 3'400'000u}) {
+        CAPTURE(khz);
+        const auto v = linux_kvm_cpuid(supported, khz, {0, 2, true});
+        REQUIRE(find(v, 0x15));
+        std::uint32_t period = 0;
+        const std::uint64_t tsc = linux_reads(*find(v, 0x15), period);
+        CHECK(period == 4'000'000); // 1 GHz / HZ
+        CHECK(tsc + 500 >= khz);    // exact, or to the MHz
+        CHECK(tsc <= khz + 500);
+        CHECK(std::uint64_t{find(v, 0x15)->ecx / 1000} * find(v, 0x15)->ebx < (1ull << 32));
+    }
+    // One vCPU (no local APIC): the 1 kHz crystal as before.
+    CHECK(find(linux_kvm_cpuid(supported, 2'000'000), 0x15)->ecx == 1000);
+}

@@ -91,7 +91,7 @@ console_boot() {
     name=$1 seconds=$2
     shift 2
     {
-        timeout -s INT "$seconds" exitscope run "$@" --kernel /vmlinuz --initrd /initramfs.cpio.gz \
+        timeout -s INT "$seconds" exitscope run "$@" --kernel "${BOOT_KERNEL:-/vmlinuz}" --initrd /initramfs.cpio.gz \
             2>"/tmp/$name.err"
         echo $? >"/tmp/$name.status"
     } | tee "/tmp/$name.out" | sed 's/\[\( *[0-9]*\.[0-9]*\)\]/guest(\1)/'
