@@ -25,6 +25,7 @@
 bits 64
 
 %include "bzimage.inc"
+%include "scenario.inc"
 
 STACK_TOP equ 0x80000
 IDT_BASE equ 0x70000
@@ -34,12 +35,6 @@ entry64:
     mov rsp, STACK_TOP
     mov r15, rsi                ; the zero page
     mov ebx, [r15 + 0x228]      ; cmd_line_ptr
-%macro scenario 2               ; name string, handler
-    mov rsi, rbx
-    mov rdi, %1
-    call streq
-    je %2
-%endmacro
     scenario s_msr_exit, msr_exit
     scenario s_msr_spin, msr_spin
     scenario s_msr_move, msr_move
@@ -50,22 +45,9 @@ entry64:
     scenario s_wide_out, wide_out
     scenario s_rip_top, rip_top
     scenario s_pf_storm, pf_storm
-    mov rsi, s_unknown
-    call puts
-    mov al, 2
-    out EXIT_PORT, al
+    scenario_unknown
 
-; ZF=1 when the NUL-terminated strings at RSI and RDI are equal.
-streq:
-    mov al, [rsi]
-    cmp al, [rdi]
-    jne .done
-    inc rsi
-    inc rdi
-    test al, al
-    jnz streq
-.done:
-    ret
+    streq_function
 
 ; --- the SYSCALL MSRs and KERNEL_GS_BASE, as a Linux guest's own -----------------------------
 %macro wrmsr_marker 2           ; msr, 64-bit value

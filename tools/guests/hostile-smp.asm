@@ -16,6 +16,7 @@
 bits 64
 
 %include "bzimage.inc"
+%include "scenario.inc"
 
 STACK_TOP equ 0x80000
 IDT_BASE equ 0x70000
@@ -26,33 +27,14 @@ SIPI_PAGE equ 0x8000            ; the AP's start: vector 8
 entry64:
     mov rsp, STACK_TOP
     mov ebx, [rsi + 0x228]      ; cmd_line_ptr of the zero page
-%macro scenario 2               ; name string, handler
-    mov rsi, rbx
-    mov rdi, %1
-    call streq
-    je %2
-%endmacro
     scenario s_ipi_storm, ipi_storm
     scenario s_sipi_missing, sipi_missing
     scenario s_init_self, init_self
     scenario s_bad_msrs, bad_msrs
     scenario s_ap_spin, ap_spin
-    mov rsi, s_unknown
-    call puts
-    mov al, 2
-    out EXIT_PORT, al
+    scenario_unknown
 
-; ZF=1 when the NUL-terminated strings at RSI and RDI are equal.
-streq:
-    mov al, [rsi]
-    cmp al, [rdi]
-    jne .done
-    inc rsi
-    inc rdi
-    test al, al
-    jnz streq
-.done:
-    ret
+    streq_function
 
 %macro send_ipi 1               ; the 64-bit ICR value (x2APIC: destination in the high half)
     mov ecx, ICR
