@@ -87,7 +87,7 @@ acpi_tables_result acpi_tables_write(std::uint8_t* buf, std::size_t buf_bytes, s
     m.put(acpi::madt::flags, acpi::madt::pcat_compat);
     for (std::uint32_t i = 0; i < vcpus; ++i) {
         namespace la = acpi::madt::local_apic;
-        const writer e{madt + acpi::madt::entries_offset + i * la::bytes};
+        const writer e{madt + acpi::madt::entries_offset + std::size_t{i} * la::bytes};
         e.put(la::entry_type, la::type);
         e.put(la::length, la::bytes);
         e.put(la::processor_uid, i);
