@@ -106,12 +106,15 @@ int run_flow(const run_options& o, backend& b) {
 }
 
 void write_console(const char* bytes, std::size_t n, bool raw) {
-    if (raw) {
-        std::fwrite(bytes, 1, n, stdout);
+    static bool after_cr = false; // console writes are serialized (one writer, or in order)
+    const std::string safe = raw ? std::string() : terminal_safe(std::string_view(bytes, n));
+    const std::string_view text = raw ? std::string_view(bytes, n) : std::string_view(safe);
+    if (console_adds_cr()) {
+        const std::string ends = terminal_line_ends(text, after_cr);
+        std::fwrite(ends.data(), 1, ends.size(), stdout);
         return;
     }
-    const std::string safe = terminal_safe(std::string_view(bytes, n));
-    std::fwrite(safe.data(), 1, safe.size(), stdout);
+    std::fwrite(text.data(), 1, text.size(), stdout);
 }
 
 int run_guest(const run_options& o) {

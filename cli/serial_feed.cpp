@@ -1,13 +1,31 @@
 #include "serial_feed.hpp"
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdio>
 #include <thread>
 
 namespace es::cli {
+
+namespace {
+std::atomic<bool> output_without_onlcr{false};
+
+// Standard output is the terminal `fd` is (the same device), so its termios apply to the console.
+bool same_terminal_as_stdout(int fd) {
+    struct stat in{}, out{};
+    return isatty(STDOUT_FILENO) && fstat(fd, &in) == 0 && fstat(STDOUT_FILENO, &out) == 0 &&
+           in.st_rdev == out.st_rdev;
+}
+} // namespace
+
+bool console_adds_cr() {
+    return output_without_onlcr.load(std::memory_order_relaxed);
+}
 
 std::string escape_decoder::feed(std::string_view bytes) {
     std::string out;
@@ -37,6 +55,7 @@ struct serial_feed::state {
     std::function<void()> on_quit;
     int stop_pipe[2] = {-1, -1}; // written to end the reader
     bool terminal = false;
+    bool line_ends = false; // ONLCR turned off on standard output's terminal
     termios saved{};
     std::thread reader;
 
@@ -100,13 +119,15 @@ serial_feed::serial_feed(int fd, offer_fn offer, std::function<void()> on_quit)
     if (pipe(s_->stop_pipe) != 0)
         return; // no feed: the guest runs without input
     // Raw mode: every key goes to the guest as typed (Ctrl-C included), nothing echoed by the
-    // host's terminal; output processing stays on so that the guest's "\n" still returns the
-    // carriage where the guest sends only LF.
+    // host's terminal. Output processing stays on but for ONLCR: Linux's tty already sends
+    // "\r\n", which ONLCR would make "\r\r\n"; write_console adds the CR a bare LF lacks.
     if (isatty(fd) && tcgetattr(fd, &s_->saved) == 0) {
         termios raw = s_->saved;
         cfmakeraw(&raw);
-        raw.c_oflag = s_->saved.c_oflag;
+        raw.c_oflag = s_->saved.c_oflag & ~static_cast<tcflag_t>(ONLCR);
         s_->terminal = tcsetattr(fd, TCSANOW, &raw) == 0;
+        s_->line_ends = s_->terminal && (s_->saved.c_oflag & ONLCR) && same_terminal_as_stdout(fd);
+        output_without_onlcr.store(s_->line_ends, std::memory_order_relaxed);
     }
     s_->reader = std::thread([st = s_.get()] { st->read_loop(); });
 }
@@ -118,8 +139,11 @@ serial_feed::~serial_feed() {
     }
     if (s_->reader.joinable())
         s_->reader.join();
-    if (s_->terminal)
+    if (s_->terminal) {
+        std::fflush(stdout); // the console's last bytes still under this run's line ends
+        output_without_onlcr.store(false, std::memory_order_relaxed);
         tcsetattr(s_->fd, TCSANOW, &s_->saved);
+    }
     for (int p : s_->stop_pipe)
         if (p >= 0)
             close(p);

@@ -23,6 +23,10 @@ struct escape_decoder {
     std::string feed(std::string_view bytes);
 };
 
+// Whether a running feed turned ONLCR off on standard output's terminal: the console writer
+// then adds the CR of each bare LF itself (terminal_line_ends).
+bool console_adds_cr();
+
 class serial_feed {
   public:
     // How many of `n` bytes the guest side took (the rest is offered again shortly).

@@ -62,4 +62,16 @@ std::string terminal_safe(std::string_view bytes) {
     return out;
 }
 
+std::string terminal_line_ends(std::string_view bytes, bool& after_cr) {
+    std::string out;
+    out.reserve(bytes.size() + bytes.size() / 16);
+    for (const char c : bytes) {
+        if (c == '\n' && !after_cr)
+            out += '\r';
+        out += c;
+        after_cr = c == '\r';
+    }
+    return out;
+}
+
 } // namespace es::cli

@@ -27,4 +27,10 @@ std::string escape_text(const std::string& s);
 // so console chunks convert alone.
 std::string terminal_safe(std::string_view bytes);
 
+// Guest console line ends for a terminal that adds no CR itself (the serial feed's raw mode turns
+// ONLCR off): an LF without a CR before it gets one, a CR LF passes unchanged, so neither a toy
+// guest's "\n" nor Linux's "\r\n" shows as "\r\r\n". `after_cr` carries the last byte's state
+// from one console chunk to the next.
+std::string terminal_line_ends(std::string_view bytes, bool& after_cr);
+
 } // namespace es::cli

@@ -249,3 +249,18 @@ TEST_CASE("guest console bytes reach a terminal as cat -v shows them") {
     CHECK(terminal_safe("\xc3\xa9\x8a") == "M-CM-)M-^J");
     CHECK(terminal_safe("") == "");
 }
+
+TEST_CASE("console line ends on a terminal without ONLCR: one CR before each LF") {
+    using es::cli::terminal_line_ends;
+    bool after_cr = false;
+    CHECK(terminal_line_ends("ready\n", after_cr) == "ready\r\n");            // a toy guest's
+    CHECK(terminal_line_ends("login\r\n# ", after_cr) == "login\r\n# "); // Linux's tty
+    CHECK(terminal_line_ends("\n\n", after_cr) == "\r\n\r\n");
+    // A CR LF split across two console chunks stays one CR LF.
+    CHECK(terminal_line_ends("top\r", after_cr) == "top\r");
+    CHECK(after_cr);
+    CHECK(terminal_line_ends("\nnext", after_cr) == "\nnext");
+    CHECK_FALSE(after_cr);
+    CHECK(terminal_line_ends("", after_cr) == "");
+    CHECK(terminal_line_ends("\r\r\n", after_cr) == "\r\r\n"); // passed as the guest sent it
+}
