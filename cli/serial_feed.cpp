@@ -17,7 +17,8 @@ std::atomic<bool> output_without_onlcr{false};
 
 // Standard output is the terminal `fd` is (the same device), so its termios apply to the console.
 bool same_terminal_as_stdout(int fd) {
-    struct stat in{}, out{};
+    struct stat in {
+    }, out{};
     return isatty(STDOUT_FILENO) && fstat(fd, &in) == 0 && fstat(STDOUT_FILENO, &out) == 0 &&
            in.st_rdev == out.st_rdev;
 }

@@ -253,7 +253,7 @@ TEST_CASE("guest console bytes reach a terminal as cat -v shows them") {
 TEST_CASE("console line ends on a terminal without ONLCR: one CR before each LF") {
     using es::cli::terminal_line_ends;
     bool after_cr = false;
-    CHECK(terminal_line_ends("ready\n", after_cr) == "ready\r\n");            // a toy guest's
+    CHECK(terminal_line_ends("ready\n", after_cr) == "ready\r\n");       // a toy guest's
     CHECK(terminal_line_ends("login\r\n# ", after_cr) == "login\r\n# "); // Linux's tty
     CHECK(terminal_line_ends("\n\n", after_cr) == "\r\n\r\n");
     // A CR LF split across two console chunks stays one CR LF.
