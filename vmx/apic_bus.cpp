@@ -81,10 +81,31 @@ void start_from_sipi(es_vcpu& vcpu) {
     vcpu.start_at_sipi = true;
 }
 
-exit_action park_vcpu(exit_context& ctx) {
-    ctx.vcpu.parked = true; // until its next entry (deliver_board_interrupts)
-    ctx.vcpu.idle_until = lapic::no_deadline;
-    return exit_action::idle;
+namespace {
+// Nothing but another vCPU could make `vcpu` run again: it is parked with no NMI or SIPI on the
+// way, or waits for a SIPI. The caller holds the board lock.
+bool stays_halted_locked(const es_vcpu& vcpu) {
+    if (vcpu.apic.state == vcpu_run_state::wait_for_sipi)
+        return !vcpu.sipi_pending;
+    return vcpu.parked && !vcpu.nmi_pending && !vcpu.sipi_pending;
+}
+} // namespace
+
+exit_action halt_with_interrupts_off(exit_context& ctx) {
+    es_vm& vm = ctx.vm;
+    {
+        // Under the board lock: of two vCPUs halting at once, the second sees the first parked.
+        const board_guard g{vm};
+        bool last = true;
+        for (std::uint32_t i = 0; i < vm.nr_vcpus && last; ++i)
+            last = &vm.vcpus[i] == &ctx.vcpu || stays_halted_locked(vm.vcpus[i]);
+        if (!last) {
+            ctx.vcpu.parked = true; // until its next entry (deliver_board_interrupts)
+            ctx.vcpu.idle_until = lapic::no_deadline;
+            return exit_action::idle;
+        }
+    }
+    return handlers::stop_with(ctx, ES_STOP_HALTED);
 }
 
 bool wakeup_pending_locked(const es_vcpu& vcpu, std::uint64_t now_tsc) {

@@ -18,9 +18,13 @@ void apic_bus_reset(es_vm& vm);
 exit_action apic_rdmsr(exit_context& ctx, std::uint32_t msr);
 exit_action apic_wrmsr(exit_context& ctx, std::uint32_t msr, std::uint64_t value);
 
-// HLT with interrupts off on an AP: it sleeps until an NMI, an INIT or the VM's stop (no
-// interrupt could end that HLT).
-exit_action park_vcpu(exit_context& ctx);
+// HLT with interrupts off on any vCPU: only an NMI, INIT or SIPI from another vCPU can end it
+// (Linux's stop_this_cpu, on every CPU that a halt or panic stops). It parks until one comes or
+// the VM stops; when every other vCPU is parked too, or waits for its SIPI, nothing is left to
+// send one: the VM has halted (ES_STOP_HALTED), as a one-vCPU VM's HLT with interrupts off
+// stops it. So the VM ends at the last such HLT, whichever vCPU runs it: a panic on an AP resets
+// the machine after it stopped vCPU 0, and a halt on vCPU 0 waits for the APs it stopped.
+exit_action halt_with_interrupts_off(exit_context& ctx);
 
 // The SIPI that ended `vcpu`'s wait (lapic_event::startup) gives its start state: real mode at
 // CS = vector << 8, IP = 0 ("MP Initialization Protocol"). The caller holds the board lock.

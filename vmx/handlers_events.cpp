@@ -86,14 +86,14 @@ exit_action entry_failure(exit_context& ctx) {
     return stop_with(ctx, ES_STOP_ENTRY_FAILED);
 }
 
-// With interrupts off HLT ends the run (a later run call continues after the HLT), but on an AP
-// of a Linux guest, which parks there (Linux's stop_this_cpu) until an NMI, INIT or the VM's
-// stop. With them on, a Linux guest waits for its board's timer (irq_delivery.cpp); a toy guest,
-// which gets no interrupts, would wait forever: it goes on at once instead.
+// With interrupts off HLT ends the run (a later run call continues after the HLT); in a VM of
+// several vCPUs, only once every vCPU is halted so (apic_bus.hpp). With them on, a Linux guest
+// waits for its board's timer (irq_delivery.cpp); a toy guest, which gets no interrupts, would
+// wait forever: it goes on at once instead.
 exit_action hlt(exit_context& ctx) {
     if (!(hw::vmread(f::guest_rflags) & sdm::rflags::intf)) {
-        if (ctx.vm.has_lapic && ctx.vcpu.index != 0)
-            return park_vcpu(ctx);
+        if (ctx.vm.has_lapic)
+            return halt_with_interrupts_off(ctx);
         return stop_with(ctx, ES_STOP_HALTED);
     }
     if (ctx.vm.has_board)

@@ -10,8 +10,8 @@
 ;                 ICR reserved bits, a non-zero EOI and ESR, a reserved read): each #GP is
 ;                 counted by the guest's handler, which skips the instruction: "gp 7", exit 0
 ;   ap-spin       starts vCPU 1 by INIT/SIPI at a page that is `jmp $` in real mode, then halts
-;                 with interrupts off: the halt stops the VM with the AP still spinning
-;                 ("ap spinning", status 0)
+;                 with interrupts off: "ap spinning", and the VM runs on with the AP spinning
+;                 (only the last vCPU's halt ends it) until a signal ends it
 ; Anything else prints "unknown scenario" and exits with code 2.
 bits 64
 
@@ -125,7 +125,9 @@ ap_spin:
     mov rsi, s_ap_spinning
     call puts
     cli
-    hlt
+.halt:
+    hlt                         ; parked: only an NMI, INIT or SIPI would end it, and none comes
+    jmp .halt
 
 %include "idt64.inc"
 %include "console.inc"

@@ -41,11 +41,23 @@ for irq in LOC RES; do
     if [ "${cols:-0}" = "$n" ]; then pass "smp_${irq}_on_every_cpu"
     else fail "smp_${irq}_on_every_cpu" "row: ${row:-none}"; fi
 done
-# leafstat per CPU, in the course's format: a block per CPU, each with the total-exits row.
-blocks=$(grep -c '^CPU [0-9]*:' /tmp/smp.out)
+# leafstat per CPU, in the course's format: a block per CPU, each with the total-exits row
+# (Debian's cpuid, before it, prints "CPU N:" blocks of its own).
+blocks=$(awk '/^CPU [0-9]*:/ {getline next_line; if (next_line ~ /^  0x4ffffffc 0x00: eax=0x/) ++n} END {print n + 0}' /tmp/smp.out)
 rows=$(grep -c '^  0x4ffffffc 0x00: eax=0x' /tmp/smp.out)
 if [ "$blocks" = "$n" ] && [ "$rows" = "$n" ]; then pass smp_leafstat_per_cpu
 else fail smp_leafstat_per_cpu "$blocks CPU blocks, $rows total rows (wanted $n each)"; fi
+# Debian's cpuid, as the course ran it (`cpuid -l 0x4ffffffe -s 10 -r`): one row per CPU, each
+# in the contract's shape (CPUID's count in EAX alone, enabled so not zero), rising from CPU to
+# CPU (each asks after the one before, and the VM's count includes every vCPU's CPUIDs).
+tr -d '\r' </tmp/smp.out | sed -n 's/^   0x4ffffffe 0x0a: eax=\(0x[0-9a-f]*\) ebx=0x00000000 ecx=0x00000000 edx=0x00000000$/\1/p' >/tmp/smp.cpuid
+ok=1 prev=0
+while read -r h; do
+    [ $((h)) -gt "$prev" ] || ok=0
+    prev=$((h))
+done </tmp/smp.cpuid
+if [ "$(wc -l </tmp/smp.cpuid)" = "$n" ] && [ "$ok" = 1 ]; then pass smp_debian_cpuid_per_cpu
+else fail smp_debian_cpuid_per_cpu "rows: $(tr '\n' ' ' </tmp/smp.cpuid) (wanted $n, rising)"; fi
 # The leaves answer for the VM (the sum over its vCPUs): every CPU's total lies between the
 # first CPU's and the VM's count at the end, and grows from CPU to CPU.
 totals=$(sed -n 's/^  0x4ffffffc 0x00: eax=\(0x[0-9a-f]*\).*/\1/p' /tmp/smp.out | while read -r h; do printf '%d\n' "$h"; done | tr '\n' ' ')
@@ -85,6 +97,13 @@ timeout -s INT 300 exitscope run --kernel /vmlinuz --initrd /initramfs.cpio.gz -
 st=$?
 contains smp_panic_reached /tmp/panic.out "Kernel panic"
 expect_status smp_panic_resets 75 $st
+
+# A fixed IPI to a halted vCPU, 200 times (the bench's IPI latency guest): every IPI reaches the
+# handler of vCPU 1 (in real mode, on its own IVT) and wakes it, and the run ends with status 0.
+timeout -s INT 300 exitscope run --kernel /guests/ipi-latency.bin --cpus 2 >/tmp/ipi.out 2>/tmp/ipi.err
+expect_status smp_ipi_to_halted_vcpu_status 0 $?
+contains smp_ipi_to_halted_vcpu_prints /tmp/ipi.out "^ipi latency: rounds 200, min [1-9][0-9]*, mean [1-9][0-9]*, max [1-9][0-9]* ticks$"
+echo "-- $(cat /tmp/ipi.out)"
 
 exitscope run /guests/hello-long.bin --mode long >/tmp/after.out 2>&1
 expect_status smp_toy_guest_after 0 $?
