@@ -6,6 +6,7 @@
 #include "exitscope/abi.h"
 #include "irq_delivery.hpp"
 #include "mmu/shadow_entry.hpp"
+#include "mmu/shadow_prefetch.hpp"
 #include "mmu/shadow_tables.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/segments.hpp"
@@ -54,9 +55,10 @@ exit_action inject_guest_page_fault(exit_context& ctx, const mmu::shadow_fault_d
 }
 
 // Map the guest frame of the walk, never a page outside the VM's RAM (the walk checked only its
-// tables: a leaf may name any guest-physical address).
+// tables: a leaf may name any guest-physical address). A guest large page brings in the rest of
+// its 2 MiB region, a guest 4 KiB page its prefetch window (core.shadow_prefetch).
 exit_action fill(exit_context& ctx, const mmu::shadow_fault_decision& d, mmu::access a,
-                 const mmu::paging_context& c) {
+                 const mmu::paging_context& c, vm_guest_ram& ram) {
     const std::uint64_t frame = mmu::guest_frame(d.walk);
     if (frame >= ctx.vm.mem.bytes)
         return stop_with(ctx, ES_STOP_EPT_VIOLATION, 0, d.walk.address);
@@ -70,12 +72,15 @@ exit_action fill(exit_context& ctx, const mmu::shadow_fault_decision& d, mmu::ac
         table = mmu::leaf_table(s, linear);
     }
     mmu::set_leaf(s, table, sdm::paging::table_index(linear, sdm::paging::level::pt), pte);
-    if (d.walk.level != sdm::paging::level::pt) {
-        const guest_memory& mem = ctx.vm.mem;
-        mmu::fill_pieces(s, table, d.walk, c, [&mem](std::uint64_t gpa) {
-            return gpa < mem.bytes ? mem.pages[gpa / ES_PAGE_SIZE].pa : mmu::no_frame;
-        });
-    }
+    const guest_memory& mem = ctx.vm.mem;
+    auto host_frame = [&mem](std::uint64_t gpa) {
+        return gpa < mem.bytes ? mem.pages[gpa / ES_PAGE_SIZE].pa : mmu::no_frame;
+    };
+    if (d.walk.level != sdm::paging::level::pt)
+        mmu::fill_pieces(s, table, d.walk, c, host_frame);
+    else
+        mmu::prefetch_neighbours(ram, s, table, linear, d.walk, c, core.shadow_prefetch,
+                                 host_frame);
     reinject_interrupted_event();
     return exit_action::resume;
 }
@@ -96,7 +101,7 @@ exit_action shadow_page_fault(exit_context& ctx) {
         mmu::shadow_page_fault(ram, ctx.vm.shadow->guest_cr3, linear, error_code, supervisor_ac, c);
     switch (d.action) {
     case mmu::shadow_fault_action::fill:
-        return fill(ctx, d, mmu::access_of_page_fault(error_code, supervisor_ac), c);
+        return fill(ctx, d, mmu::access_of_page_fault(error_code, supervisor_ac), c, ram);
     case mmu::shadow_fault_action::inject_page_fault:
         return inject_guest_page_fault(ctx, d);
     case mmu::shadow_fault_action::inject_general_protection:
