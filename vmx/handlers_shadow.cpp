@@ -31,6 +31,11 @@ bool escalates_page_fault(std::uint32_t vectoring) {
     return v == sdm::vector::pf || v == 0 || (v >= 10 && v <= 13);
 }
 
+bool is_external_interrupt(std::uint32_t vectoring) {
+    using namespace sdm::interruption;
+    return (vectoring & valid) && ((vectoring >> type_shift) & type_mask) == type_external;
+}
+
 void inject_exception(std::uint8_t vector, std::uint32_t error_code) {
     using namespace sdm::interruption;
     hw::vmwrite(f::entry_exception_error_code, error_code);
@@ -46,9 +51,15 @@ exit_action inject_guest_page_fault(exit_context& ctx, const mmu::shadow_fault_d
         inject_exception(vector_df, 0);
         return exit_action::resume;
     }
-    // Any other interrupted event (an external interrupt or an INT n) is delivered again once
-    // the guest's handler returns to the instruction that raised it; it is dropped here, as the
-    // processor would deliver the #PF first.
+    // The #PF goes in first. An interrupted INT n or exception is raised again when the
+    // guest's handler returns to its instruction; an external interrupt, already acknowledged at
+    // the board, would be lost: it is requeued (as KVM keeps it in its interrupt queue) and
+    // delivered once the guest can take it (irq_delivery.cpp).
+    if (is_external_interrupt(vectoring)) {
+        ctx.vcpu.irq_requeued = true;
+        ctx.vcpu.requeued_vector =
+            static_cast<std::uint8_t>(vectoring & sdm::interruption::vector_mask);
+    }
     ctx.vcpu.regs.cr2 = d.cr2;
     inject_exception(sdm::vector::pf, d.error_code);
     return exit_action::resume;
