@@ -51,7 +51,7 @@ std::uint64_t pml4_address(std::uint64_t cr3, const paging_context& c) {
 }
 
 walk_result outcome_only(walk_outcome o, std::uint64_t address, level l) {
-    return {o, address, 0, l, {}, false};
+    return {o, address, 0, l, {}, false, 0, {}};
 }
 
 bool entry_faults(std::uint64_t entry, level l, access a, const paging_context& c,
@@ -67,15 +67,20 @@ bool entry_faults(std::uint64_t entry, level l, access a, const paging_context& 
     return false;
 }
 
+page_permissions with_entry(page_permissions p, std::uint64_t entry, const paging_context& c) {
+    p.writable = p.writable && (entry & sdm::paging::writable) != 0;
+    p.user = p.user && (entry & sdm::paging::user) != 0;
+    if (c.nx && (entry & sdm::paging::execute_disable) != 0)
+        p.executable = false;
+    return p;
+}
+
 walk_result translate(const walk_path& p, std::uint64_t linear, access a, const paging_context& c) {
-    page_permissions perms{true, true, true, false};
-    for (unsigned i = 0; i < p.depth; ++i) {
-        perms.writable = perms.writable && (p.entry[i] & sdm::paging::writable) != 0;
-        perms.user = perms.user && (p.entry[i] & sdm::paging::user) != 0;
-        if (c.nx && (p.entry[i] & sdm::paging::execute_disable) != 0)
-            perms.executable = false;
-    }
+    page_permissions upper{true, true, true, false};
+    for (unsigned i = 0; i + 1 < p.depth; ++i)
+        upper = with_entry(upper, p.entry[i], c);
     const std::uint64_t leaf = p.entry[p.depth - 1];
+    page_permissions perms = with_entry(upper, leaf, c);
     const auto l = static_cast<level>(levels + 1 - p.depth);
     perms.global = c.global_pages && (leaf & sdm::paging::global) != 0;
     if (!allowed(perms, a, c))
@@ -86,7 +91,9 @@ walk_result translate(const walk_path& p, std::uint64_t linear, access a, const 
             0,
             l,
             perms,
-            a.kind == access_kind::write || (leaf & sdm::paging::dirty) != 0};
+            a.kind == access_kind::write || (leaf & sdm::paging::dirty) != 0,
+            p.address[p.depth - 1],
+            upper};
 }
 
 } // namespace detail

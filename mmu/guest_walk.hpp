@@ -67,6 +67,11 @@ struct walk_result {
     sdm::paging::level level;
     page_permissions permissions; // translated only
     bool dirty;                   // translated: the leaf's D after the walk
+    // translated: the guest-physical address of the leaf entry, and the rights of the entries
+    // above it alone (R/W, U/S and XD combined as in `permissions`; global false). The other
+    // entries of the leaf's table share those upper entries (shadow_prefetch.hpp).
+    std::uint64_t leaf_entry;
+    page_permissions upper;
 };
 
 constexpr std::uint64_t page_bytes(const walk_result& r) {
@@ -94,6 +99,8 @@ constexpr sdm::paging::level below(sdm::paging::level l) {
 // present, or a reserved bit set.
 bool entry_faults(std::uint64_t entry, sdm::paging::level l, access a, const paging_context& c,
                   walk_result& fault);
+// `p` narrowed by one more entry of the path: R/W and U/S must be set, XD (with EFER.NXE) clear.
+page_permissions with_entry(page_permissions p, std::uint64_t entry, const paging_context& c);
 // The translation of a complete path, or the rights violation it gives `a`.
 walk_result translate(const walk_path& p, std::uint64_t linear, access a, const paging_context& c);
 walk_result outcome_only(walk_outcome o, std::uint64_t address, sdm::paging::level l);

@@ -34,6 +34,10 @@ static int instrument = 3;
 module_param(instrument, int, 0444);
 MODULE_PARM_DESC(instrument, "0 off, 1 counts and cycles, 2 + min/max/stddev/histograms, 3 + flight recorder (default)");
 
+static int shadow_prefetch = 8;
+module_param(shadow_prefetch, int, 0444);
+MODULE_PARM_DESC(shadow_prefetch, "PTEs of the same guest page table a shadow-paging fill maps around the fault: 0 off, or a power of two up to 512 (default 8)");
+
 static ulong outlier_cycles = 100000;
 module_param(outlier_cycles, ulong, 0444);
 MODULE_PARM_DESC(outlier_cycles, "exits handled in more TSC cycles than this go to the outlier ring");
@@ -442,7 +446,8 @@ static int __init es_init(void)
 {
 	struct es_load_params params = { .instrument = instrument,
 					 .outlier_cycles = outlier_cycles,
-					 .preemption_slice_log2 = preemption_slice };
+					 .preemption_slice_log2 = preemption_slice,
+					 .shadow_prefetch = shadow_prefetch };
 	int err;
 
 	if (instrument < 0 || instrument > 3) {

@@ -5,6 +5,7 @@
 #include "exitscope/abi.h"
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
+#include "mmu/shadow_prefetch.hpp"
 #include "pure/arg_checks.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/msrs.hpp"
@@ -80,6 +81,11 @@ extern "C" int es_core_load(const es_load_params* params) {
     core.instrument = static_cast<instrument_level>(params->instrument);
     core.outlier_cycles = params->outlier_cycles;
     core.preemption_slice_log2 = static_cast<std::uint32_t>(params->preemption_slice_log2);
+    if (params->shadow_prefetch < 0 ||
+        !mmu::valid_prefetch_window(static_cast<unsigned>(params->shadow_prefetch)))
+        return refuse(err::inval, "shadow_prefetch is out of range: use 0 (off) or a power of two "
+                                  "up to 512 (the PTEs a shadow fill maps around the fault)");
+    core.shadow_prefetch = static_cast<std::uint32_t>(params->shadow_prefetch);
 
     if (!(hw::cpuid(1, 0).ecx & sdm::cpuid1_ecx::vmx))
         return refuse(err::no_dev,

@@ -29,7 +29,8 @@ struct core_state {
     instrument_level instrument;
     std::uint64_t outlier_cycles; // flight-recorder outlier threshold
     std::uint32_t preemption_slice_log2;
-    std::uint32_t nr_cpus;                 // CPU ids (es_shim_nr_cpu_ids)
+    std::uint32_t shadow_prefetch; // a shadow fill's PTE prefetch window (mmu/shadow_prefetch.hpp)
+    std::uint32_t nr_cpus;         // CPU ids (es_shim_nr_cpu_ids)
     std::uint8_t reason_flags[nr_reasons]; // ES_REASON_* per reason, derived from exit_table.hpp
     std::uint8_t shadow_reason_flags[nr_reasons]; // the same for a shadow-paging VM
     std::uint64_t host_xcr0;

@@ -6,6 +6,7 @@
 #include "exitscope/abi.h"
 #include "irq_delivery.hpp"
 #include "mmu/shadow_entry.hpp"
+#include "mmu/shadow_prefetch.hpp"
 #include "mmu/shadow_tables.hpp"
 #include "sdm/cpu_bits.hpp"
 #include "sdm/segments.hpp"
@@ -30,6 +31,11 @@ bool escalates_page_fault(std::uint32_t vectoring) {
     return v == sdm::vector::pf || v == 0 || (v >= 10 && v <= 13);
 }
 
+bool is_external_interrupt(std::uint32_t vectoring) {
+    using namespace sdm::interruption;
+    return (vectoring & valid) && ((vectoring >> type_shift) & type_mask) == type_external;
+}
+
 void inject_exception(std::uint8_t vector, std::uint32_t error_code) {
     using namespace sdm::interruption;
     hw::vmwrite(f::entry_exception_error_code, error_code);
@@ -45,18 +51,25 @@ exit_action inject_guest_page_fault(exit_context& ctx, const mmu::shadow_fault_d
         inject_exception(vector_df, 0);
         return exit_action::resume;
     }
-    // Any other interrupted event (an external interrupt or an INT n) is delivered again once
-    // the guest's handler returns to the instruction that raised it; it is dropped here, as the
-    // processor would deliver the #PF first.
+    // The #PF goes in first. An interrupted INT n or exception is raised again when the
+    // guest's handler returns to its instruction; an external interrupt, already acknowledged at
+    // the board, would be lost: it is requeued (as KVM keeps it in its interrupt queue) and
+    // delivered once the guest can take it (irq_delivery.cpp).
+    if (is_external_interrupt(vectoring)) {
+        ctx.vcpu.irq_requeued = true;
+        ctx.vcpu.requeued_vector =
+            static_cast<std::uint8_t>(vectoring & sdm::interruption::vector_mask);
+    }
     ctx.vcpu.regs.cr2 = d.cr2;
     inject_exception(sdm::vector::pf, d.error_code);
     return exit_action::resume;
 }
 
 // Map the guest frame of the walk, never a page outside the VM's RAM (the walk checked only its
-// tables: a leaf may name any guest-physical address).
+// tables: a leaf may name any guest-physical address). A guest large page brings in the rest of
+// its 2 MiB region, a guest 4 KiB page its prefetch window (core.shadow_prefetch).
 exit_action fill(exit_context& ctx, const mmu::shadow_fault_decision& d, mmu::access a,
-                 const mmu::paging_context& c) {
+                 const mmu::paging_context& c, vm_guest_ram& ram) {
     const std::uint64_t frame = mmu::guest_frame(d.walk);
     if (frame >= ctx.vm.mem.bytes)
         return stop_with(ctx, ES_STOP_EPT_VIOLATION, 0, d.walk.address);
@@ -70,12 +83,15 @@ exit_action fill(exit_context& ctx, const mmu::shadow_fault_decision& d, mmu::ac
         table = mmu::leaf_table(s, linear);
     }
     mmu::set_leaf(s, table, sdm::paging::table_index(linear, sdm::paging::level::pt), pte);
-    if (d.walk.level != sdm::paging::level::pt) {
-        const guest_memory& mem = ctx.vm.mem;
-        mmu::fill_pieces(s, table, d.walk, c, [&mem](std::uint64_t gpa) {
-            return gpa < mem.bytes ? mem.pages[gpa / ES_PAGE_SIZE].pa : mmu::no_frame;
-        });
-    }
+    const guest_memory& mem = ctx.vm.mem;
+    auto host_frame = [&mem](std::uint64_t gpa) {
+        return gpa < mem.bytes ? mem.pages[gpa / ES_PAGE_SIZE].pa : mmu::no_frame;
+    };
+    if (d.walk.level != sdm::paging::level::pt)
+        mmu::fill_pieces(s, table, d.walk, c, host_frame);
+    else
+        mmu::prefetch_neighbours(ram, s, table, linear, d.walk, c, core.shadow_prefetch,
+                                 host_frame);
     reinject_interrupted_event();
     return exit_action::resume;
 }
@@ -96,7 +112,7 @@ exit_action shadow_page_fault(exit_context& ctx) {
         mmu::shadow_page_fault(ram, ctx.vm.shadow->guest_cr3, linear, error_code, supervisor_ac, c);
     switch (d.action) {
     case mmu::shadow_fault_action::fill:
-        return fill(ctx, d, mmu::access_of_page_fault(error_code, supervisor_ac), c);
+        return fill(ctx, d, mmu::access_of_page_fault(error_code, supervisor_ac), c, ram);
     case mmu::shadow_fault_action::inject_page_fault:
         return inject_guest_page_fault(ctx, d);
     case mmu::shadow_fault_action::inject_general_protection:

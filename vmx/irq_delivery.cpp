@@ -124,6 +124,16 @@ bool deliver_board_interrupts(es_vcpu& vcpu, es_vm& vm) {
             injecting = inject_nmi(vcpu);
     }
     bool window = false;
+    if (vcpu.irq_requeued) {
+        if (!injecting && guest_can_take_interrupt()) {
+            hw::vmwrite(f::entry_interruption_info,
+                        valid | (type_external << type_shift) | vcpu.requeued_vector);
+            vcpu.irq_requeued = false;
+            injecting = true;
+        } else {
+            window = true;
+        }
+    }
     if (interrupt_waiting(vcpu, vm)) {
         if (!injecting && guest_can_take_interrupt()) {
             const int vector = acknowledge_interrupt(vcpu, vm);

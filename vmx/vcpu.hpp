@@ -61,6 +61,10 @@ struct es_vcpu {
     bool sipi_pending;  // a start-up IPI ended its wait: it starts in real mode at the vector
     bool start_at_sipi; // its start state is the SIPI's (CS = vector << 8, IP = 0)
     bool parked;        // it sleeps in a HLT with interrupts off (apic_bus.hpp's park_vcpu)
+    // An external interrupt whose delivery a reflected #PF interrupted (handlers_shadow.cpp):
+    // acknowledged at its source already, it goes in once the guest can take it.
+    bool irq_requeued;
+    std::uint8_t requeued_vector;
     es_host_switch host;
     void* fpu_alloc;
     // Guest sections and the counters (stats.cpp's section protocol).

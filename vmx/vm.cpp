@@ -189,6 +189,7 @@ void restart_vcpu(es_vcpu& vcpu, guest_mode mode, std::uint64_t entry, std::uint
     // Nothing of an earlier run carries over: no event the VMCS still holds is delivered again
     // (write_guest_start_state clears the pending ones), and the MSRs kept here reset.
     vcpu.vectoring_stale = true;
+    vcpu.irq_requeued = false;
     vcpu.idle_pending = false;
     vcpu.guest_pat = pat_reset_value;
     reset_xsave_state(vcpu);

@@ -162,6 +162,7 @@ struct es_load_params {
     int instrument; /* level 0..3 */
     es_u64 outlier_cycles;
     int preemption_slice_log2; /* guest time slice: 2^N TSC ticks */
+    int shadow_prefetch;       /* PTE prefetch window of a shadow fill: 0 or a power of two <= 512 */
 };
 /* Parse capabilities from this CPU's MSRs and choose controls; 0 or -errno (message logged). */
 int es_core_load(const struct es_load_params* params);

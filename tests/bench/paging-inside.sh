@@ -7,6 +7,8 @@
 # clearcpuid=erms,rep_good: the string routines KVM's guest picks (KVM's IA32_MISC_ENABLE has
 # fast strings off, Exitscope's on; README "EPT vs shadow paging"). PAGING_RUNS (space-separated run
 # names) picks some of the runs; PAGING_SECONDS bounds each boot (SIGINT after it).
+# PAGING_PREFETCH (space-separated windows, e.g. "0 8 16 512") adds the shadow boots once more
+# per window, the module loaded with shadow_prefetch=N: runs es-shadow-pfN-quick/-workload.
 append="console=ttyS0 earlyprintk=serial nokaslr panic=-1 acpi=off pci=off cryptomgr.notests"
 append="$append 8250.nr_uarts=1 tsc=reliable mitigations=off io_delay=none quiet rdinit=/init nolapic"
 runs=${PAGING_RUNS:-"es-ept es-shadow es-ept-nofs kvm-ept1 kvm-ept0"}
@@ -117,4 +119,13 @@ if wanted kvm-ept1 || wanted kvm-ept0; then
         rmmod kvm_intel
     done
 fi
+for window in ${PAGING_PREFETCH:-}; do
+    insmod /exitscope.ko shadow_prefetch="$window" || exit 1
+    for kind in quick workload; do
+        exitscope reset
+        boot "es-shadow-pf$window-$kind" "exitscope_$kind=1" --paging shadow
+        reasons "es-shadow-pf$window-$kind"
+    done
+    rmmod exitscope
+done
 note done

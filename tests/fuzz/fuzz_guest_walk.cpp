@@ -3,12 +3,18 @@
 // OR-ing into RAM), on random guest RAM of 1 to 8 pages whose words are mostly present entries
 // pointing into (or just past) RAM, with random CR3, linear address, access and context. Both
 // must agree on the outcome, the address, the level, the error code, the rights, D, and every
-// word of RAM afterwards (the A/D side effects).
+// word of RAM afterwards (the A/D side effects). A translated 4 KiB walk is then the fill of a
+// PTE prefetch (mmu/shadow_prefetch.hpp) with a random window: the prefetch writes no guest RAM,
+// and every neighbour it maps is checked against the reference walk of its own address: a frame
+// in RAM and the one the reference gives, A already set everywhere (the reference read walk
+// changes nothing), and no right wider than the reference's (W only when writable and dirty, U
+// only for a user page, no XD only when executable, G only when global).
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
 #include "mmu/guest_walk.hpp"
+#include "mmu/shadow_prefetch.hpp"
 #include "tests/fuzz/fuzz_require.hpp"
 
 using fuzz::require;
@@ -160,6 +166,52 @@ es::mmu::walk_result reference(std::vector<std::uint64_t>& m, std::uint64_t cr3,
     return r;
 }
 
+// A shadow pool in host memory (mmu::shadow_pool) with the 4 tables one fill's path uses (no
+// more are handed out); host frame = guest frame + host_offset.
+struct pool {
+    std::vector<std::uint64_t> mem = std::vector<std::uint64_t>(4 * 512);
+    std::uint32_t used = 1;
+    bool local[es::mmu::shadow_pool_pages] = {};
+    bool gib_pieces = false;
+    std::uint64_t* table(std::uint32_t i) { return &mem[std::size_t{i} * 512]; }
+    std::uint64_t table_pa(std::uint32_t i) { return 0x80000000ull + std::uint64_t{i} * 4096; }
+};
+constexpr std::uint64_t host_offset = 0x100000000ull;
+
+// The prefetch after the fill `fill` of `la`, checked neighbour by neighbour (see the top).
+void check_prefetch(ram& mem, std::vector<std::uint64_t>& model, std::uint64_t cr3,
+                    std::uint64_t la, const es::mmu::walk_result& fill,
+                    const es::mmu::paging_context& c, const ref_context& rc, unsigned window) {
+    using sdm::paging::level;
+    pool p;
+    const std::uint32_t t = es::mmu::leaf_table(p, la);
+    require(t != es::mmu::no_table);
+    const std::uint64_t ram_bytes = mem.words.size() * 8;
+    es::mmu::prefetch_neighbours(mem, p, t, la, fill, c, window, [&](std::uint64_t gpa) {
+        return gpa < ram_bytes ? gpa + host_offset : es::mmu::no_frame;
+    });
+    require(p.used == 4); // the fill's path, nothing more
+    require(mem.words == model);
+    for (unsigned i = 0; i < 512; ++i) {
+        const std::uint64_t e = p.table(t)[i];
+        if ((e & 1) == 0)
+            continue;
+        require(i / window == sdm::paging::table_index(la, level::pt) / window);
+        const std::uint64_t frame = (e & 0x000ffffffffff000ull) - host_offset;
+        require(frame < ram_bytes);
+        const std::uint64_t nla = (la & ~0x1fffffull) | (std::uint64_t{i} << 12);
+        const std::vector<std::uint64_t> before = model;
+        const es::mmu::walk_result r = reference(model, cr3, nla, k_read, false, true, rc);
+        require(r.outcome == es::mmu::walk_outcome::translated && r.level == level::pt);
+        require(model == before);
+        require(frame == (r.address & ~0xfffull));
+        require((e & 2) == 0 || (r.permissions.writable && r.dirty));
+        require((e & 4) == 0 || r.permissions.user);
+        require((e >> 63) != 0 || r.permissions.executable);
+        require((e & 0x100) == 0 || r.permissions.global);
+    }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -217,5 +269,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         require(got.dirty == want.dirty);
     }
     require(mem.words == model);
+    if (got.outcome == es::mmu::walk_outcome::translated && got.level == sdm::paging::level::pt)
+        check_prefetch(mem, model, cr3, la, got, c, rc, 1u << (1 + head[28] % 9));
     return 0;
 }

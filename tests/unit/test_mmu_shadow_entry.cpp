@@ -17,7 +17,7 @@ namespace {
 constexpr std::uint64_t host = 0x12345000;
 
 mmu::walk_result translation(mmu::page_permissions p, bool dirty, std::uint64_t address = page) {
-    return {mmu::walk_outcome::translated, address, 0, level::pt, p, dirty};
+    return {mmu::walk_outcome::translated, address, 0, level::pt, p, dirty, 0, {}};
 }
 
 std::uint64_t pte_for(mmu::page_permissions p, bool dirty, mmu::access a,

@@ -6,42 +6,14 @@
 #include <vector>
 
 #include "mmu/shadow_tables.hpp"
+#include "tests/unit/fake_shadow_pool.hpp"
 
 using namespace es::mmu;
+using es::test::array_pool;
+using es::test::lookup;
 namespace paging = sdm::paging;
 
 namespace {
-
-struct array_pool {
-    std::vector<std::uint64_t> mem = std::vector<std::uint64_t>(shadow_pool_pages * 512, 0);
-    std::uint32_t used = 1;
-    bool local[shadow_pool_pages] = {};
-    bool gib_pieces = false;
-    std::uint64_t* table(std::uint32_t i) { return &mem[std::size_t{i} * 512]; }
-    std::uint64_t table_pa(std::uint32_t i) { return 0x100000 + std::uint64_t{i} * 4096; }
-    std::uint64_t nonzero() const {
-        std::uint64_t n = 0;
-        for (auto e : mem)
-            n += e != 0;
-        return n;
-    }
-};
-static_assert(shadow_pool<array_pool>);
-
-// The leaf the tables map `linear` to, walking them as the processor would; 0 if none.
-std::uint64_t lookup(array_pool& p, std::uint64_t linear) {
-    std::uint64_t* t = p.table(0);
-    for (auto l : {paging::level::pml4, paging::level::pdpt, paging::level::pd}) {
-        const std::uint64_t e = t[paging::table_index(linear, l)];
-        if (!(e & paging::present))
-            return 0;
-        REQUIRE(p.table_pa(pool_index_of(e)) == (e & paging::address_mask));
-        REQUIRE((e & (paging::present | paging::writable | paging::user)) ==
-                (paging::present | paging::writable | paging::user));
-        t = p.table(pool_index_of(e));
-    }
-    return t[paging::table_index(linear, paging::level::pt)];
-}
 
 constexpr std::uint64_t pte(std::uint64_t frame) {
     return frame | paging::present | paging::accessed;
@@ -142,7 +114,9 @@ TEST_CASE("shadow tables: a fill from a 2 MiB page brings in the rest of the pag
                   0,
                   paging::level::pd,
                   page_permissions{true, true, false, true},
-                  false};
+                  false,
+                  0,
+                  {}};
     const std::uint32_t t = leaf_table(p, 0x40005123);
     REQUIRE(t != no_table);
     // The faulting piece, as the fill put it (here writable: already there, it stays).
