@@ -16,12 +16,12 @@
 bits 64
 
 %include "bzimage.inc"
+%include "x2apic.inc"
 %include "scenario.inc"
 
 STACK_TOP equ 0x80000
 IDT_BASE equ 0x70000
 GP_VECTOR equ 13
-ICR equ 0x830
 SIPI_PAGE equ 0x8000            ; the AP's start: vector 8
 
 entry64:
@@ -36,13 +36,6 @@ entry64:
 
     streq_function
 
-%macro send_ipi 1               ; the 64-bit ICR value (x2APIC: destination in the high half)
-    mov ecx, ICR
-    mov rax, %1
-    mov rdx, rax
-    shr rdx, 32
-    wrmsr
-%endmacro
 FIXED_SELF equ 0xf0 | (1 << 18)          ; vector 0xF0, shorthand self
 FIXED_TO_1 equ 0xf0 | (1 << 32)          ; vector 0xF0, APIC ID 1
 INIT_ASSERT equ 0x500 | (1 << 14)        ; INIT, level assert

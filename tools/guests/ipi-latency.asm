@@ -9,6 +9,7 @@
 bits 64
 
 %include "bzimage.inc"
+%include "x2apic.inc"
 
 ROUNDS equ 200
 STACK_TOP equ 0x80000
@@ -20,7 +21,6 @@ AP_DONE equ 0x9010              ; byte: AP_TSC holds this round's TSC (stored af
                                 ; stores are seen in order, "Memory Ordering in P6 and More
                                 ; Recent Processor Families", SDM Vol. 3A, June 2023)
 AP_STACK equ 0x7000
-ICR equ 0x830
 APIC_BASE_MSR equ 0x1b
 APIC_EN_EXTD equ 0xc00          ; IA32_APIC_BASE: xAPIC global enable (11), x2APIC (10)
 SVR equ 0x80f
@@ -31,13 +31,6 @@ INIT_TO_1 equ 0x500 | (1 << 14) | (1 << 32)
 STARTUP_TO_1 equ 0x600 | (SIPI_PAGE >> 12) | (1 << 32)
 SETTLE_LOOPS equ 4000           ; lets vCPU 1 reach its HLT after its handler returned
 
-%macro send_ipi 1               ; the 64-bit ICR value (x2APIC: destination in the high half)
-    mov ecx, ICR
-    mov rax, %1
-    mov rdx, rax
-    shr rdx, 32
-    wrmsr
-%endmacro
 
 entry64:
     cli
