@@ -56,7 +56,6 @@ struct serial_feed::state {
     std::function<void()> on_quit;
     int stop_pipe[2] = {-1, -1}; // written to end the reader
     bool terminal = false;
-    bool line_ends = false; // ONLCR turned off on standard output's terminal
     termios saved{};
     std::thread reader;
 
@@ -127,8 +126,9 @@ serial_feed::serial_feed(int fd, offer_fn offer, std::function<void()> on_quit)
         cfmakeraw(&raw);
         raw.c_oflag = s_->saved.c_oflag & ~static_cast<tcflag_t>(ONLCR);
         s_->terminal = tcsetattr(fd, TCSANOW, &raw) == 0;
-        s_->line_ends = s_->terminal && (s_->saved.c_oflag & ONLCR) && same_terminal_as_stdout(fd);
-        output_without_onlcr.store(s_->line_ends, std::memory_order_relaxed);
+        output_without_onlcr.store(s_->terminal && (s_->saved.c_oflag & ONLCR) &&
+                                       same_terminal_as_stdout(fd),
+                                   std::memory_order_relaxed);
     }
     s_->reader = std::thread([st = s_.get()] { st->read_loop(); });
 }
