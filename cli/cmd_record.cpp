@@ -17,6 +17,7 @@
 #include "observe.hpp"
 #include "options.hpp"
 #include "run_flow.hpp"
+#include "scope_args.hpp"
 #include "signals.hpp"
 #include "stops.hpp"
 
@@ -28,6 +29,8 @@ struct record_request {
     std::uint64_t interval_ms = 100, duration_ms = 0;
     std::string out_path;
     std::optional<run_options> run;
+    vm_scope_words vm_words;
+    stats_scope scope; // --vm/--vcpu, once the device is open
 };
 
 // "--" ends record's own options: the rest are `run` options and the IMAGE.
@@ -49,6 +52,7 @@ std::optional<record_request> parse_record(const words& args, int& status) {
     const CLI::Option* duration_opt =
         app.add_option("--duration", duration, "stop after this many milliseconds")
             ->type_name("MS");
+    add_vm_scope_options(app, q.vm_words);
     if (const auto problem = parse_args(app, own)) {
         status = report_problem("record", app, *problem);
         return std::nullopt;
@@ -62,6 +66,11 @@ std::optional<record_request> parse_record(const words& args, int& status) {
     q.duration_ms = *du;
     if (!out_opt->count()) {
         std::fprintf(stderr, "exitscope record: give -o FILE.csv (or -o - for standard output)\n");
+        return std::nullopt;
+    }
+    if (dashdash != args.end() && q.vm_words.given()) {
+        std::fprintf(stderr, "exitscope record: the VM of -- gets its id when it starts: record "
+                             "it without --vm/--vcpu, or give --vm of a VM that runs now\n");
         return std::nullopt;
     }
     if (dashdash != args.end()) {
@@ -119,8 +128,13 @@ int sample(int dev, const record_request& q, std::FILE* out, double t0, pid_t ch
                 status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
             }
         }
-        if (!read_stats(dev, s))
-            return status_error;
+        bool vm_gone = false;
+        if (!read_stats(dev, s, q.scope, &vm_gone)) {
+            if (!vm_gone)
+                return status_error;
+            std::fprintf(stderr, "exitscope record: VM %u ended\n", q.scope.vm_id);
+            break;
+        }
         const auto ms =
             static_cast<std::uint64_t>(std::llround((monotonic_seconds() - t0) * 1000.0));
         std::fputs(format_record_rows(ms, s).c_str(), out);
@@ -138,7 +152,7 @@ int sample(int dev, const record_request& q, std::FILE* out, double t0, pid_t ch
 
 int cmd_record(const words& args) {
     int status = 0;
-    const auto q = parse_record(args, status);
+    auto q = parse_record(args, status);
     if (!q)
         return status;
     const bool to_stdout = q->out_path == "-";
@@ -151,8 +165,14 @@ int cmd_record(const words& args) {
     const fd_handle dev = open_device();
     if (!dev.valid())
         return status_error;
+    if (q->vm_words.given()) {
+        const auto scope = resolve_vm_scope("record", dev.get(), q->vm_words, status);
+        if (!scope)
+            return status;
+        q->scope = *scope;
+    }
     es_stats s;
-    if (!read_stats(dev.get(), s))
+    if (!read_stats(dev.get(), s, q->scope))
         return status_error;
     install_stop_handler();
     const double t0 = monotonic_seconds();

@@ -2,9 +2,11 @@
 #include "command_util.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,12 +15,24 @@
 
 namespace es::cli {
 
-bool read_stats(int fd, es_stats& s, std::uint32_t scope, std::uint32_t cpu) {
+bool read_stats(int fd, es_stats& s, const stats_scope& scope, bool* vm_gone) {
     s = es_stats{};
     s.size = sizeof s;
-    s.scope = scope;
-    s.cpu = cpu;
-    return checked_ioctl(fd, ES_IOC_STATS, &s, "reading statistics") == 0;
+    s.scope = scope.scope;
+    s.cpu = scope.cpu;
+    s.vm_id = scope.vm_id;
+    s.vcpu = scope.vcpu;
+    if (ioctl(fd, ES_IOC_STATS, &s) == 0)
+        return true;
+    const int e = errno;
+    if (vm_gone && e == ENOENT && scope.vm_id) {
+        *vm_gone = true;
+        return false;
+    }
+    const auto why = explain_scope_error(scope, e);
+    report_failure("exitscope", "reading statistics", e, why ? *why : errno_advice(e));
+    errno = e;
+    return false;
 }
 
 bool read_trace(int fd, std::uint32_t vm, bool outliers, std::uint32_t capacity,

@@ -7,11 +7,13 @@
 #include <vector>
 
 #include "exitscope/abi.h"
+#include "vm_scope.hpp"
 
 namespace es::cli {
 
-// ES_IOC_STATS; prints why on failure.
-bool read_stats(int fd, es_stats& s, std::uint32_t scope = ES_SCOPE_GLOBAL, std::uint32_t cpu = 0);
+// ES_IOC_STATS of `scope`; prints why on failure (errno kept). With `vm_gone`, a VM scope whose
+// VM has ended sets it instead of printing (watch and record end there).
+bool read_stats(int fd, es_stats& s, const stats_scope& scope = {}, bool* vm_gone = nullptr);
 
 // ES_IOC_TRACE: the last `capacity` entries of a ring (of `vm`, 0: all VMs), oldest first.
 bool read_trace(int fd, std::uint32_t vm, bool outliers, std::uint32_t capacity,

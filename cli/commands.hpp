@@ -19,6 +19,7 @@ int cmd_plot(const words& args);
 int cmd_reset(const words& args);
 int cmd_reasons(const words& args);
 int cmd_info(const words& args);
+int cmd_vms(const words& args);
 
 // The top-level usage text (`exitscope --help`), printed after top-level usage errors too.
 extern const char usage[];

@@ -111,7 +111,10 @@ class exitscope_backend final : public backend {
     }
 
     std::string counts() override {
-        return exitscope_counts(exits_, cycles_) + "; paging: " + paging_name(shadow_);
+        std::string per_vcpu;
+        for (std::uint64_t n : vcpu_exits_)
+            per_vcpu += (per_vcpu.empty() ? "; vCPU exits " : "+") + std::to_string(n);
+        return exitscope_counts(exits_, cycles_) + per_vcpu + "; paging: " + paging_name(shadow_);
     }
 
     void after_summary(const stop_record& stop) override {
@@ -127,6 +130,7 @@ class exitscope_backend final : public backend {
     std::vector<fd_handle> vcpus_; // with several vCPUs, a descriptor each
     bool shadow_ = false;          // the VM runs under shadow paging
     std::uint64_t exits_ = 0, cycles_ = 0;
+    std::vector<std::uint64_t> vcpu_exits_; // with several vCPUs, each one's
     std::uint32_t vm_id_ = 0;
 };
 
@@ -175,6 +179,7 @@ bool exitscope_backend::run_threads(const guest_plan& p, stop_record& stop) {
     const vcpu_runs runs = run_vcpu_threads(fds, p.max_exits, p.console_raw);
     exits_ = runs.exits;
     cycles_ = runs.cycles;
+    vcpu_exits_ = runs.vcpu_exits;
     vm_id_ = runs.last.front().vm_id;
     if (!runs.ok)
         return false;

@@ -75,7 +75,7 @@ std::string format_stat_table(const std::vector<reason_row>& rows, bool all, con
 }
 
 std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope,
-                             std::uint32_t paging) {
+                             std::uint32_t paging, const std::vector<vcpu_figures>& vcpus) {
     std::uint64_t total = 0, total_cycles = 0;
     json reasons = json::array();
     for (const auto& r : rows) {
@@ -96,10 +96,13 @@ std::string format_stat_json(const std::vector<reason_row>& rows, const char* sc
     }
     const std::string words = paging_words(paging);
     // "paging" last: scripts match the contract's prefix {"scope":...,"reasons":[.
-    return to_json_text({{"scope", scope},
-                         {"reasons", std::move(reasons)},
-                         {"total", {{"count", total}, {"cycles", total_cycles}}},
-                         {"paging", words.empty() ? json(nullptr) : json(words)}});
+    json doc = {{"scope", scope},
+                {"reasons", std::move(reasons)},
+                {"total", {{"count", total}, {"cycles", total_cycles}}},
+                {"paging", words.empty() ? json(nullptr) : json(words)}};
+    if (!vcpus.empty())
+        doc["vcpus"] = vcpu_rows_json(vcpus);
+    return to_json_text(doc);
 }
 
 const char* paging_name(bool shadow) {

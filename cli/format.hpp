@@ -8,6 +8,7 @@
 
 #include "exitscope/abi.h"
 #include "text.hpp"
+#include "vm_scope.hpp"
 
 namespace es::cli {
 
@@ -32,9 +33,10 @@ std::vector<reason_row> make_rows(const es_stats& stats, const es_reasons& reaso
 std::string format_stat_table(const std::vector<reason_row>& rows, bool all, const char* scope,
                               const std::string& note = "");
 // `exitscope stat --json`: every defined reason, in number order, with min/max/mean/stddev and
-// the log2 histogram; "paging" is paging_words(paging), null for 0.
+// the log2 histogram; "paging" is paging_words(paging), null for 0; "vcpus" (vcpu_rows_json)
+// last, only when `vcpus` has rows (a VM's scope).
 std::string format_stat_json(const std::vector<reason_row>& rows, const char* scope,
-                             std::uint32_t paging = 0);
+                             std::uint32_t paging = 0, const std::vector<vcpu_figures>& vcpus = {});
 // `exitscope stat --csv`: a header, then every defined reason in number order.
 std::string format_stat_csv(const std::vector<reason_row>& rows);
 

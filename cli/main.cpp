@@ -20,18 +20,24 @@ const char usage[] =
     "  compare [run options but --backend and --max-exits] IMAGE\n"
     "        run it under Exitscope, then KVM; print both consoles and summaries; exit status\n"
     "        0 when both stop the same way with identical consoles, else 1\n"
-    "  stat [--json|--csv] [--all] [--cpu N] [--save FILE] [--since FILE] [--hist REASON]\n"
+    "  stat [--json|--csv] [--all] [--cpu N | --vm ID [--vcpu N]] [--save FILE]\n"
+    "      [--since FILE] [--hist REASON]\n"
     "        per exit reason: count, share, cycles, min, max, mean, standard deviation (since\n"
     "        load or reset); --save FILE keeps a snapshot, --since FILE shows what happened\n"
-    "        after it; --hist REASON (number or name, e.g. CPUID) draws its log2 histogram\n"
+    "        after it; --hist REASON (number or name, e.g. CPUID) draws its log2 histogram;\n"
+    "        --vm ID: one running VM (since it was created), with a line per vCPU; --vcpu N:\n"
+    "        one of its vCPUs (--vcpu alone: of the one running VM)\n"
     "  trace [--vm N] [--outliers] [--last N] [--json|--csv]\n"
     "        the flight recorder, oldest first: time (TSC ticks after the first shown), CPU,\n"
-    "        VM, reason, qualification, guest RIP, handling cycles; --outliers: the slow exits\n"
-    "  watch [--interval MS] [--filter TEXT] [--batch] [--count N]\n"
+    "        VM, vCPU, reason, qualification, guest RIP, handling cycles; --outliers: the slow\n"
+    "        exits\n"
+    "  watch [--interval MS] [--filter TEXT] [--batch] [--count N] [--vm ID [--vcpu N]]\n"
     "        live exit counts and rates per second, busiest first (like kvm_stat); --batch\n"
     "        prints one block per interval without escape codes; --count N stops after N\n"
-    "  record [--interval MS] -o FILE.csv|- [--duration MS] [-- RUN-OPTIONS IMAGE]\n"
-    "        sample the global counters every interval (default 100 ms) for --duration, while\n"
+    "  record [--interval MS] -o FILE.csv|- [--duration MS] [--vm ID [--vcpu N]]\n"
+    "      [-- RUN-OPTIONS IMAGE]\n"
+    "        sample the global counters (or one VM's, one vCPU's: until it ends) every\n"
+    "        interval (default 100 ms) for --duration, while\n"
     "        a guest runs (exit status: the run's), or until Ctrl-C. CSV columns: time_ms (since\n"
     "        the start), reason (number), name, count and cycles (cumulative), one row per\n"
     "        non-zero reason per sample\n"
@@ -40,6 +46,8 @@ const char usage[] =
     "  reset                             start the global statistics afresh\n"
     "  reasons [--json]                  every exit reason: defined by the SDM? enabled here?\n"
     "  info [--json]                     VMX capabilities, controls in use, per-CPU VMX state\n"
+    "  vms [--json]                      the VMs running now: the ids --vm takes, vCPUs, paging,\n"
+    "                                    memory, exits, the process that runs each\n"
     "\n"
     "Exit status of run: 0 halted, the guest's code for OUT to port 0xF4, 70 unhandled exit,\n"
     "71 VM-entry failure, 72 triple fault, 73 access outside guest RAM, 74 --max-exits reached,\n"
@@ -56,7 +64,7 @@ struct command {
 constexpr command commands[] = {
     {"run", cmd_run},         {"compare", cmd_compare}, {"stat", cmd_stat}, {"trace", cmd_trace},
     {"watch", cmd_watch},     {"record", cmd_record},   {"plot", cmd_plot}, {"reset", cmd_reset},
-    {"reasons", cmd_reasons}, {"info", cmd_info},
+    {"reasons", cmd_reasons}, {"info", cmd_info},       {"vms", cmd_vms},
 };
 
 int dispatch(int argc, char** argv) {

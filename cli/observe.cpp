@@ -161,15 +161,16 @@ std::string format_histogram(const es_reason_stats& s, std::uint32_t reason, uns
 // ---- flight recorder --------------------------------------------------------------------------
 
 std::string format_trace_table(const std::vector<es_trace_entry>& entries) {
-    std::string out = fmt::format("{:>14} {:>4} {:>5}  {:<24} {:>18} {:>18} {:>10}\n", "time(+tsc)",
-                                  "cpu", "vm", "reason", "qualification", "rip", "cycles");
+    std::string out =
+        fmt::format("{:>14} {:>4} {:>5} {:>4}  {:<24} {:>18} {:>18} {:>10}\n", "time(+tsc)", "cpu",
+                    "vm", "vcpu", "reason", "qualification", "rip", "cycles");
     if (entries.empty())
         return out + "  (no exits recorded: the flight recorder needs instrument=3, the default)\n";
     const std::uint64_t t0 = entries.front().tsc;
     for (const auto& e : entries)
-        out += fmt::format("{:>14} {:>4} {:>5}  {:<24} {} {} {:>10}\n",
-                           static_cast<long long>(e.tsc - t0), e.cpu, e.vm, reason_label(e.reason),
-                           alt_hex(e.qualification, 18), alt_hex(e.rip, 18),
+        out += fmt::format("{:>14} {:>4} {:>5} {:>4}  {:<24} {} {} {:>10}\n",
+                           static_cast<long long>(e.tsc - t0), e.cpu, e.vm, e.vcpu,
+                           reason_label(e.reason), alt_hex(e.qualification, 18), alt_hex(e.rip, 18),
                            e.cycles ? group_digits(e.cycles) : "-");
     return out;
 }
@@ -183,6 +184,7 @@ std::string format_trace_json(const std::vector<es_trace_entry>& entries, bool o
                         {"rel", static_cast<long long>(e.tsc - t0)},
                         {"cpu", e.cpu},
                         {"vm", e.vm},
+                        {"vcpu", e.vcpu},
                         {"reason", e.reason & 0xffff},
                         {"name", reason_key(e.reason & 0xffff)},
                         {"entry_failure", (e.reason & 0x80000000u) != 0},
@@ -195,13 +197,13 @@ std::string format_trace_json(const std::vector<es_trace_entry>& entries, bool o
 }
 
 std::string format_trace_csv(const std::vector<es_trace_entry>& entries) {
-    std::string out = "tsc,rel_tsc,cpu,vm,reason,name,qualification,rip,cycles\n";
+    std::string out = "tsc,rel_tsc,cpu,vm,vcpu,reason,name,qualification,rip,cycles\n";
     const std::uint64_t t0 = entries.empty() ? 0 : entries.front().tsc;
     for (const auto& e : entries)
-        out +=
-            fmt::format("{},{},{},{},{},{},{},{},{}\n", e.tsc, static_cast<long long>(e.tsc - t0),
-                        e.cpu, e.vm, e.reason & 0xffff, reason_label(e.reason),
-                        alt_hex(e.qualification, 0), alt_hex(e.rip, 0), e.cycles);
+        out += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", e.tsc,
+                           static_cast<long long>(e.tsc - t0), e.cpu, e.vm, e.vcpu,
+                           e.reason & 0xffff, reason_label(e.reason), alt_hex(e.qualification, 0),
+                           alt_hex(e.rip, 0), e.cycles);
     return out;
 }
 

@@ -33,6 +33,7 @@ class vcpu_group {
     vcpu_group(const std::vector<int>& fds, std::uint64_t max_exits, bool raw)
         : fds_(fds), max_exits_(max_exits), raw_(raw) {
         result_.last.resize(fds.size());
+        result_.vcpu_exits.resize(fds.size());
     }
 
     vcpu_runs run() {
@@ -88,6 +89,7 @@ class vcpu_group {
                 write_in_order(g, r, console.data());
             result_.exits += r.exits;
             result_.cycles += r.cycles;
+            result_.vcpu_exits[index] += r.exits;
             result_.last[index] = r;
             if (rc < 0 && !eintr)
                 result_.ok = false;

@@ -16,6 +16,7 @@ struct vcpu_runs {
     bool interrupted = false; // SIGINT/SIGTERM
     std::vector<es_run> last; // each vCPU's last run
     std::uint64_t exits = 0, cycles = 0;
+    std::vector<std::uint64_t> vcpu_exits; // each vCPU's exits in all its run calls
     // The run whose stop ended the guest: the first with a stop that is not ES_STOP_VM_STOPPED
     // (vCPU 0's when there is none).
     const es_run& deciding() const;

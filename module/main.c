@@ -17,6 +17,7 @@
 #include "exitscope/abi.h"
 #include "exitscope/boundary.h"
 #include "es_module.h"
+#include "vm_file.h"
 
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("Exitscope developers");
@@ -41,51 +42,6 @@ MODULE_PARM_DESC(shadow_prefetch, "PTEs of the same guest page table a shadow-pa
 static ulong outlier_cycles = 100000;
 module_param(outlier_cycles, ulong, 0444);
 MODULE_PARM_DESC(outlier_cycles, "exits handled in more TSC cycles than this go to the outlier ring");
-
-/* One VM per descriptor. `lock` serialises ES_VM_LOAD; each vCPU's start state and runs are
- * serialised by its own `vcpu_lock`, whichever descriptor they come through (the VM's for a VM of
- * one vCPU, the vCPU's), and different vCPUs run in parallel. */
-struct es_vm_file {
-	struct mutex lock;
-	struct es_vm *vm;
-	/* ES_VM_INPUT runs beside the runs, one writer at a time. */
-	struct mutex input_lock;
-	struct mutex vcpu_lock[ES_MAX_VCPUS];
-};
-
-/* A vCPU descriptor holds its VM's file: the VM lives until the last descriptor closes. */
-struct es_vcpu_file {
-	struct file *vm_file;
-	struct es_vm_file *vf;
-	u32 index;
-};
-
-/* Copy a versioned struct in: `size` must match exactly (the ABI is at version 1). */
-static void *es_copy_in(unsigned long arg, size_t size, long *err)
-{
-	void *buf;
-	u32 user_size;
-
-	if (get_user(user_size, (u32 __user *)arg)) {
-		*err = -EFAULT;
-		return NULL;
-	}
-	if (user_size != size) {
-		*err = -EINVAL;
-		return NULL;
-	}
-	buf = vmemdup_user((void __user *)arg, size);
-	if (IS_ERR(buf)) {
-		*err = PTR_ERR(buf);
-		return NULL;
-	}
-	return buf;
-}
-
-static long es_copy_out(unsigned long arg, const void *buf, size_t size)
-{
-	return copy_to_user((void __user *)arg, buf, size) ? -EFAULT : 0;
-}
 
 static int es_vm_release(struct inode *inode, struct file *file)
 {
@@ -115,123 +71,6 @@ static long es_vm_input(struct es_vm_file *vf, unsigned long arg)
 	mutex_unlock(&vf->input_lock);
 	if (!err)
 		err = es_copy_out(arg, a, sizeof(*a));
-	kvfree(a);
-	return err;
-}
-
-/* A vCPU's start state or run (`run`: ES_VM_RUN/ES_VCPU_RUN, else the SET_STATE pair), under
- * its own lock: a second thread on the same vCPU waits, and a signal ends the wait. */
-static long es_vcpu_op(struct es_vm_file *vf, u32 index, bool run, unsigned long arg)
-{
-	size_t size = run ? sizeof(struct es_run) : sizeof(struct es_vcpu_state);
-	long err = 0;
-	void *buf;
-
-	buf = es_copy_in(arg, size, &err);
-	if (!buf)
-		return err;
-	if (mutex_lock_interruptible(&vf->vcpu_lock[index])) {
-		kvfree(buf);
-		return -EINTR;
-	}
-	if (run)
-		err = es_core_vcpu_run(vf->vm, index, buf);
-	else
-		err = es_core_vcpu_set_state(vf->vm, index, buf);
-	mutex_unlock(&vf->vcpu_lock[index]);
-	/* A run interrupted by a signal, or whose console buffer faulted, still reports why it
-	 * stopped and its counts. */
-	if (run && (!err || err == -EINTR || err == -EFAULT)) {
-		long out = es_copy_out(arg, buf, size);
-
-		if (out)
-			err = out;
-	}
-	kvfree(buf);
-	return err;
-}
-
-static long es_stats_op(struct es_vm_file *vf, const u32 *vcpu_index, unsigned long arg)
-{
-	long err = 0;
-	void *buf = es_copy_in(arg, sizeof(struct es_stats), &err);
-
-	if (!buf)
-		return err;
-	err = vcpu_index ? es_core_vcpu_stats(buf, vf->vm, *vcpu_index) : es_core_stats(buf, vf->vm);
-	if (!err)
-		err = es_copy_out(arg, buf, sizeof(struct es_stats));
-	kvfree(buf);
-	return err;
-}
-
-static int es_vcpu_release(struct inode *inode, struct file *file)
-{
-	struct es_vcpu_file *cf = file->private_data;
-
-	fput(cf->vm_file);
-	kfree(cf);
-	return 0;
-}
-
-static long es_vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
-{
-	struct es_vcpu_file *cf = file->private_data;
-
-	switch (cmd) {
-	case ES_VCPU_SET_STATE:
-		return es_vcpu_op(cf->vf, cf->index, false, arg);
-	case ES_VCPU_RUN:
-		return es_vcpu_op(cf->vf, cf->index, true, arg);
-	case ES_VCPU_STATS:
-		return es_stats_op(cf->vf, &cf->index, arg);
-	default:
-		return -ENOTTY;
-	}
-}
-
-static const struct file_operations es_vcpu_fops = {
-	.owner = THIS_MODULE,
-	.release = es_vcpu_release,
-	.unlocked_ioctl = es_vcpu_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = noop_llseek,
-};
-
-static long es_create_vcpu(struct file *vm_file, unsigned long arg)
-{
-	struct es_vm_file *vf = vm_file->private_data;
-	struct es_vcpu_create *a;
-	struct es_vcpu_file *cf;
-	long err = 0;
-	int fd;
-
-	a = es_copy_in(arg, sizeof(*a), &err);
-	if (!a)
-		return err;
-	cf = kzalloc(sizeof(*cf), GFP_KERNEL_ACCOUNT);
-	if (!cf) {
-		err = -ENOMEM;
-		goto out;
-	}
-	err = es_core_vcpu_claim(vf->vm, a);
-	if (err)
-		goto out_free;
-	cf->vf = vf;
-	cf->index = a->index;
-	cf->vm_file = get_file(vm_file);
-	fd = anon_inode_getfd("exitscope-vcpu", &es_vcpu_fops, cf, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		/* The index stays claimed: a VM whose descriptor could not be made is not reused. */
-		fput(vm_file);
-		err = fd;
-		goto out_free;
-	}
-	kvfree(a);
-	return fd;
-out_free:
-	kfree(cf);
-out:
 	kvfree(a);
 	return err;
 }
@@ -348,41 +187,6 @@ out:
 	return err;
 }
 
-/* Flight recorder: merge the per-CPU rings in kernel memory, copy out the entries, then the
- * header. More entries than all rings hold are never needed. */
-static long es_trace_ioctl(unsigned long arg)
-{
-	struct es_trace_entry *entries = NULL;
-	struct es_trace *t;
-	long err = 0;
-	u32 cap;
-
-	t = es_copy_in(arg, sizeof(*t), &err);
-	if (!t)
-		return err;
-	err = es_core_check_trace(t);
-	if (err)
-		goto out;
-	cap = min_t(u32, t->capacity, nr_cpu_ids * ES_TRACE_RING);
-	if (cap) {
-		entries = kvcalloc(cap, sizeof(*entries), GFP_KERNEL_ACCOUNT);
-		if (!entries) {
-			err = -ENOMEM;
-			goto out;
-		}
-	}
-	err = es_core_trace(t, entries, cap);
-	if (!err && t->count &&
-	    copy_to_user(u64_to_user_ptr(t->entries), entries, t->count * sizeof(*entries)))
-		err = -EFAULT;
-	if (!err)
-		err = es_copy_out(arg, t, sizeof(*t));
-out:
-	kvfree(entries);
-	kvfree(t);
-	return err;
-}
-
 static long es_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
 	long err = 0;
@@ -395,6 +199,8 @@ static long es_dev_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return es_core_reset_stats();
 	case ES_IOC_TRACE:
 		return es_trace_ioctl(arg);
+	case ES_IOC_VMS:
+		return es_vms_ioctl(arg);
 	case ES_IOC_INFO:
 		buf = es_copy_in(arg, sizeof(struct es_info), &err);
 		if (!buf)

@@ -182,6 +182,11 @@ u64 es_shim_real_seconds(void)
 	return ktime_get_real_seconds();
 }
 
+u32 es_shim_current_tgid(void)
+{
+	return task_tgid_nr(current);
+}
+
 u64 es_shim_xcr0(void)
 {
 	return boot_cpu_has(X86_FEATURE_OSXSAVE) ? xgetbv(XCR_XFEATURE_ENABLED_MASK) : 0;

@@ -161,10 +161,14 @@ extern "C" int es_core_fill_info(es_info* info) {
 }
 
 extern "C" int es_core_fill_reasons(es_reasons* out) {
-    if (!reserved_clear(*out))
+    constexpr std::uint32_t both = ES_STATS_PAGING_EPT | ES_STATS_PAGING_SHADOW;
+    if (!reserved_clear(*out) || out->reserved0 || (out->paging & ~both))
         return -err::inval;
+    const bool ept = out->paging != ES_STATS_PAGING_SHADOW;
+    const bool shadow = (out->paging & ES_STATS_PAGING_SHADOW) != 0;
     out->nr_reasons = nr_reasons;
     for (std::uint32_t r = 0; r < nr_reasons; ++r)
-        out->flags[r] = core.reason_flags[r];
+        out->flags[r] = static_cast<std::uint8_t>((ept ? core.reason_flags[r] : 0) |
+                                                  (shadow ? core.shadow_reason_flags[r] : 0));
     return 0;
 }

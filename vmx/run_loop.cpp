@@ -88,6 +88,7 @@ template <instrument_level Level> struct exit_path {
     counter_row& row; // the vCPU's counters: written only here, by this CPU
     cpu_recorder& recorder;
     std::uint32_t vm_id;
+    std::uint32_t vcpu_index;
 
     // Count the exit and dispatch it through the exit table (KVM's __vmx_handle_exit).
     [[gnu::always_inline]] next_step handle_exit(exit_info& e, exit_context& ctx,
@@ -158,6 +159,7 @@ template <instrument_level Level> struct exit_path {
         t.cycles = 0;
         t.reason = raw;
         t.vm = vm_id; // t.cpu is left to collect_trace (the ring is the CPU's)
+        t.vcpu = vcpu_index;
         t.rip = hw::vmread(f::guest_rip);
         t.qualification = hw::vmread(f::exit_qualification);
         return &t;
@@ -203,7 +205,7 @@ template <instrument_level Level>
     es_vm& vm = *vcpu.vm;
     stop_report stop{};
     exit_context ctx{vcpu, vm, 0, cpu, stop};
-    exit_path<Level> path{*vcpu.row, recorder_of(cpu), vm.id};
+    exit_path<Level> path{*vcpu.row, recorder_of(cpu), vm.id, vcpu.index};
     std::uint64_t turn_end = new_turn();
     bool launched = false;
     // L1TF: host code ran before this section (and runs in each host turn), so the L1D may hold

@@ -16,6 +16,7 @@
 #include "exitscope/boundary.h"
 #include "exitscope/errno.hpp"
 #include "pure/arg_checks.hpp"
+#include "pure/index_nospec.hpp"
 #include "stats_state.hpp"
 #include "vm_registry.hpp"
 #include "vmx_ops.hpp"
@@ -124,6 +125,10 @@ bool arguments_clear(const es_stats& a) {
     return reserved_clear(a);
 }
 
+bool arguments_clear(const es_vms& a) {
+    return reserved_clear(a) && a.flags == 0;
+}
+
 } // namespace
 
 bool stats_alloc(std::uint32_t nr_cpus) {
@@ -223,16 +228,9 @@ using namespace es;
 
 namespace {
 
-// A snapshot of `out->scope`: `vm` is the descriptor's VM (null on /dev/exitscope) and `vcpu` the
-// descriptor's vCPU (null on a VM or the device).
+// A snapshot of `out->scope` of `vm` and `vcpu` (null where the scope has none). The caller
+// has checked the arguments and keeps the VM alive (its descriptor, or the registry mutex).
 int take_stats(es_stats* out, const es_vm* vm, const es_vcpu* vcpu) {
-    if (!arguments_clear(*out))
-        return -err::inval;
-    if (out->scope == ES_SCOPE_CPU && out->cpu >= stats.nr_cpus)
-        return -err::inval;
-    if (out->scope > ES_SCOPE_VCPU || (out->scope == ES_SCOPE_VM && !vm) ||
-        (out->scope == ES_SCOPE_VCPU && !vcpu))
-        return -err::inval;
     const scratch<counter_totals> totals;
     const scratch<counter_row> row;
     const scratch<reason_sums> sums;
@@ -244,7 +242,7 @@ int take_stats(es_stats* out, const es_vm* vm, const es_vcpu* vcpu) {
     out->paging = 0;
     counter_totals& t = *totals;
     switch (out->scope) {
-    case ES_SCOPE_VM: // the VM is alive while its descriptor is held
+    case ES_SCOPE_VM:
         out->paging = paging_of(*vm);
         add_vm(t, *vm, *row);
         break;
@@ -277,14 +275,73 @@ int take_stats(es_stats* out, const es_vm* vm, const es_vcpu* vcpu) {
     return 0;
 }
 
+// The scope's fields, as far as they can be checked without the registry: `on_device` is
+// /dev/exitscope, where vm_id names the VM of the VM and vCPU scopes; a descriptor names its own.
+int check_scope(const es_stats& a, bool on_device, bool on_vcpu) {
+    if (!arguments_clear(a) || a.scope > ES_SCOPE_VCPU)
+        return -err::inval;
+    if (a.scope == ES_SCOPE_CPU && a.cpu >= stats.nr_cpus)
+        return -err::inval;
+    const bool names_vm = a.scope == ES_SCOPE_VM || a.scope == ES_SCOPE_VCPU;
+    if (!on_device)
+        return a.vm_id || a.vcpu || (a.scope == ES_SCOPE_VCPU && !on_vcpu) ? -err::inval : 0;
+    if (names_vm != (a.vm_id != 0) || (a.vcpu && a.scope != ES_SCOPE_VCPU))
+        return -err::inval;
+    return 0;
+}
+
+// ES_IOC_STATS of the VM or a vCPU named by id: looked up and copied under the registry mutex,
+// so the VM cannot go away meanwhile.
+int take_named_stats(es_stats* out) {
+    const registry_mutex_guard m;
+    const es_vm* vm = find_live_vm(out->vm_id);
+    if (!vm)
+        return -err::no_entry;
+    const es_vcpu* vcpu = nullptr;
+    if (out->scope == ES_SCOPE_VCPU) {
+        if (out->vcpu >= vm->nr_vcpus)
+            return -err::range;
+        vcpu = &vm->vcpus[array_index_nospec(out->vcpu, vm->nr_vcpus)];
+    }
+    return take_stats(out, vm, vcpu);
+}
+
 } // namespace
 
 extern "C" int es_core_stats(es_stats* out, const es_vm* vm) {
+    if (int e = check_scope(*out, vm == nullptr, false))
+        return e;
+    if (!vm && out->vm_id)
+        return take_named_stats(out);
     return take_stats(out, vm, nullptr);
 }
 
 extern "C" int es_core_vcpu_stats(es_stats* out, const es_vm* vm, es_u32 index) {
+    if (int e = check_scope(*out, false, true))
+        return e;
     return take_stats(out, vm, &vm->vcpus[index]);
+}
+
+extern "C" int es_core_list_vms(es_vms* v, es_vm_entry* buffer, es_u32 capacity) {
+    if (!arguments_clear(*v))
+        return -err::inval;
+    std::uint32_t n = 0;
+    const registry_mutex_guard m;
+    for_each_live_vm([&](const es_vm& vm) {
+        if (n < capacity) {
+            es_vm_entry& e = buffer[n];
+            e = es_vm_entry{};
+            e.id = vm.id;
+            e.vcpus = vm.nr_vcpus;
+            e.paging = paging_of(vm);
+            e.owner_tgid = vm.owner_tgid;
+            e.mem_bytes = vm.mem.bytes;
+            e.exits = vm_exits(vm);
+        }
+        ++n;
+    });
+    v->count = n;
+    return 0;
 }
 
 extern "C" int es_core_reset_stats(void) {

@@ -277,6 +277,7 @@ extern "C" es_vm* es_core_vm_create(const es_vm_create* a, int* error) {
         bitmap[i] = ~0ull;
     static constinit std::uint32_t next_id = 0;
     vm->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
+    vm->owner_tgid = es_shim_current_tgid();
     register_vm(*vm);
     return vm;
 }

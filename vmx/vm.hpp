@@ -49,8 +49,9 @@ struct es_vm {
     // A Linux guest of several vCPUs: each has a local APIC (x2APIC), the APs start by INIT/SIPI,
     // the 8259A reaches vCPU 0 through LINT0 (apic_bus.hpp).
     bool has_lapic;
-    std::uint32_t id; // names the VM in traces
-    es_vm* next_vm;   // registry links (vm_registry.cpp), under the registry lock
+    std::uint32_t id;         // names the VM in traces, es_run and ES_IOC_VMS
+    std::uint32_t owner_tgid; // the process that created it (ES_IOC_VMS)
+    es_vm* next_vm;           // registry links (vm_registry.cpp), under the registry lock
     es_vm* prev_vm;
     es::serial_input input; // ES_VM_INPUT's bytes for COM1 (a Linux guest's): vCPU 0 takes them
     // The console (port 0xE9, COM1's transmitted bytes), one for the VM in the order its vCPUs

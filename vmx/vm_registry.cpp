@@ -35,4 +35,11 @@ void unregister_vm(es_vm& vm) {
         vm.next_vm->prev_vm = vm.prev_vm;
 }
 
+const es_vm* find_live_vm(std::uint32_t id) {
+    for (const es_vm* vm = stats.vm_list; vm; vm = vm->next_vm)
+        if (id && vm->id == id)
+            return vm;
+    return nullptr;
+}
+
 } // namespace es

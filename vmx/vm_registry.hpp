@@ -40,4 +40,7 @@ class registry_lock_guard {
 void register_vm(es_vm& vm);
 void unregister_vm(es_vm& vm);
 
+// The live VM with this id, or null. The caller holds the registry mutex, which keeps it alive.
+const es_vm* find_live_vm(std::uint32_t id);
+
 } // namespace es

@@ -172,7 +172,12 @@ struct es_stats {
     es_u32 instrument; /* out: instrumentation level in force (0..3) */
     es_u32 paging;     /* out: ES_STATS_PAGING_* (was reserved0; 0 from older modules) */
     struct es_reason_stats reasons[ES_NR_REASONS];
-    es_u64 reserved[4];
+    /* in, on /dev/exitscope only (0 on a descriptor and in the other scopes): the VM of
+     * ES_SCOPE_VM and ES_SCOPE_VCPU (es_run.vm_id; ES_IOC_VMS lists them), and the vCPU of
+     * ES_SCOPE_VCPU (was reserved[0]) */
+    es_u32 vm_id;
+    es_u32 vcpu;
+    es_u64 reserved[3];
 };
 
 struct es_trace_entry {
@@ -183,7 +188,7 @@ struct es_trace_entry {
     es_u32 reason;        /* raw exit-reason field */
     es_u32 vm;            /* VM id (es_run.vm_id) */
     es_u32 cpu;
-    es_u32 reserved;
+    es_u32 vcpu;          /* the vCPU's index in its VM (was reserved) */
 };
 
 #define ES_TRACE_OUTLIER_RING 0x1u
@@ -200,6 +205,26 @@ struct es_trace {
     es_u64 reserved[4];
 };
 
+/* ES_IOC_VMS: the live VMs, one entry each, newest first. */
+struct es_vm_entry {
+    es_u32 id;         /* es_run.vm_id */
+    es_u32 vcpus;      /* vCPUs it was created with */
+    es_u32 paging;     /* ES_STATS_PAGING_EPT or ES_STATS_PAGING_SHADOW */
+    es_u32 owner_tgid; /* the process that created it, as the initial PID namespace numbers it */
+    es_u64 mem_bytes;
+    es_u64 exits;      /* of all its vCPUs since it was created */
+    es_u64 reserved[2];
+};
+
+struct es_vms {
+    es_u32 size;
+    es_u32 flags;     /* must be 0 */
+    es_u64 entries;   /* in: user pointer to capacity es_vm_entry */
+    es_u32 capacity;  /* in */
+    es_u32 count;     /* out: live VMs; min(count, capacity) entries were written */
+    es_u64 reserved[4];
+};
+
 #define ES_REASON_DEFINED 0x1u
 #define ES_REASON_ENABLED 0x2u
 
@@ -207,7 +232,12 @@ struct es_reasons {
     es_u32 size;
     es_u32 nr_reasons; /* out: ES_NR_REASONS */
     es_u8 flags[128];  /* out: ES_REASON_* per basic reason number */
-    es_u64 reserved[4];
+    /* in: whose reasons: 0 or ES_STATS_PAGING_EPT for an EPT VM's, ES_STATS_PAGING_SHADOW for a
+     * shadow-paging VM's, both for either's (enabled when it is for one of them; pass
+     * es_stats.paging); other bits EINVAL (was reserved[0]) */
+    es_u32 paging;
+    es_u32 reserved0;
+    es_u64 reserved[3];
 };
 
 /* ---- VM descriptor ---- */
@@ -311,6 +341,7 @@ struct es_run {
 #define ES_IOC_RESET_STATS _IO(ES_IOC_MAGIC, 0x03)
 #define ES_IOC_REASONS _IOWR(ES_IOC_MAGIC, 0x04, struct es_reasons)
 #define ES_IOC_TRACE _IOWR(ES_IOC_MAGIC, 0x05, struct es_trace)
+#define ES_IOC_VMS _IOWR(ES_IOC_MAGIC, 0x06, struct es_vms)
 #define ES_VM_LOAD _IOWR(ES_IOC_MAGIC, 0x10, struct es_vm_load)
 #define ES_VM_SET_STATE _IOWR(ES_IOC_MAGIC, 0x11, struct es_vcpu_state)
 #define ES_VM_RUN _IOWR(ES_IOC_MAGIC, 0x12, struct es_run)

@@ -142,6 +142,7 @@ void es_shim_wake(void* waker);
  * there exits. Nothing when `cpu` is the caller's. Any context, interrupts on or off. */
 void es_shim_kick_cpu(es_u32 cpu);
 es_u64 es_shim_real_seconds(void); /* wall-clock Unix time (the guest's CMOS clock) */
+es_u32 es_shim_current_tgid(void);  /* the caller's process, in the initial PID namespace */
 /* The registry (VM list, retired counters, reset baselines) has two locks. The mutex serialises
  * whatever changes it or reads whole VMs' counters (create, destroy, snapshots, reset) and may be
  * held across IPIs. The spinlock, taken with interrupts off inside the mutex for the change
@@ -174,8 +175,11 @@ int es_core_cpu_on(void* vmxon_region, es_u64 vmxon_phys);
 void es_core_cpu_off(void);
 int es_core_fill_info(struct es_info* info); /* 0 or -EINVAL (reserved fields) */
 int es_core_fill_reasons(struct es_reasons* out);
+/* `vm`: the descriptor's VM, or NULL on /dev/exitscope, where es_stats.vm_id names the VM of
+ * ES_SCOPE_VM and ES_SCOPE_VCPU (-ENOENT when no live VM has it, -ERANGE past its vCPUs). */
 int es_core_stats(struct es_stats* out, const struct es_vm* vm);
-int es_core_reset_stats(void);
+/* ES_IOC_VMS: v->count and up to `capacity` entries of `buffer` (kernel memory). 0 or -EINVAL. */
+int es_core_list_vms(struct es_vms* v, struct es_vm_entry* buffer, es_u32 capacity);int es_core_reset_stats(void);
 int es_core_check_trace(const struct es_trace* t);
 /* Fill `buffer` (capacity entries, kernel memory) and t->count, t->outlier_cycles. */
 int es_core_trace(struct es_trace* t, struct es_trace_entry* buffer, es_u32 capacity);

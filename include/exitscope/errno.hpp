@@ -4,6 +4,7 @@
 
 namespace es::err {
 inline constexpr int perm = 1;
+inline constexpr int no_entry = 2;
 inline constexpr int intr = 4;
 inline constexpr int io = 5;
 inline constexpr int too_big = 7;

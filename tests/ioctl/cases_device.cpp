@@ -36,6 +36,40 @@ void matrix::device_cases() {
         },
         true);
 
+    // `paging` picks whose reasons: INVLPG (14) exits only under shadow paging.
+    add("reasons/paging_picks_the_vm_kind", {0}, [=, this] {
+        constexpr u32 invlpg = 14;
+        std::uint8_t flags[4] = {};
+        const u32 kinds[4] = {0, ES_STATS_PAGING_EPT, ES_STATS_PAGING_SHADOW,
+                              ES_STATS_PAGING_EPT | ES_STATS_PAGING_SHADOW};
+        for (int i = 0; i < 4; ++i) {
+            auto r = sized<es_reasons>();
+            r.paging = kinds[i];
+            if (int e = xioctl(dev, ES_IOC_REASONS, r))
+                return got{e, {}};
+            flags[i] = r.flags[invlpg];
+        }
+        const bool enabled[4] = {
+            (flags[0] & ES_REASON_ENABLED) != 0, (flags[1] & ES_REASON_ENABLED) != 0,
+            (flags[2] & ES_REASON_ENABLED) != 0, (flags[3] & ES_REASON_ENABLED) != 0};
+        // A CPU that cannot give a shadow VM its exits has INVLPG off for both kinds.
+        if (enabled[0] || enabled[1] || enabled[3] != enabled[2])
+            return problem("INVLPG enabled: default " + std::to_string(enabled[0]) + ", ept " +
+                           std::to_string(enabled[1]) + ", shadow " + std::to_string(enabled[2]) +
+                           ", both " + std::to_string(enabled[3]));
+        return ok();
+    });
+    add("reasons/paging_unknown_bit", {EINVAL}, [=, this] {
+        auto r = sized<es_reasons>();
+        r.paging = 4;
+        return got{xioctl(dev, ES_IOC_REASONS, r), {}};
+    });
+    add("reasons/reserved0_nonzero", {EINVAL}, [=, this] {
+        auto r = sized<es_reasons>();
+        r.reserved0 = 1;
+        return got{xioctl(dev, ES_IOC_REASONS, r), {}};
+    });
+
     auto stats_check = [](es_stats& s, long) {
         if (s.nr_reasons != ES_NR_REASONS)
             return problem("nr_reasons " + std::to_string(s.nr_reasons));

@@ -4,10 +4,6 @@
 
 namespace ioctl_matrix {
 
-namespace {
-
-constexpr u64 second_image_gpa = 0x2000;
-
 // A VM of `vcpus` vCPUs over `mem` bytes of HLT, halt_image at 0x1000 and `second` at 0x2000.
 int make_smp_vm(int dev, u32 vcpus, const std::uint8_t* second, std::size_t len, fd_guard* vm) {
     auto a = create_args(vm_mem);
@@ -44,31 +40,7 @@ int vcpu_run(int vcpu, es_run* r) {
     return xioctl(vcpu, ES_VCPU_RUN, *r);
 }
 
-// A two-vCPU VM (make_smp_vm) with both descriptors, vCPU 0 at halt_image and vCPU 1 at
-// `second`; errno of the first failure.
-struct two_vcpus {
-    fd_guard vm, c0, c1;
-    int make(int dev, const std::uint8_t* second, std::size_t len) {
-        if (int e = make_smp_vm(dev, 2, second, len, &vm))
-            return e;
-        if (int e = make_vcpu(vm.fd, 0, &c0))
-            return e;
-        if (int e = make_vcpu(vm.fd, 1, &c1))
-            return e;
-        if (int e = vcpu_state(c0.fd, image_gpa))
-            return e;
-        return vcpu_state(c1.fd, second_image_gpa);
-    }
-    // Both run, vCPU 1 on a thread of its own that starts `lead` earlier: errno of either.
-    int run_both(es_run* r0, es_run* r1, std::chrono::milliseconds lead = {}) {
-        int e1 = 0;
-        std::thread t([&] { e1 = vcpu_run(c1.fd, r1); });
-        std::this_thread::sleep_for(lead);
-        const int e0 = vcpu_run(c0.fd, r0);
-        t.join();
-        return e0 ? e0 : e1;
-    }
-};
+namespace {
 
 u64 hlt_count(int fd, unsigned long req, u32 scope, got* g) {
     auto s = sized<es_stats>();

@@ -173,6 +173,7 @@ void matrix::build() {
     descriptor_cases();
     concurrency_cases();
     vcpu_cases();
+    vm_scope_cases();
 }
 
 // One pass of the whole matrix; returns the number of cases run and failures in *failed.

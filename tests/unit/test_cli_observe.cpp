@@ -186,13 +186,13 @@ TEST_CASE("stat table and JSON carry min, max, mean, stddev and the histogram") 
 TEST_CASE("trace: relative time from the first entry shown, names, hex, CSV and JSON") {
     std::vector<es_trace_entry> e(3);
     e[0] = {1000, 200, 0, 0x1005, 10, 7, 0, 0};
-    e[1] = {1500, 0, 0, 0x1007, 30, 7, 1, 0};
+    e[1] = {1500, 0, 0, 0x1007, 30, 7, 1, 1};
     e[2] = {2600, 180, 0x12, 0x1010, 0x80000021, 7, 1, 0};
     const std::string t = format_trace_table(e);
     CHECK(t.find("time(+tsc)") != std::string::npos);
-    CHECK(t.find("             0    0     7  CPUID") != std::string::npos);
-    CHECK(t.find("           500    1     7  IO_INSTRUCTION") != std::string::npos);
-    CHECK(t.find("          1600    1     7  INVALID_STATE(entry-fail)") != std::string::npos);
+    CHECK(t.find("             0    0     7    0  CPUID") != std::string::npos);
+    CHECK(t.find("           500    1     7    1  IO_INSTRUCTION") != std::string::npos);
+    CHECK(t.find("          1600    1     7    0  INVALID_STATE(entry-fail)") != std::string::npos);
     CHECK(t.find("0x1005") != std::string::npos);
     CHECK(t.find("0x12 ") != std::string::npos);
     // Still being handled: no cycles yet.
@@ -200,11 +200,12 @@ TEST_CASE("trace: relative time from the first entry shown, names, hex, CSV and 
     CHECK(io.substr(0, io.find('\n')).back() == '-');
     CHECK(format_trace_table({}).find("no exits recorded") != std::string::npos);
     const std::string c = format_trace_csv(e);
-    CHECK(c.rfind("tsc,rel_tsc,cpu,vm,reason,name,qualification,rip,cycles\n", 0) == 0);
-    CHECK(c.find("\n1000,0,0,7,10,CPUID,0,0x1005,200\n") != std::string::npos);
+    CHECK(c.rfind("tsc,rel_tsc,cpu,vm,vcpu,reason,name,qualification,rip,cycles\n", 0) == 0);
+    CHECK(c.find("\n1000,0,0,7,0,10,CPUID,0,0x1005,200\n") != std::string::npos);
+    CHECK(c.find("\n1500,500,1,7,1,30,") != std::string::npos);
     const std::string j = format_trace_json(e, true, 100000);
     CHECK(j.rfind("{\"ring\":\"outliers\",\"outlier_cycles\":100000,\"entries\":[{\"tsc\":1000,"
-                  "\"rel\":0,\"cpu\":0,\"vm\":7,\"reason\":10,\"name\":\"CPUID\"",
+                  "\"rel\":0,\"cpu\":0,\"vm\":7,\"vcpu\":0,\"reason\":10,\"name\":\"CPUID\"",
                   0) == 0);
     CHECK(j.find("\"reason\":33,\"name\":\"INVALID_STATE\",\"entry_failure\":true") !=
           std::string::npos);

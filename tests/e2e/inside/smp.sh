@@ -72,7 +72,97 @@ for t in $totals; do
 done
 [ -n "$run_total" ] && [ "$prev" -lt "$run_total" ] || ok=0
 check smp_leaves_are_the_vms_sum [ "$ok" = 1 ]
+# The summary names each vCPU's exits, and they add up to the run's.
+per=$(sed -n 's/.*; vCPU exits \([0-9+]*\); paging: ept$/\1/p' /tmp/smp.err)
+ok=0
+[ -n "$per" ] && [ "$(echo "$per" | tr + '\n' | wc -l)" = "$n" ] && [ "$((per))" = "${run_total:-x}" ] && ok=1
+check smp_summary_per_vcpu_exits [ "$ok" = 1 ]
 echo "-- per-CPU totals: $totals; the run: ${run_total:-?} exits"
+
+# Two 2-vCPU VMs at once, each a shell guest idle at its prompt (fed through a FIFO), read from
+# outside by VM id: `exitscope vms` lists both; each vCPU's CPUID count sums to its VM's, the
+# VMs' to the global count since the reset (CPUID is the guest's own doing, and an idle guest
+# does none), and a VM's count is at least what its guest read with Debian's cpuid.
+shell_append="${append% exitscope_smp=1} exitscope_shell=1"
+if [ "$(nproc)" -ge 2 ]; then
+exitscope reset
+for v in a b; do
+    rm -f "/tmp/two.$v.in"
+    mkfifo "/tmp/two.$v.in"
+    timeout -s INT "${LINUX_SECONDS:-400}" exitscope run --kernel /vmlinuz \
+        --initrd /initramfs.cpio.gz --cpus 2 --append "$shell_append" \
+        <"/tmp/two.$v.in" >"/tmp/two.$v.out" 2>"/tmp/two.$v.err" &
+    eval "pid_$v=\$!"
+done
+exec 3>/tmp/two.a.in 4>/tmp/two.b.in
+# Waits until the guest's console has `$2` (a shell's answer), up to $3 seconds.
+wait_console() {
+    i=0
+    while [ "$i" -lt "$3" ] && ! tr -d '\r' <"$1" | grep -q "$2"; do sleep 1; i=$((i + 1)); done
+}
+for v in a b; do
+    wait_console "/tmp/two.$v.out" "exitscope-guest: shell on ttyS0" "${LINUX_SECONDS:-400}"
+done
+# A line of blanks first: the 8250 driver's port setup empties the receive FIFO (serial.sh).
+printf '%20s\necho ready-a\ncpuid -1 -r -l 0x4ffffffe -s 10\necho asked-a\n' '' >&3
+printf '%20s\necho ready-b\ncpuid -1 -r -l 0x4ffffffe -s 10\necho asked-b\n' '' >&4
+wait_console /tmp/two.a.out "^asked-a" 120
+wait_console /tmp/two.b.out "^asked-b" 120
+sleep 2
+exitscope vms | tee /tmp/two.vms
+exitscope vms --json >/tmp/two.vms.json
+ids=$(tr '{' '\n' </tmp/two.vms.json | sed -n 's/^"vm":\([0-9]*\),"vcpus":2,.*/\1/p' | tr '\n' ' ')
+set -- $ids
+check smp_two_vms_listed [ "$#" = 2 ]
+cpuid_of() { reason_count "$1" 10 | head -n 1; }
+exitscope stat --json >/tmp/two.global.json
+sum_vms=0 ok=1 detail=""
+for id in "$@"; do
+    exitscope stat --vm "$id" --json >"/tmp/two.vm$id.json"
+    vm=$(cpuid_of "/tmp/two.vm$id.json")
+    per=0
+    for c in 0 1; do
+        exitscope stat --vm "$id" --vcpu "$c" --json >"/tmp/two.vm$id.$c.json"
+        per=$((per + $(cpuid_of "/tmp/two.vm$id.$c.json")))
+    done
+    [ -n "$vm" ] && [ "$per" = "$vm" ] && [ "$vm" -gt 0 ] || ok=0
+    sum_vms=$((sum_vms + ${vm:-0}))
+    detail="$detail VM $id: ${vm:-?} = vCPUs $per;"
+done
+check smp_vcpus_sum_to_their_vm [ "$ok" = 1 ]
+exitscope stat --vm "$1" | tail -n 5
+global=$(cpuid_of /tmp/two.global.json)
+check smp_two_vms_sum_to_global [ "${global:-x}" = "$sum_vms" ]
+echo "-- CPUID exits:$detail global ${global:-?}"
+# Each guest's reading (its VM's count when it asked, its own CPUID included) is no more than
+# its VM's count read from outside after it (equal in the runs seen so far: an idle guest does
+# no CPUID). The VM is the one whose creator is the guest's CLI (its `timeout`'s child).
+ok=1
+for v in a b; do
+    eval "tpid=\$pid_$v"
+    cli=$(awk -v p="$tpid" '$4 == p && $2 == "(exitscope)" {print $1}' /proc/[0-9]*/stat 2>/dev/null | head -n 1)
+    [ -n "$cli" ] || cli=$tpid # a timeout that execs the command itself
+    id=$(tr '{' '\n' </tmp/two.vms.json | sed -n "s/^\"vm\":\([0-9]*\),.*\"pid\":$cli}.*/\1/p")
+    read_h=$(tr -d '\r' <"/tmp/two.$v.out" | sed -n 's/^ *0x4ffffffe 0x0a: eax=\(0x[0-9a-f]*\) .*/\1/p' | tail -n 1)
+    outside=$(cpuid_of "/tmp/two.vm$id.json" 2>/dev/null)
+    [ -n "$id" ] && [ -n "$read_h" ] && [ -n "$outside" ] && [ "$outside" -ge "$((read_h))" ] || ok=0
+    echo "-- guest $v (CLI $cli, VM ${id:-?}) read ${read_h:-?}; from outside: ${outside:-?}"
+done
+check smp_guest_reading_within_its_vm [ "$ok" = 1 ]
+echo 'poweroff -f' >&3
+echo 'poweroff -f' >&4
+exec 3>&- 4>&-
+wait "$pid_a"
+st_a=$?
+wait "$pid_b"
+st_b=$?
+check smp_two_vms_power_off [ "$st_a$st_b" = 00 ]
+[ "$st_a$st_b" = 00 ] || { tail -n 5 /tmp/two.a.out /tmp/two.b.out; cat /tmp/two.a.err /tmp/two.b.err; }
+# A vCPU past the VM's, and a VM that ended, are refused with what to do.
+exitscope stat --vm 999999 >/tmp/novm.out 2>&1
+expect_status smp_stat_no_such_vm 1 $?
+contains smp_stat_no_such_vm_says_why /tmp/novm.out "no live VM has id 999999"
+fi
 
 # SIGINT stops every vCPU (130), SIGKILL ends the process (137); the module unloads after both.
 for sig in INT KILL; do
