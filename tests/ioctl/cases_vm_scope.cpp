@@ -160,44 +160,41 @@ void matrix::vm_scope_cases() {
                            ", vCPUs " + std::to_string(sum));
         return ok();
     });
-    add("dev_stats/no_such_vm", {ENOENT}, [=, this] {
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_VM, 0xfffffff0u, 0, &s), {}};
-    });
-    add("dev_stats/vcpu_past_the_vcpus", {ERANGE}, [=, this] {
-        halted_vm h;
-        if (int e = h.make(dev))
-            return problem("setup: " + errno_text(e));
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_VCPU, h.r.vm_id, 1, &s), {}};
-    });
-    add("dev_stats/vm_closed", {ENOENT}, [=, this] {
-        halted_vm h;
-        if (int e = h.make(dev))
-            return problem("setup: " + errno_text(e));
-        h.vm.reset();
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_VM, h.r.vm_id, 0, &s), {}};
-    });
-    add("dev_stats/vm_scope_without_id", {EINVAL}, [=, this] {
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_VM, 0, 0, &s), {}};
-    });
-    add("dev_stats/vcpu_scope_without_id", {EINVAL}, [=, this] {
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_VCPU, 0, 1, &s), {}};
-    });
-    add("dev_stats/vm_id_in_global_scope", {EINVAL}, [=, this] {
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_GLOBAL, 1, 0, &s), {}};
-    });
-    add("dev_stats/vcpu_in_vm_scope", {EINVAL}, [=, this] {
-        halted_vm h;
-        if (int e = h.make(dev))
-            return problem("setup: " + errno_text(e));
-        es_stats s;
-        return got{dev_stats(dev, ES_SCOPE_VM, h.r.vm_id, 1, &s), {}};
-    });
+    // Ids, scopes and vCPUs the device refuses, without a VM and with a halted one (`closed`:
+    // its descriptor closed before the read).
+    struct refusal {
+        const char* name;
+        int want;
+        u32 scope, vm_id, vcpu;
+    };
+    for (const refusal& c :
+         {refusal{"dev_stats/no_such_vm", ENOENT, ES_SCOPE_VM, 0xfffffff0u, 0},
+          refusal{"dev_stats/vm_scope_without_id", EINVAL, ES_SCOPE_VM, 0, 0},
+          refusal{"dev_stats/vcpu_scope_without_id", EINVAL, ES_SCOPE_VCPU, 0, 1},
+          refusal{"dev_stats/vm_id_in_global_scope", EINVAL, ES_SCOPE_GLOBAL, 1, 0}})
+        add(c.name, {c.want}, [=, this] {
+            es_stats s;
+            return got{dev_stats(dev, c.scope, c.vm_id, c.vcpu, &s), {}};
+        });
+    struct vm_refusal {
+        const char* name;
+        int want;
+        u32 scope, vcpu;
+        bool closed;
+    };
+    for (const vm_refusal& c :
+         {vm_refusal{"dev_stats/vcpu_past_the_vcpus", ERANGE, ES_SCOPE_VCPU, 1, false},
+          vm_refusal{"dev_stats/vm_closed", ENOENT, ES_SCOPE_VM, 0, true},
+          vm_refusal{"dev_stats/vcpu_in_vm_scope", EINVAL, ES_SCOPE_VM, 1, false}})
+        add(c.name, {c.want}, [=, this] {
+            halted_vm h;
+            if (int e = h.make(dev))
+                return problem("setup: " + errno_text(e));
+            if (c.closed)
+                h.vm.reset();
+            es_stats s;
+            return got{dev_stats(dev, c.scope, h.r.vm_id, c.vcpu, &s), {}};
+        });
     add("vm_stats/vm_id_on_a_descriptor", {EINVAL}, [=, this] {
         halted_vm h;
         if (int e = h.make(dev))
