@@ -58,10 +58,35 @@ int cmd_info(const words& args) {
                          format_info_json);
 }
 
+// `reasons [--json] [--paging ept|shadow]`: "enabled" is for a VM of that paging (EPT by default,
+// what a VM gets unless it asks for shadow paging).
 int cmd_reasons(const words& args) {
-    CLI::App app("Every exit reason: defined by the SDM? enabled here?", "exitscope reasons");
-    return show<es_reasons>(args, app, ES_IOC_REASONS, "reading the exit reasons",
-                            format_reasons_table, format_reasons_json);
+    CLI::App app("Every exit reason: defined by the SDM? enabled here, for an EPT VM or (--paging "
+                 "shadow) a shadow-paging one?",
+                 "exitscope reasons");
+    configure(app);
+    bool json = false;
+    std::string paging = "ept";
+    app.add_flag("--json", json, "one JSON object");
+    app.add_option("--paging", paging, "whose reasons: ept (the default) or shadow")
+        ->type_name("ept|shadow");
+    if (const auto problem = parse_args(app, args))
+        return report(app, *problem);
+    if (paging != "ept" && paging != "shadow") {
+        std::fprintf(stderr, "exitscope reasons: --paging %s: give ept or shadow\n",
+                     paging.c_str());
+        return status_usage;
+    }
+    const fd_handle dev = open_device();
+    if (!dev.valid())
+        return status_error;
+    es_reasons reply{};
+    reply.size = sizeof reply;
+    reply.paging = paging == "shadow" ? ES_STATS_PAGING_SHADOW : ES_STATS_PAGING_EPT;
+    if (checked_ioctl(dev.get(), ES_IOC_REASONS, &reply, "reading the exit reasons") < 0)
+        return status_error;
+    std::fputs((json ? format_reasons_json(reply) : format_reasons_table(reply)).c_str(), stdout);
+    return 0;
 }
 
 int cmd_reset(const words& args) {

@@ -60,7 +60,7 @@ std::optional<record_request> parse_record(const words& args, int& status) {
     status = status_usage;
     const auto iv = number_arg("record", interval_opt, interval, 100, 1, 3600000);
     const auto du = number_arg("record", duration_opt, duration, 0, 1, ~0ull / 2);
-    if (!iv || !du)
+    if (!iv || !du || !check_vm_scope_numbers("record", q.vm_words))
         return std::nullopt;
     q.interval_ms = *iv;
     q.duration_ms = *du;

@@ -68,6 +68,8 @@ std::optional<stat_request> parse_stat(const words& args, int& status) {
                              "choose one\n");
         return std::nullopt;
     }
+    if (!check_vm_scope_numbers("stat", q.vm_words))
+        return std::nullopt;
     if (cpu_opt->count()) {
         const auto c = number_arg("stat", cpu_opt, cpu, 0, 0, 0xffffffffu);
         if (!c)

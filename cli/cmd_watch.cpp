@@ -31,7 +31,7 @@ int cmd_watch(const words& args) {
         return report_problem("watch", app, *problem);
     const auto interval = number_arg("watch", interval_opt, interval_word, 1000, 10, 3600000);
     const auto count = number_arg("watch", count_opt, count_word, 0, 1, 1000000000);
-    if (!interval || !count)
+    if (!interval || !count || !check_vm_scope_numbers("watch", vm_words))
         return status_usage;
     const fd_handle dev = open_device();
     if (!dev.valid())

@@ -39,28 +39,30 @@ std::optional<std::vector<es_vm_entry>> list_vms(int dev_fd) {
     return std::nullopt;
 }
 
-std::optional<stats_scope> resolve_vm_scope(const char* cmd, int dev_fd, const vm_scope_words& w,
-                                            int& status) {
-    status = status_usage;
-    std::optional<std::uint32_t> vm, vcpu;
+bool check_vm_scope_numbers(const char* cmd, vm_scope_words& w) {
     if (w.vm_opt->count()) {
         const auto n = number_arg(cmd, w.vm_opt, w.vm, 0, 1, 0xffffffffu);
         if (!n)
-            return std::nullopt;
-        vm = static_cast<std::uint32_t>(*n);
+            return false;
+        w.vm_id = static_cast<std::uint32_t>(*n);
     }
     if (w.vcpu_opt->count()) {
         const auto n = number_arg(cmd, w.vcpu_opt, w.vcpu, 0, 0, ES_MAX_VCPUS - 1);
         if (!n)
-            return std::nullopt;
-        vcpu = static_cast<std::uint32_t>(*n);
+            return false;
+        w.vcpu_index = static_cast<std::uint32_t>(*n);
     }
+    return true;
+}
+
+std::optional<stats_scope> resolve_vm_scope(const char* cmd, int dev_fd, const vm_scope_words& w,
+                                            int& status) {
     status = status_error;
     const auto vms = list_vms(dev_fd);
     if (!vms)
         return std::nullopt;
     std::string error;
-    auto s = choose_vm_scope(*vms, vm, vcpu, error);
+    auto s = choose_vm_scope(*vms, w.vm_id, w.vcpu_index, error);
     if (!s)
         std::fprintf(stderr, "exitscope %s: %s\n", cmd, error.c_str());
     return s;

@@ -42,6 +42,10 @@ expect 1 "cannot read /dev/zero: it is not a regular file" plot /dev/zero -o "$t
 expect 2 "unknown command 'frobnicate'" frobnicate
 expect 2 "unexpected or incomplete argument '--frob'" stat --frob
 expect 2 "--cpu needs a value" stat --cpu
+expect 2 "reasons: --paging nested: give ept or shadow" reasons --paging nested
+expect 2 "stat: --cpu reads a host CPU, --vm and --vcpu a VM: choose one" stat --cpu 0 --vm 1
+expect 2 "stat: --vm 0: give a number from 1 to" stat --vm 0
+expect 2 "record: the VM of -- gets its id when it starts" record -o - --vm 1 -- "$tmp/big.bin"
 expect 2 "--mode needs a value" run --mode
 expect 2 "--load 08x: give a guest-physical address" run --load 08x "$tmp/big.bin"
 expect 2 "unknown option -- " run -- -x

@@ -95,9 +95,12 @@ controls_choice shadow_paging_controls(const capabilities& caps, const vm_contro
 // a PAUSE exits only when a spin loop outlasts a window (a vCPU waiting for another, which may be
 // asleep in the host), instead of at every PAUSE; `base` where it has not.
 vm_controls smp_controls(const capabilities& caps, const vm_controls& base);
-// The PAUSE-loop window of smp_controls, in TSC ticks (KVM's ple_gap and ple_window defaults).
+// The PAUSE-loop window of smp_controls, in TSC ticks: KVM's ple_gap (128), and a window that
+// outlasts an IPI's round trip (a vCPU waiting in csd_lock_wait for another to run its
+// function: one IPI to a halted vCPU takes about 5,400 ticks, tools/guests/ipi-latency.asm),
+// where KVM starts at 4096 and grows the window at each PAUSE exit.
 inline constexpr std::uint32_t ple_gap_ticks = 128;
-inline constexpr std::uint32_t ple_window_ticks = 4096;
+inline constexpr std::uint32_t ple_window_ticks = 16384;
 
 // EPT VMs need EPT (4-level, write-back); without it (Core 2) guests run under shadow paging
 // only, and creating an EPT VM is refused with why_no_ept_guests's message. Without the

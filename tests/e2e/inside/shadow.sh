@@ -126,4 +126,11 @@ dmesg | grep -q 'shadow paging runs long-mode and Linux guests only' && pass sha
 grep -q 'need EPT with unrestricted guest' /tmp/ref.err && pass shadow_refusal_explained ||
     fail shadow_refusal_explained "$(cat /tmp/ref.err)"
 
+# `reasons --paging shadow`: INVLPG (14) is enabled for a shadow-paging VM, not for an EPT VM.
+invlpg_enabled() { exitscope reasons --json "$@" | tr '{' '\n' | grep -c '^"reason":14,.*"enabled":true'; }
+if [ "$(invlpg_enabled --paging shadow)" = 1 ] && [ "$(invlpg_enabled)" = 0 ]; then
+    pass shadow_reasons_by_paging
+else
+    fail shadow_reasons_by_paging "INVLPG enabled: shadow $(invlpg_enabled --paging shadow), ept $(invlpg_enabled)"
+fi
 unload && pass unload || fail unload "rmmod failed"
