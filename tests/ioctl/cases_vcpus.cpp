@@ -130,11 +130,10 @@ void matrix::vcpu_cases() {
     // Two vCPUs halt on their own threads: each counts its HLT, the VM both.
     add("vcpu_run/two_vcpus_halt_counted_each", {0}, [=, this] {
         two_vcpus t;
-        if (int e = t.make(dev, halt_image, sizeof halt_image))
-            return problem("setup: " + errno_text(e));
         es_run r0, r1;
-        if (int e = t.run_both(&r0, &r1))
-            return problem("runs: " + errno_text(e));
+        if (const std::string why = t.make_and_run(dev, halt_image, sizeof halt_image, &r0, &r1);
+            !why.empty())
+            return problem(why);
         // The first to halt stops the VM: the other halted too, or ended with the VM's stop.
         const auto fine = [](u32 s) { return s == ES_STOP_HALTED || s == ES_STOP_VM_STOPPED; };
         if (!fine(r0.stop) || !fine(r1.stop) || r0.vcpu != 0 || r1.vcpu != 1)
@@ -154,11 +153,11 @@ void matrix::vcpu_cases() {
     // vCPU 1 spins; vCPU 0's HLT stops the VM, and vCPU 1's run ends with the VM's stop.
     add("vcpu_run/halt_stops_a_spinning_vcpu", {0}, [=, this] {
         two_vcpus t;
-        if (int e = t.make(dev, spin_image, sizeof spin_image))
-            return problem("setup: " + errno_text(e));
         es_run r0, r1;
-        if (int e = t.run_both(&r0, &r1, std::chrono::milliseconds(50)))
-            return problem("runs: " + errno_text(e));
+        if (const std::string why = t.make_and_run(dev, spin_image, sizeof spin_image, &r0, &r1,
+                                                   std::chrono::milliseconds(50));
+            !why.empty())
+            return problem(why);
         if (r0.stop != ES_STOP_HALTED || r1.stop != ES_STOP_VM_STOPPED)
             return problem("stops " + std::to_string(r0.stop) + "/" + std::to_string(r1.stop));
         // The VM stays stopped for every vCPU until vCPU 0 gets a new start state.

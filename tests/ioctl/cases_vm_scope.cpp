@@ -135,11 +135,10 @@ void matrix::vm_scope_cases() {
     // Each vCPU's scope by id is its descriptor's; the VM's is their sum.
     add("dev_stats/vcpu_scope_by_id", {0}, [=, this] {
         two_vcpus t;
-        if (int e = t.make(dev, halt_image, sizeof halt_image))
-            return problem("setup: " + errno_text(e));
         es_run r0, r1;
-        if (int e = t.run_both(&r0, &r1))
-            return problem("runs: " + errno_text(e));
+        if (const std::string why = t.make_and_run(dev, halt_image, sizeof halt_image, &r0, &r1);
+            !why.empty())
+            return problem(why);
         u64 sum = 0;
         for (u32 i = 0; i < 2; ++i) {
             es_stats by_id, own = sized<es_stats>();
@@ -207,11 +206,10 @@ void matrix::vm_scope_cases() {
     // The flight recorder names the vCPU of each exit (instrument=3, the default).
     add("trace/names_the_vcpu", {0}, [=, this] {
         two_vcpus t;
-        if (int e = t.make(dev, halt_image, sizeof halt_image))
-            return problem("setup: " + errno_text(e));
         es_run r0, r1;
-        if (int e = t.run_both(&r0, &r1))
-            return problem("runs: " + errno_text(e));
+        if (const std::string why = t.make_and_run(dev, halt_image, sizeof halt_image, &r0, &r1);
+            !why.empty())
+            return problem(why);
         std::vector<es_trace_entry> entries(64);
         auto tr = sized<es_trace>();
         tr.vm = r0.vm_id;

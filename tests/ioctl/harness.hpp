@@ -171,6 +171,15 @@ struct two_vcpus {
         t.join();
         return e0 ? e0 : e1;
     }
+    // make, then run_both: "" or what failed ("setup: ERRNO", "runs: ERRNO").
+    std::string make_and_run(int dev, const std::uint8_t* second, std::size_t len, es_run* r0,
+                             es_run* r1, std::chrono::milliseconds lead = {}) {
+        if (int e = make(dev, second, len))
+            return "setup: " + errno_text(e);
+        if (int e = run_both(r0, r1, lead))
+            return "runs: " + errno_text(e);
+        return "";
+    }
 };
 
 struct meminfo {
